@@ -1,0 +1,49 @@
+#pragma once
+
+// What every actor of one runtime shares. Set at start, never changed
+// afterwards, so actors read it without locks.
+
+#include <atomic>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "actors/journal_actor.hpp"
+#include "conveyor/registry.hpp"
+#include "conveyor/runtime.hpp"
+#include "persistence/journal.hpp"
+
+namespace conveyor::actors {
+
+struct worker_pool_tag;
+
+struct runtime_env {
+  std::shared_ptr<const registry> reg;
+  std::shared_ptr<persistence::journal> db;
+  journal_actor journal;
+  caf::actor pool; ///< worker_pool_actor, stored untyped to break a cycle
+  runtime_options options;
+  /// Next job id; starts at the recovered high-water mark.
+  mutable std::atomic<model::job_id> next_id{1};
+
+  model::time_ms now() const { return options.clock(); }
+
+  std::string order_for(const std::string& queue) const {
+    auto it = options.queues.find(queue);
+    if (it != options.queues.end() && !it->second.processing_order.empty())
+      return it->second.processing_order;
+    return options.processing_order;
+  }
+
+  std::int32_t concurrency_for(const std::string& queue) const {
+    auto it = options.queues.find(queue);
+    return it != options.queues.end() ? it->second.concurrency : 16;
+  }
+};
+
+using env_ptr = std::shared_ptr<const runtime_env>;
+
+/// A 24-hex-digit id, unique per process run (log entries, lease tokens).
+std::string make_unique_id();
+
+} // namespace conveyor::actors

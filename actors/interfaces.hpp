@@ -1,0 +1,58 @@
+#pragma once
+
+// The typed interfaces of the runtime's internal actors, in one place because
+// they refer to each other (queue -> job -> workflow -> queue).
+//
+//   supervisor ──claim/execute──▶ queue ──spawn──▶ job ──spawn──▶ workflow
+//        ▲                          ▲  ◀─attempt_done─┘               │
+//        └──────── replies ─────────┘        ◀──────outcome───────────┘
+//                                   workflow ──exec_task──▶ worker pool
+//   everyone ──commit──▶ journal (group commit)
+
+#include "actors/internal_messages.hpp"
+
+namespace conveyor::actors {
+
+/// One per running workflow (task jobs run as a one-step workflow).
+using workflow_actor = caf::typed_actor<
+  caf::replies_to<nested_begin_atom, std::string, std::string,
+                  std::optional<model::retry_config>>::with<nested_decision>,
+  caf::replies_to<nested_end_atom, model::log_entry>::with<bool>,
+  caf::reacts_to<cancel_job_atom, std::string>>;
+
+/// One per running job: owns one attempt and applies the failure rules.
+using job_actor = caf::typed_actor<
+  caf::reacts_to<outcome_atom, workflow_outcome>,
+  caf::reacts_to<cancel_job_atom, std::string>>;
+
+/// One per named queue: owns the queue's pending jobs and running set.
+using queue_actor = caf::typed_actor<
+  /// adopt new jobs that the supervisor already journaled
+  caf::reacts_to<enqueue_atom, std::vector<model::job>>,
+  /// give claimed-but-not-executed jobs back (over-claimed by run())
+  caf::reacts_to<release_atom, std::vector<model::job_id>>,
+  /// claim up to limit claimable jobs (lease taken) -> their ids, in order
+  caf::replies_to<claim_atom, claim_request>::with<std::vector<model::job_id>>,
+  /// claim one job by id if it is claimable -> [id] or []
+  caf::replies_to<claim_id_atom, model::job_id>::with<std::vector<model::job_id>>,
+  /// run a claimed job's attempt -> its status when the attempt ended
+  caf::replies_to<execute_atom, model::job_id>::with<attempt_report>,
+  /// the job's in-memory document (pending or running) or not_found
+  caf::replies_to<peek_job_atom, model::job_id>::with<model::job>,
+  /// all in-memory documents (pending and running)
+  caf::replies_to<snapshot_atom>::with<std::vector<model::job>>,
+  /// cancel one job -> the cancelled document, after it is journaled
+  caf::replies_to<cancel_job_atom, model::job_id, std::string>::with<model::job>,
+  /// cancel every matching job -> the cancelled documents
+  caf::replies_to<cancel_where_atom, std::shared_ptr<const model::where>>::with<std::vector<model::job>>,
+  /// the job once terminal -> its final document (status completed, possibly
+  /// already deleted)
+  caf::replies_to<watch_atom, model::job_id>::with<model::job>,
+  /// from the job actor: the attempt ended; `next` is the journaled document
+  caf::reacts_to<attempt_done_atom, model::job_id, model::run_status, model::job>,
+  /// timer for delayed jobs
+  caf::reacts_to<caf::tick_atom>>;
+
+} // namespace conveyor::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::model::run_status)

@@ -1,0 +1,490 @@
+#include "actors/job_actor.hpp"
+
+#include <map>
+
+#include "actors/errors.hpp"
+#include "actors/worker_pool.hpp"
+#include "persistence/job_records.hpp"
+
+namespace conveyor::actors {
+
+namespace {
+
+// -- workflow actor ------------------------------------------------------------
+
+/// The synthetic one-step workflow of a task job (spec §3.4 step 1).
+workflow single_task_workflow(workflow_context& wf, std::string slug) {
+  co_await wf.task(std::move(slug), "1", {.input = wf.input()});
+}
+
+/// What the workflow actor remembers about a dispatched step.
+struct step_meta {
+  const task_definition* def = nullptr;
+  std::optional<model::task_state> previous;
+  model::retry_config merged;
+};
+
+struct workflow_state {
+  static constexpr const char* name = "conveyor.workflow";
+  env_ptr env;
+  job_actor parent;
+  std::unique_ptr<workflow_context> ctx;
+  workflow coro;
+  /// Steps of the current await that are not finished yet (a success is
+  /// finished only once its log entry is durable).
+  std::size_t outstanding = 0;
+  std::map<const step_state*, step_meta> meta;
+  /// Failed steps of the current await, for the failure rules.
+  std::map<std::pair<std::string, std::string>, model::task_failure> failures;
+  bool cancel_requested = false;
+  std::string cancel_message;
+  std::shared_ptr<std::atomic<bool>> stop = std::make_shared<std::atomic<bool>>(false);
+  bool finished = false;
+
+  /// Long tasks see the stop token flip when this workflow goes away.
+  ~workflow_state() { stop->store(true); }
+};
+
+using workflow_pointer = workflow_actor::stateful_pointer<workflow_state>;
+
+void advance(workflow_pointer self);
+
+void finish(workflow_pointer self, workflow_outcome outcome) {
+  auto& st = self->state;
+  if (st.finished)
+    return;
+  st.finished = true;
+  outcome.job = st.ctx->job();
+  self->send(st.parent, outcome_atom::value, std::move(outcome));
+  self->quit();
+}
+
+void finish_cancelled(workflow_pointer self) {
+  workflow_outcome out;
+  out.what = workflow_outcome::kind::cancelled;
+  out.cancel_message = self->state.cancel_message;
+  finish(self, std::move(out));
+}
+
+/// Appends failed log entries of the current await except `thrown` (every
+/// parallel failure is recorded, not only the first).
+void record_other_failures(workflow_pointer self,
+                           const std::pair<std::string, std::string>& thrown) {
+  auto& st = self->state;
+  for (auto& [key, f] : st.failures) {
+    if (key == thrown)
+      continue;
+    model::log_entry e;
+    e.id = f.log_entry_id;
+    e.executed_at = f.executed_at;
+    e.completed_at = st.env->now();
+    e.task_slug = f.task_slug;
+    e.task_id = f.task_id;
+    e.input = f.input;
+    e.state = model::log_state::failed;
+    e.error = f.error;
+    e.parent = f.parent;
+    st.ctx->mutable_job().log.push_back(e);
+    model::apply_log_entry(st.ctx->mutable_status(), e);
+  }
+}
+
+/// The coroutine returned: turn how it ended into an outcome.
+void conclude(workflow_pointer self) {
+  auto& st = self->state;
+  auto& promise = st.coro.handle().promise();
+  workflow_outcome out;
+  if (!promise.error) {
+    out.what = workflow_outcome::kind::success;
+    finish(self, std::move(out));
+    return;
+  }
+  try {
+    std::rethrow_exception(promise.error);
+  } catch (const job_cancelled& e) {
+    out.what = workflow_outcome::kind::cancelled;
+    out.cancel_message = e.what();
+  } catch (const task_failed& e) {
+    auto key = std::make_pair(e.slug(), e.id());
+    auto it = st.failures.find(key);
+    if (it != st.failures.end()) {
+      out.what = workflow_outcome::kind::task_error;
+      out.failure = it->second;
+      record_other_failures(self, key);
+    } else {
+      out.what = workflow_outcome::kind::workflow_error;
+      out.error = e.error();
+    }
+  } catch (const std::exception& e) {
+    out.what = workflow_outcome::kind::workflow_error;
+    out.error = model::error_json("Error", e.what());
+  } catch (...) {
+    out.what = workflow_outcome::kind::workflow_error;
+    out.error = model::error_json("Error", "unknown exception");
+  }
+  finish(self, std::move(out));
+}
+
+void step_finished(workflow_pointer self) {
+  auto& st = self->state;
+  if (--st.outstanding > 0)
+    return;
+  if (st.cancel_requested) {
+    finish_cancelled(self);
+    return;
+  }
+  auto h = st.ctx->suspended();
+  st.ctx->clear_suspended();
+  st.failures.clear();
+  if (h)
+    h.resume();
+  advance(self);
+}
+
+void on_step_result(workflow_pointer self, std::shared_ptr<step_state> step,
+                    task_result res) {
+  auto& st = self->state;
+  if (st.finished)
+    return;
+  auto meta = st.meta[step.get()];
+  st.meta.erase(step.get());
+  if (res.ok) {
+    model::log_entry e;
+    e.id = make_unique_id();
+    e.executed_at = res.executed_at;
+    e.completed_at = res.completed_at;
+    e.task_slug = step->slug;
+    e.task_id = step->id;
+    e.input = step->options.input;
+    e.output = res.output;
+    e.state = model::log_state::succeeded;
+    auto before = st.ctx->job();
+    auto after = model::append_success(before, e);
+    persistence::write_batch batch;
+    persistence::add_job_write(batch, after, &before);
+    // Later steps see the output at once; the step itself completes only
+    // when the entry is durable (a task's success is journaled before the
+    // next step starts).
+    st.ctx->mutable_job() = std::move(after);
+    model::apply_log_entry(st.ctx->mutable_status(), e);
+    self->request(st.env->journal, caf::infinite, commit_atom::value,
+                  std::move(batch))
+      .then(
+        [=](std::uint64_t) {
+          step->output = res.output;
+          step->done = true;
+          step_finished(self);
+        },
+        [=](caf::error& err) {
+          workflow_outcome out;
+          out.what = workflow_outcome::kind::workflow_error;
+          out.error = model::error_json("StorageError",
+                                        from_caf_error(err).message);
+          finish(self, std::move(out));
+        });
+    return;
+  }
+  step->done = true;
+  step->error = res.error;
+  if (res.cancelled) {
+    st.cancel_requested = true;
+    st.cancel_message = res.error.value("message", "job cancelled");
+  } else {
+    model::task_failure f;
+    f.log_entry_id = make_unique_id();
+    f.task_slug = step->slug;
+    f.task_id = step->id;
+    f.input = step->options.input;
+    f.error = res.error;
+    f.executed_at = res.executed_at;
+    f.merged_retries = meta.merged;
+    f.previous = meta.previous;
+    st.failures[{step->slug, step->id}] = std::move(f);
+  }
+  step_finished(self);
+}
+
+bool should_restore(const step_meta& m, const step_state& step,
+                    const model::job& job) {
+  if (!m.previous || !m.previous->complete)
+    return false;
+  if (m.def && m.def->should_restore)
+    return m.def->should_restore(
+      task_hook_args{step.options.input, job, &*m.previous});
+  return m.merged.should_restore.value_or(true);
+}
+
+step_meta describe(const runtime_env& env, const workflow_context& ctx,
+                   const step_state& step,
+                   const std::optional<model::retry_config>& call_site) {
+  step_meta m;
+  if (step.slug != "inline")
+    m.def = env.reg->find_task(step.slug);
+  if (auto* s = model::find_task_state(ctx.task_status(), step.slug, step.id))
+    m.previous = *s;
+  m.merged = model::merge_retries(m.def ? m.def->retries : std::nullopt,
+                                  call_site);
+  return m;
+}
+
+/// Starts the steps the coroutine asked for (after it suspended).
+void advance(workflow_pointer self) {
+  auto& st = self->state;
+  while (!st.finished) {
+    if (st.coro.handle().done()) {
+      conclude(self);
+      return;
+    }
+    auto requested = st.ctx->take_requested();
+    if (requested.empty())
+      return; // waiting for outstanding steps
+    if (st.cancel_requested) {
+      finish_cancelled(self);
+      return;
+    }
+    std::size_t dispatched = 0;
+    for (auto& step : requested) {
+      auto m = describe(*st.env, *st.ctx, *step, step->options.retries);
+      if (step->slug != "inline" && !m.def) {
+        // Calling a task that is not registered is a workflow-level error
+        // (Payload: a TypeError in the handler).
+        step->done = true;
+        step->workflow_level = true;
+        step->error = model::error_json(
+          "Error", "Task '" + step->slug + "' is not registered");
+        continue;
+      }
+      if (should_restore(m, *step, st.ctx->job())) {
+        step->done = true;
+        step->output = m.previous->output;
+        continue;
+      }
+      task_request req;
+      req.job = std::make_shared<const model::job>(st.ctx->job());
+      req.slug = step->slug;
+      req.id = step->id;
+      req.input = step->options.input;
+      req.handler = m.def ? m.def->handler : step->inline_handler;
+      req.def = m.def;
+      req.previous = m.previous;
+      req.stop = st.stop;
+      req.workflow = caf::actor_cast<caf::actor>(self);
+      st.meta[step.get()] = std::move(m);
+      ++dispatched;
+      ++st.outstanding;
+      self->request(caf::actor_cast<worker_pool_actor>(st.env->pool),
+                    caf::infinite, exec_task_atom::value, std::move(req))
+        .then([=](task_result& res) { on_step_result(self, step, std::move(res)); },
+              [=](caf::error& err) {
+                task_result res;
+                res.error = model::error_json("Error",
+                                              from_caf_error(err).message);
+                on_step_result(self, step, std::move(res));
+              });
+    }
+    if (dispatched > 0)
+      return;
+    // Everything was restored (or failed to resolve): continue at once.
+    auto h = st.ctx->suspended();
+    st.ctx->clear_suspended();
+    if (h)
+      h.resume();
+  }
+}
+
+workflow_actor::behavior_type
+workflow_impl(workflow_pointer self, env_ptr env, model::job job,
+              job_actor parent) {
+  auto& st = self->state;
+  st.env = env;
+  st.parent = parent;
+  auto status = model::derive_task_status(job.log);
+  st.ctx = std::make_unique<workflow_context>(std::move(job), std::move(status));
+  const auto& j = st.ctx->job();
+  if (j.workflow_slug) {
+    const auto* def = env->reg->find_workflow(*j.workflow_slug);
+    st.coro = def->handler(*st.ctx);
+  } else {
+    st.coro = single_task_workflow(*st.ctx, *j.task_slug);
+  }
+  st.coro.handle().resume();
+  advance(self);
+  return {
+    [=](nested_begin_atom, const std::string& slug, const std::string& id,
+        const std::optional<model::retry_config>& call_site) {
+      auto& st = self->state;
+      step_state probe;
+      probe.slug = slug;
+      probe.id = id;
+      auto m = describe(*st.env, *st.ctx, probe, call_site);
+      nested_decision d;
+      d.previous = m.previous;
+      d.merged_retries = m.merged;
+      d.restore = should_restore(m, probe, st.ctx->job());
+      if (d.restore)
+        d.output = m.previous->output;
+      return d;
+    },
+    [=](nested_end_atom, model::log_entry& e) -> caf::result<bool> {
+      auto& st = self->state;
+      auto before = st.ctx->job();
+      auto after = model::append_success(before, e);
+      persistence::write_batch batch;
+      persistence::add_job_write(batch, after, &before);
+      st.ctx->mutable_job() = std::move(after);
+      model::apply_log_entry(st.ctx->mutable_status(), e);
+      auto rp = self->make_response_promise<bool>();
+      self->request(st.env->journal, caf::infinite, commit_atom::value,
+                    std::move(batch))
+        .then([=](std::uint64_t) mutable { rp.deliver(true); },
+              [=](caf::error& err) mutable { rp.deliver(err); });
+      return rp;
+    },
+    [=](cancel_job_atom, const std::string& message) {
+      auto& st = self->state;
+      st.cancel_requested = true;
+      if (st.cancel_message.empty())
+        st.cancel_message = message;
+      st.stop->store(true);
+      if (st.outstanding == 0)
+        finish_cancelled(self);
+    },
+  };
+}
+
+// -- job actor -----------------------------------------------------------------
+
+struct job_state {
+  static constexpr const char* name = "conveyor.job";
+  env_ptr env;
+  queue_actor queue;
+  model::job claimed;
+  workflow_actor runner;
+  std::string cancel_message;
+  bool cancel_pending = false;
+  bool done = false;
+
+  /// If this actor is killed (runtime shutdown), its workflow goes too and
+  /// nothing more is written: the job stays as last journaled.
+  ~job_state() {
+    if (runner && !done)
+      caf::anon_send_exit(runner, caf::exit_reason::user_shutdown);
+  }
+};
+
+using job_pointer = job_actor::stateful_pointer<job_state>;
+
+std::optional<model::retry_config> workflow_retries(const runtime_env& env,
+                                                    const model::job& j) {
+  if (!j.workflow_slug)
+    return std::nullopt; // a task job is a workflow without retries
+  const auto* def = env.reg->find_workflow(*j.workflow_slug);
+  return def ? def->retries : std::nullopt;
+}
+
+/// Journals the attempt's final document and reports it to the queue.
+void settle(job_pointer self, const model::job& before, model::transition t) {
+  auto& st = self->state;
+  st.done = true;
+  persistence::write_batch batch;
+  bool erase = t.next.status == model::job_status::completed
+               && st.env->options.delete_job_on_complete;
+  if (erase)
+    persistence::add_job_erase(batch, before);
+  else
+    persistence::add_job_write(batch, t.next, &before);
+  self->request(st.env->journal, caf::infinite, commit_atom::value,
+                std::move(batch))
+    .then(
+      [=](std::uint64_t) {
+        self->send(self->state.queue, attempt_done_atom::value, t.next.id,
+                   t.status, t.next);
+        self->quit();
+      },
+      [=](caf::error&) {
+        // The journal refuses writes after a failure: leave the job as it is
+        // on disk; recovery will make it claimable again.
+        auto released = model::release(before, self->state.env->now());
+        self->send(self->state.queue, attempt_done_atom::value, released.id,
+                   model::run_status::error, released);
+        self->quit();
+      });
+}
+
+void on_outcome(job_pointer self, workflow_outcome& out) {
+  auto& st = self->state;
+  auto now = st.env->now();
+  auto before = out.job;
+  auto wf_retries = workflow_retries(*st.env, before);
+  using kind = workflow_outcome::kind;
+  switch (out.what) {
+    case kind::success:
+      settle(self, before, model::complete(std::move(out.job), now));
+      break;
+    case kind::task_error:
+      settle(self, before,
+             model::fail_task(std::move(out.job), wf_retries, out.failure, now));
+      break;
+    case kind::workflow_error:
+      settle(self, before, model::fail_workflow(std::move(out.job), wf_retries,
+                                                std::move(out.error), now));
+      break;
+    case kind::cancelled: {
+      std::optional<std::string> msg;
+      if (!out.cancel_message.empty())
+        msg = out.cancel_message;
+      settle(self, before, model::cancel(std::move(out.job), msg, now));
+      break;
+    }
+  }
+}
+
+job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
+                                  model::job claimed, queue_actor queue) {
+  auto& st = self->state;
+  st.env = env;
+  st.queue = queue;
+  st.claimed = std::move(claimed);
+  const auto& j = st.claimed;
+  bool known = j.workflow_slug ? env->reg->find_workflow(*j.workflow_slug) != nullptr
+               : j.task_slug   ? env->reg->find_task(*j.task_slug) != nullptr
+                               : false;
+  if (!known) {
+    std::string what = j.workflow_slug ? "Workflow '" + *j.workflow_slug + "'"
+                       : j.task_slug   ? "Task '" + *j.task_slug + "'"
+                                       : std::string{"Job without a slug"};
+    settle(self, j,
+           model::fail_unregistered(j, what + " is not registered",
+                                    env->now()));
+  } else {
+    st.runner = self->spawn(workflow_impl, env, st.claimed,
+                            job_actor{self});
+    self->monitor(st.runner);
+    self->set_down_handler([=](caf::down_msg&) {
+      if (self->state.done)
+        return;
+      workflow_outcome out;
+      out.what = workflow_outcome::kind::workflow_error;
+      out.job = self->state.claimed;
+      out.error = model::error_json("Error", "workflow actor died");
+      on_outcome(self, out);
+    });
+  }
+  return {
+    [=](outcome_atom, workflow_outcome& out) { on_outcome(self, out); },
+    [=](cancel_job_atom, const std::string& message) {
+      if (self->state.runner)
+        self->send(self->state.runner, cancel_job_atom::value, message);
+    },
+  };
+}
+
+} // namespace
+
+job_actor spawn_job_actor(caf::actor_system& sys, env_ptr env,
+                          model::job claimed, queue_actor queue) {
+  return sys.spawn(job_impl, std::move(env), std::move(claimed),
+                   std::move(queue));
+}
+
+} // namespace conveyor::actors

@@ -1,0 +1,452 @@
+#include "actors/queue_actor.hpp"
+
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "actors/errors.hpp"
+#include "actors/job_actor.hpp"
+#include "model/job_json.hpp"
+#include "model/where.hpp"
+#include "persistence/job_records.hpp"
+
+namespace conveyor::actors {
+
+namespace {
+
+using model::job_id;
+using model::time_ms;
+using doc_ptr = std::shared_ptr<model::job>;
+
+/// Processing order inside a queue: higher priority first, then id (FIFO).
+struct order_key {
+  std::int64_t neg_priority;
+  job_id id;
+  auto operator<=>(const order_key&) const = default;
+};
+
+order_key key_of(const model::job& j) {
+  return {-std::int64_t{j.priority}, j.id};
+}
+
+struct running_job {
+  doc_ptr doc;
+  job_actor actor; ///< null until executed
+  std::vector<caf::typed_response_promise<attempt_report>> reporters;
+  std::vector<caf::typed_response_promise<model::job>> cancel_waiters;
+};
+
+struct queue_state {
+  static constexpr const char* name = "conveyor.queue";
+  // -- set at spawn --
+  env_ptr env;
+  std::string queue_name;
+  std::int32_t concurrency = 16;
+  bool continuous = false;
+  bool lifo = false;
+  // -- mirror of durable state --
+  std::map<order_key, doc_ptr> ready;
+  std::set<std::pair<time_ms, job_id>> delayed;
+  std::unordered_map<job_id, doc_ptr> pending_docs; ///< ready + delayed
+  // -- volatile --
+  std::unordered_map<job_id, running_job> running;
+  std::unordered_map<job_id, std::vector<caf::typed_response_promise<model::job>>>
+    watchers;
+  std::optional<time_ms> timer_at;
+
+  /// On shutdown, running job actors go too; they write nothing more.
+  ~queue_state() {
+    for (auto& [id, r] : running)
+      if (r.actor)
+        caf::anon_send_exit(r.actor, caf::exit_reason::user_shutdown);
+  }
+};
+
+using queue_pointer = queue_actor::stateful_pointer<queue_state>;
+
+void schedule_timer(queue_pointer self) {
+  auto& st = self->state;
+  if (st.delayed.empty())
+    return;
+  auto due = st.delayed.begin()->first;
+  if (st.timer_at && *st.timer_at <= due)
+    return;
+  st.timer_at = due;
+  // waitUntil is strict (claimable once now > waitUntil): wake 1 ms after.
+  auto delay = std::max<time_ms>(due - st.env->now() + 1, 0);
+  self->delayed_send(self, std::chrono::milliseconds{delay},
+                     caf::tick_atom::value);
+}
+
+/// Adds a pending job to the in-memory index.
+void add_pending(queue_pointer self, doc_ptr doc) {
+  auto& st = self->state;
+  st.pending_docs[doc->id] = doc;
+  if (doc->wait_until && *doc->wait_until >= st.env->now()) {
+    st.delayed.emplace(*doc->wait_until, doc->id);
+    schedule_timer(self);
+  } else {
+    st.ready.emplace(key_of(*doc), std::move(doc));
+  }
+}
+
+/// Moves delayed jobs whose wait_until has passed into the ready index.
+void promote_due(queue_pointer self, time_ms now) {
+  auto& st = self->state;
+  while (!st.delayed.empty() && st.delayed.begin()->first < now) {
+    auto id = st.delayed.begin()->second;
+    st.delayed.erase(st.delayed.begin());
+    if (auto it = st.pending_docs.find(id); it != st.pending_docs.end())
+      st.ready.emplace(key_of(*it->second), it->second);
+  }
+}
+
+/// Visits ready jobs in processing order until `f` returns false.
+template <class F>
+void for_each_ready(queue_state& st, bool lifo, F f) {
+  if (!lifo) {
+    for (auto it = st.ready.begin(); it != st.ready.end();) {
+      auto next = std::next(it);
+      if (!f(it->second))
+        return;
+      it = next;
+    }
+    return;
+  }
+  // LIFO inside each priority group, groups still by priority.
+  for (auto group = st.ready.begin(); group != st.ready.end();) {
+    auto end = st.ready.lower_bound(order_key{group->first.neg_priority + 1, 0});
+    for (auto it = end; it != group;) {
+      --it;
+      if (!f(it->second))
+        return;
+    }
+    group = end;
+  }
+}
+
+/// Takes a lease on a ready job: it leaves the ready index and is running.
+void claim_job(queue_pointer self, const doc_ptr& doc) {
+  auto& st = self->state;
+  auto now = st.env->now();
+  st.ready.erase(key_of(*doc));
+  st.pending_docs.erase(doc->id);
+  auto claimed = std::make_shared<model::job>(model::claim(
+    *doc, make_unique_id(), now + st.env->options.lease.count(), now));
+  st.running[claimed->id].doc = std::move(claimed);
+}
+
+void execute_job(queue_pointer self, job_id id) {
+  auto& st = self->state;
+  auto& r = st.running[id];
+  r.actor = spawn_job_actor(self->system(), st.env, *r.doc,
+                            queue_actor{self});
+  self->monitor(r.actor);
+}
+
+/// Continuous mode: start due jobs while the concurrency limit allows.
+void pump(queue_pointer self) {
+  auto& st = self->state;
+  if (!st.continuous)
+    return;
+  promote_due(self, st.env->now());
+  while (!st.ready.empty()
+         && static_cast<std::int32_t>(st.running.size()) < st.concurrency) {
+    doc_ptr next;
+    for_each_ready(st, st.lifo, [&](const doc_ptr& d) {
+      next = d;
+      return false;
+    });
+    claim_job(self, next);
+    execute_job(self, next->id);
+  }
+}
+
+void notify_watchers(queue_pointer self, const model::job& doc) {
+  auto& st = self->state;
+  auto it = st.watchers.find(doc.id);
+  if (it == st.watchers.end())
+    return;
+  for (auto& rp : it->second)
+    rp.deliver(doc);
+  st.watchers.erase(it);
+}
+
+/// The job's attempt ended (or the job was cancelled while pending).
+void attempt_ended(queue_pointer self, job_id id, model::run_status status,
+                   const model::job& next) {
+  auto& st = self->state;
+  auto it = st.running.find(id);
+  if (it != st.running.end()) {
+    auto r = std::move(it->second);
+    st.running.erase(it);
+    if (r.actor)
+      self->demonitor(r.actor.address());
+    for (auto& rp : r.reporters)
+      rp.deliver(attempt_report{id, status});
+    for (auto& rp : r.cancel_waiters)
+      rp.deliver(next);
+  }
+  if (model::is_terminal(next.status))
+    notify_watchers(self, next);
+  else
+    add_pending(self, std::make_shared<model::job>(next));
+}
+
+doc_ptr find_pending(queue_state& st, job_id id) {
+  auto it = st.pending_docs.find(id);
+  return it != st.pending_docs.end() ? it->second : nullptr;
+}
+
+void remove_pending(queue_state& st, const model::job& j) {
+  st.pending_docs.erase(j.id);
+  if (j.wait_until)
+    st.delayed.erase({*j.wait_until, j.id});
+  st.ready.erase(key_of(j));
+}
+
+/// Cancels pending jobs in one durable write; replies with the documents.
+void cancel_pending(queue_pointer self, std::vector<doc_ptr> docs,
+                    const std::string& message,
+                    std::function<void(std::vector<model::job>)> done) {
+  auto& st = self->state;
+  if (docs.empty()) {
+    done({});
+    return;
+  }
+  auto now = st.env->now();
+  persistence::write_batch batch;
+  std::vector<model::job> cancelled;
+  for (auto& d : docs) {
+    remove_pending(st, *d);
+    std::optional<std::string> msg;
+    if (!message.empty())
+      msg = message;
+    auto t = model::cancel(*d, msg, now);
+    persistence::add_job_write(batch, t.next, d.get());
+    cancelled.push_back(std::move(t.next));
+  }
+  self->request(st.env->journal, caf::infinite, commit_atom::value,
+                std::move(batch))
+    .then(
+      [=](std::uint64_t) {
+        for (auto& j : cancelled)
+          notify_watchers(self, j);
+        done(cancelled);
+      },
+      [=](caf::error&) {
+        for (auto& d : docs)
+          add_pending(self, d);
+        done({});
+      });
+}
+
+queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
+                                      std::string name,
+                                      std::vector<model::job> recovered) {
+  auto& st = self->state;
+  st.env = env;
+  st.queue_name = name;
+  st.concurrency = env->concurrency_for(name);
+  st.continuous = env->options.continuous;
+  st.lifo = env->order_for(name) == "-createdAt";
+  for (auto& j : recovered)
+    add_pending(self, std::make_shared<model::job>(std::move(j)));
+  // A job actor that dies without reporting leaves its job claimable again.
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    for (auto& [id, r] : st.running) {
+      if (r.actor && r.actor.address() == dm.source) {
+        auto released = model::release(*r.doc, st.env->now());
+        attempt_ended(self, id, model::run_status::error, released);
+        break;
+      }
+    }
+    pump(self);
+  });
+  // On shutdown, running job actors go too; they write nothing more.
+  pump(self);
+  return {
+    [=](enqueue_atom, std::vector<model::job>& jobs) {
+      for (auto& j : jobs)
+        add_pending(self, std::make_shared<model::job>(std::move(j)));
+      pump(self);
+    },
+    [=](release_atom, const std::vector<job_id>& ids) {
+      auto& st = self->state;
+      for (auto id : ids) {
+        auto it = st.running.find(id);
+        if (it == st.running.end() || it->second.actor)
+          continue;
+        auto doc = model::release(*it->second.doc, st.env->now());
+        st.running.erase(it);
+        add_pending(self, std::make_shared<model::job>(std::move(doc)));
+      }
+      pump(self);
+    },
+    [=](claim_atom, const claim_request& req) {
+      auto& st = self->state;
+      auto now = st.env->now();
+      promote_due(self, now);
+      std::vector<doc_ptr> picked;
+      for_each_ready(st, req.lifo, [&](const doc_ptr& d) {
+        if (static_cast<std::int32_t>(picked.size()) >= req.limit)
+          return false;
+        if (!req.where || model::matches(*req.where, model::to_json(*d, now)))
+          picked.push_back(d);
+        return true;
+      });
+      std::vector<job_id> ids;
+      for (auto& d : picked) {
+        claim_job(self, d);
+        ids.push_back(d->id);
+      }
+      return ids;
+    },
+    [=](claim_id_atom, job_id id) {
+      auto& st = self->state;
+      promote_due(self, st.env->now());
+      std::vector<job_id> ids;
+      auto doc = find_pending(st, id);
+      if (doc && st.ready.count(key_of(*doc))) {
+        claim_job(self, doc);
+        ids.push_back(id);
+      }
+      return ids;
+    },
+    [=](execute_atom, job_id id) -> caf::result<attempt_report> {
+      auto& st = self->state;
+      auto it = st.running.find(id);
+      if (it == st.running.end()) // cancelled between claim and execute
+        return attempt_report{id, model::run_status::error_reached_max_retries};
+      auto rp = self->make_response_promise<attempt_report>();
+      it->second.reporters.push_back(rp);
+      if (!it->second.actor)
+        execute_job(self, id);
+      return rp;
+    },
+    [=](peek_job_atom, job_id id) -> caf::result<model::job> {
+      auto& st = self->state;
+      if (auto it = st.running.find(id); it != st.running.end())
+        return *it->second.doc;
+      if (auto d = find_pending(st, id))
+        return *d;
+      return make_caf_error(model::errc::not_found,
+                            "job " + std::to_string(id) + " is not pending");
+    },
+    [=](snapshot_atom) {
+      auto& st = self->state;
+      std::vector<model::job> out;
+      for (auto& [id, r] : st.running)
+        out.push_back(*r.doc);
+      for (auto& [id, d] : st.pending_docs)
+        out.push_back(*d);
+      return out;
+    },
+    [=](cancel_job_atom, job_id id,
+        const std::string& message) -> caf::result<model::job> {
+      auto& st = self->state;
+      if (auto it = st.running.find(id); it != st.running.end()) {
+        auto rp = self->make_response_promise<model::job>();
+        it->second.cancel_waiters.push_back(rp);
+        if (it->second.actor) {
+          self->send(it->second.actor, cancel_job_atom::value, message);
+        } else {
+          // Claimed by run() but not started: cancel it as pending.
+          auto doc = it->second.doc;
+          auto waiters = std::move(it->second.cancel_waiters);
+          st.running.erase(it);
+          add_pending(self, std::make_shared<model::job>(
+                              model::release(*doc, st.env->now())));
+          auto pending = find_pending(st, id);
+          cancel_pending(self, {pending}, message,
+                         [waiters](std::vector<model::job> done) mutable {
+                           for (auto& w : waiters)
+                             if (!done.empty())
+                               w.deliver(done.front());
+                         });
+        }
+        return rp;
+      }
+      auto doc = find_pending(st, id);
+      if (!doc)
+        return make_caf_error(model::errc::not_found,
+                              "job " + std::to_string(id) + " is not pending");
+      auto rp = self->make_response_promise<model::job>();
+      cancel_pending(self, {doc}, message,
+                     [rp](std::vector<model::job> done) mutable {
+                       if (done.empty())
+                         rp.deliver(make_caf_error(model::errc::storage,
+                                                   "cancel was not journaled"));
+                       else
+                         rp.deliver(std::move(done.front()));
+                     });
+      return rp;
+    },
+    [=](cancel_where_atom, const std::shared_ptr<const model::where>& where)
+      -> caf::result<std::vector<model::job>> {
+      auto& st = self->state;
+      auto now = st.env->now();
+      auto match = [&](const model::job& j) {
+        return !where || model::matches(*where, model::to_json(j, now));
+      };
+      std::vector<doc_ptr> pending;
+      for (auto& [id, d] : st.pending_docs)
+        if (match(*d))
+          pending.push_back(d);
+      std::vector<job_id> running;
+      for (auto& [id, r] : st.running)
+        if (match(*r.doc))
+          running.push_back(id);
+      auto rp = self->make_response_promise<std::vector<model::job>>();
+      auto results = std::make_shared<std::vector<model::job>>();
+      auto left = std::make_shared<std::size_t>(running.size() + 1);
+      auto one_done = [=](std::vector<model::job> js) mutable {
+        for (auto& j : js)
+          results->push_back(std::move(j));
+        if (--*left == 0)
+          rp.deliver(std::move(*results));
+      };
+      for (auto id : running) {
+        self->request(queue_actor{self}, caf::infinite, cancel_job_atom::value,
+                      id, std::string{})
+          .then([=](model::job& j) mutable { one_done({std::move(j)}); },
+                [=](caf::error&) mutable { one_done({}); });
+      }
+      cancel_pending(self, std::move(pending), {}, one_done);
+      return rp;
+    },
+    [=](watch_atom, job_id id) -> caf::result<model::job> {
+      auto& st = self->state;
+      if (!st.running.count(id) && !find_pending(st, id))
+        return make_caf_error(model::errc::not_found,
+                              "job " + std::to_string(id) + " is not pending");
+      auto rp = self->make_response_promise<model::job>();
+      st.watchers[id].push_back(rp);
+      return rp;
+    },
+    [=](attempt_done_atom, job_id id, model::run_status status,
+        model::job& next) {
+      attempt_ended(self, id, status, next);
+      pump(self);
+    },
+    [=](caf::tick_atom) {
+      auto& st = self->state;
+      st.timer_at.reset();
+      promote_due(self, st.env->now());
+      pump(self);
+      schedule_timer(self);
+    },
+  };
+}
+
+} // namespace
+
+queue_actor spawn_queue_actor(caf::actor_system& sys, env_ptr env,
+                              std::string name,
+                              std::vector<model::job> recovered) {
+  return sys.spawn(queue_impl, std::move(env), std::move(name),
+                   std::move(recovered));
+}
+
+} // namespace conveyor::actors

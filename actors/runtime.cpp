@@ -1,0 +1,122 @@
+// conveyor::start and the runtime handle.
+
+#include <future>
+
+#include "actors/env.hpp"
+#include "actors/errors.hpp"
+#include "actors/supervisor.hpp"
+#include "actors/worker_pool.hpp"
+
+namespace conveyor {
+
+void register_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<json>("nlohmann::json");
+  cfg.add_message_type<request_context>("conveyor::request_context");
+  cfg.add_message_type<queue_request>("conveyor::queue_request");
+  cfg.add_message_type<run_request>("conveyor::run_request");
+  cfg.add_message_type<find_request>("conveyor::find_request");
+  cfg.add_message_type<cancel_request>("conveyor::cancel_request");
+  cfg.add_message_type<supervisor_actor>("conveyor::supervisor_actor");
+  actors::register_error_category(cfg);
+}
+
+namespace {
+
+model::time_ms system_now() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+model::status check_options(const runtime_options& o) {
+  auto bad = [](std::string m) {
+    return model::make_error(model::errc::invalid_input, std::move(m));
+  };
+  auto order_ok = [](const std::string& s) {
+    return s == "createdAt" || s == "-createdAt";
+  };
+  if (o.data_dir.empty())
+    return bad("data_dir: must not be empty");
+  if (o.workers < 1)
+    return bad("workers: must be at least 1");
+  if (!order_ok(o.processing_order))
+    return bad("processing_order: '" + o.processing_order
+               + "' (supported: createdAt, -createdAt)");
+  for (auto& [name, q] : o.queues) {
+    if (q.concurrency < 1)
+      return bad("queues." + name + ".concurrency: must be at least 1");
+    if (!q.processing_order.empty() && !order_ok(q.processing_order))
+      return bad("queues." + name + ".processing_order: '"
+                 + q.processing_order + "' (supported: createdAt, -createdAt)");
+  }
+  if (o.lease.count() < 1)
+    return bad("lease: must be positive");
+  return model::ok();
+}
+
+class runtime_impl final : public runtime {
+public:
+  runtime_impl(supervisor_actor sup, std::shared_future<void> closed)
+    : sup_(std::move(sup)), closed_(std::move(closed)) {}
+
+  ~runtime_impl() override { stop(); }
+
+  supervisor_actor supervisor() const override { return sup_; }
+
+  void stop() override {
+    if (stopped_)
+      return;
+    stopped_ = true;
+    caf::anon_send_exit(sup_, caf::exit_reason::user_shutdown);
+    sup_ = nullptr;
+    // The journal closes when the last actor holding it is gone (running
+    // handlers finish first). Only then may the directory be reopened.
+    closed_.wait();
+  }
+
+private:
+  supervisor_actor sup_;
+  std::shared_future<void> closed_;
+  bool stopped_ = false;
+};
+
+} // namespace
+
+model::expected<std::unique_ptr<runtime>>
+start(caf::actor_system& sys, std::shared_ptr<const registry> reg,
+      runtime_options options) {
+  if (!reg)
+    return model::make_error(model::errc::invalid_input, "registry is null");
+  if (auto st = check_options(options); !st)
+    return st.error();
+  if (!options.clock)
+    options.clock = system_now;
+  auto opened = persistence::open_rocksdb_journal(
+    {options.data_dir, options.durability});
+  if (!opened)
+    return opened.error();
+  auto closed = std::make_shared<std::promise<void>>();
+  std::shared_future<void> closed_future = closed->get_future().share();
+  std::shared_ptr<persistence::journal> db{
+    opened->release(), [closed](persistence::journal* j) {
+      delete j;
+      closed->set_value();
+    }};
+  auto recovered = db->recover(options.clock());
+  if (!recovered)
+    return recovered.error();
+  auto env = std::make_shared<actors::runtime_env>();
+  env->reg = std::move(reg);
+  env->db = db;
+  env->options = std::move(options);
+  env->next_id = recovered->next_id;
+  env->journal = actors::spawn_journal_actor(sys, db);
+  env->pool = caf::actor_cast<caf::actor>(
+    actors::spawn_worker_pool(sys, env, env->options.workers));
+  db.reset();
+  auto sup = actors::spawn_supervisor(sys, env, std::move(*recovered));
+  return std::unique_ptr<runtime>{
+    std::make_unique<runtime_impl>(std::move(sup), std::move(closed_future))};
+}
+
+} // namespace conveyor

@@ -1,0 +1,677 @@
+#include "actors/supervisor.hpp"
+
+#include <unordered_map>
+
+#include "actors/errors.hpp"
+#include "actors/queue_actor.hpp"
+#include "actors/worker_pool.hpp"
+#include "model/job_json.hpp"
+#include "model/json_guard.hpp"
+#include "model/schema.hpp"
+#include "model/where.hpp"
+#include "persistence/job_records.hpp"
+
+namespace conveyor::actors {
+
+namespace {
+
+using model::errc;
+using model::job_id;
+
+// -- reader: journal reads on their own thread ----------------------------------
+
+struct scan_query {
+  std::shared_ptr<const model::where> where;
+  std::string queue;
+  std::int32_t limit = 100;
+  /// In-memory documents (running jobs carry their lease there).
+  std::shared_ptr<std::unordered_map<job_id, model::job>> overlay;
+};
+
+} // namespace
+} // namespace conveyor::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::actors::scan_query)
+
+namespace conveyor::actors {
+
+namespace {
+
+using reader_actor = caf::typed_actor<
+  caf::replies_to<read_atom, job_id>::with<std::vector<model::job>>,
+  caf::replies_to<find_atom, scan_query>::with<std::vector<model::job>>>;
+
+reader_actor::behavior_type reader(reader_actor::pointer, env_ptr env) {
+  return {
+    [=](read_atom, job_id id) -> caf::result<std::vector<model::job>> {
+      auto j = env->db->load(id);
+      if (!j)
+        return to_caf_error(j.error());
+      std::vector<model::job> out;
+      if (*j)
+        out.push_back(std::move(**j));
+      return out;
+    },
+    [=](find_atom, const scan_query& q) -> caf::result<std::vector<model::job>> {
+      std::vector<model::job> out;
+      auto now = env->now();
+      auto st = env->db->scan_jobs(0, [&](const model::job& stored) {
+        const model::job* j = &stored;
+        if (q.overlay) {
+          auto it = q.overlay->find(stored.id);
+          if (it != q.overlay->end())
+            j = &it->second;
+        }
+        if (!q.queue.empty() && j->queue != q.queue)
+          return true;
+        if (q.where && !model::matches(*q.where, model::to_json(*j, now)))
+          return true;
+        out.push_back(*j);
+        return static_cast<std::int32_t>(out.size()) < q.limit;
+      });
+      if (!st)
+        return to_caf_error(st.error());
+      return out;
+    },
+  };
+}
+
+// -- validation ----------------------------------------------------------------
+
+bool valid_queue_name(const std::string& q) {
+  if (q.empty() || q.size() > 128)
+    return false;
+  for (char c : q)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'
+          || c == '.' || c == ':'))
+      return false;
+  return true;
+}
+
+model::error invalid(std::string message) {
+  return model::make_error(errc::invalid_input, std::move(message));
+}
+
+/// Turns a queue request into a new job document (id not yet assigned), or
+/// says precisely what is wrong with it.
+model::expected<model::job> build_job(const runtime_env& env,
+                                      const queue_request& req,
+                                      model::time_ms now) {
+  model::job j;
+  const json* schema = nullptr;
+  if (req.task.empty() == req.workflow.empty())
+    return invalid("exactly one of task and workflow must be set");
+  if (!req.task.empty()) {
+    const auto* def = env.reg->find_task(req.task);
+    if (!def)
+      return invalid("task '" + req.task + "' is not registered");
+    j.task_slug = req.task;
+    schema = &def->input_schema;
+    j.queue = "default";
+  } else {
+    const auto* def = env.reg->find_workflow(req.workflow);
+    if (!def)
+      return invalid("workflow '" + req.workflow + "' is not registered");
+    j.workflow_slug = req.workflow;
+    schema = &def->input_schema;
+    j.queue = def->queue.value_or("default");
+  }
+  if (!req.queue.empty())
+    j.queue = req.queue;
+  if (!valid_queue_name(j.queue))
+    return invalid("queue: '" + j.queue
+                   + "' is not a queue name (1-128 of letters, digits, - _ . :)");
+  if (!req.input.is_object() && !req.input.is_null())
+    return invalid("input: expected an object");
+  j.input = req.input.is_null() ? json::object() : req.input;
+  model::json_limits limits;
+  if (model::json_depth(j.input) > limits.max_depth)
+    return model::make_error(errc::too_deep, "input: nesting deeper than "
+                                               + std::to_string(limits.max_depth));
+  if (j.input.dump(-1, ' ', false, json::error_handler_t::replace).size()
+      > limits.max_bytes)
+    return model::make_error(errc::too_large, "input: larger than 2 MiB");
+  if (schema && !schema->is_null())
+    if (auto st = model::validate(*schema, j.input, "input"); !st)
+      return invalid(st.error().message);
+  if (!req.meta.is_null() && !req.meta.is_object())
+    return invalid("meta: expected an object");
+  j.meta = req.meta;
+  if (!req.log.empty()) {
+    if (j.meta.is_null())
+      j.meta = json::object();
+    j.meta["log"] = json::array({json{{"at", now}, {"message", req.log}}});
+  }
+  if (!req.idempotency_key.empty()) {
+    if (req.idempotency_key.size() > 256)
+      return invalid("idempotencyKey: longer than 256 characters");
+    j.idempotency_key = req.idempotency_key;
+  }
+  if (req.wait_until != 0)
+    j.wait_until = req.wait_until;
+  j.priority = req.priority;
+  j.created_at = now;
+  j.updated_at = now;
+  j.status = model::pending_status(j, now);
+  return j;
+}
+
+json run_result_json(const std::vector<attempt_report>& reports,
+                     bool none_claimed) {
+  if (none_claimed)
+    return json{{"noJobsRemaining", true}, {"remainingJobsFromQueried", 0}};
+  json status = json::object();
+  int remaining = 0;
+  for (auto& r : reports) {
+    status[std::to_string(r.id)] = json{{"status", model::to_string(r.status)}};
+    if (r.status == model::run_status::error)
+      ++remaining;
+  }
+  return json{{"jobStatus", std::move(status)},
+              {"remainingJobsFromQueried", remaining}};
+}
+
+/// A completed job that was deleted on completion.
+json deleted_completed(job_id id) {
+  return json{{"id", std::to_string(id)}, {"status", "completed"}};
+}
+
+// -- supervisor ------------------------------------------------------------------
+
+struct pending_key {
+  job_id id;
+  std::vector<caf::typed_response_promise<json>> waiters;
+};
+
+struct supervisor_state {
+  static constexpr const char* name = "conveyor.supervisor";
+  env_ptr env;
+  reader_actor reader;
+  std::map<std::string, queue_actor> queues;
+  /// Idempotency keys whose enqueue is in flight: duplicates wait for it.
+  std::unordered_map<std::string, pending_key> in_flight_keys;
+};
+
+using supervisor_pointer = supervisor_actor::stateful_pointer<supervisor_state>;
+
+queue_actor queue_of(supervisor_pointer self, const std::string& name,
+                     std::vector<model::job> recovered = {}) {
+  auto& st = self->state;
+  auto it = st.queues.find(name);
+  if (it != st.queues.end())
+    return it->second;
+  auto q = spawn_queue_actor(self->system(), st.env, name, std::move(recovered));
+  self->link_to(q);
+  st.queues.emplace(name, q);
+  return q;
+}
+
+json render(const supervisor_pointer& self, const model::job& j) {
+  return model::to_json(j, self->state.env->now());
+}
+
+/// Journals new jobs in one batch, hands them to their queues, then calls
+/// `done` (or `fail`).
+void commit_new_jobs(supervisor_pointer self, std::vector<model::job> jobs,
+                     std::function<void(const std::vector<model::job>&)> done,
+                     std::function<void(const caf::error&)> fail) {
+  auto& st = self->state;
+  persistence::write_batch batch;
+  for (auto& j : jobs) {
+    j.id = st.env->next_id.fetch_add(1);
+    persistence::add_job_write(batch, j, nullptr);
+  }
+  self->request(st.env->journal, caf::infinite, commit_atom::value,
+                std::move(batch))
+    .then(
+      [=](std::uint64_t) {
+        std::map<std::string, std::vector<model::job>> by_queue;
+        for (auto& j : jobs)
+          by_queue[j.queue].push_back(j);
+        for (auto& [q, js] : by_queue)
+          self->send(queue_of(self, q), enqueue_atom::value, std::move(js));
+        done(jobs);
+      },
+      [=](caf::error& err) { fail(err); });
+}
+
+/// Loads a job from the journal, then calls `f` with it (or replies
+/// not_found through `rp`).
+template <class F>
+void with_stored_job(supervisor_pointer self, job_id id,
+                     caf::typed_response_promise<json> rp, F f) {
+  self->request(self->state.reader, caf::infinite, read_atom::value, id)
+    .then(
+      [=](std::vector<model::job>& found) mutable {
+        if (found.empty()) {
+          rp.deliver(make_caf_error(errc::not_found,
+                                    "job " + std::to_string(id) + " not found"));
+          return;
+        }
+        f(std::move(found.front()));
+      },
+      [=](caf::error& err) mutable { rp.deliver(err); });
+}
+
+void handle_queue(supervisor_pointer self, queue_request& req,
+                  caf::typed_response_promise<json> rp) {
+  auto& st = self->state;
+  auto now = st.env->now();
+  auto j = build_job(*st.env, req, now);
+  if (!j) {
+    rp.deliver(to_caf_error(j.error()));
+    return;
+  }
+  auto key = req.idempotency_key;
+  if (!key.empty()) {
+    if (auto it = st.in_flight_keys.find(key); it != st.in_flight_keys.end()) {
+      it->second.waiters.push_back(rp);
+      return;
+    }
+    auto existing = st.env->db->find_idempotency_key(key);
+    if (!existing) {
+      rp.deliver(to_caf_error(existing.error()));
+      return;
+    }
+    if (*existing) {
+      auto id = **existing;
+      with_stored_job(self, id, rp, [=](model::job found) mutable {
+        rp.deliver(render(self, found));
+      });
+      // A completed job deleted on completion still answers with its id.
+      return;
+    }
+    st.in_flight_keys[key] = pending_key{};
+  }
+  std::vector<model::job> jobs{std::move(*j)};
+  commit_new_jobs(
+    self, std::move(jobs),
+    [=](const std::vector<model::job>& done) mutable {
+      auto doc = render(self, done.front());
+      rp.deliver(doc);
+      if (!key.empty()) {
+        auto it = self->state.in_flight_keys.find(key);
+        if (it != self->state.in_flight_keys.end()) {
+          for (auto& w : it->second.waiters)
+            w.deliver(doc);
+          self->state.in_flight_keys.erase(it);
+        }
+      }
+    },
+    [=](const caf::error& err) mutable {
+      rp.deliver(err);
+      if (!key.empty()) {
+        auto it = self->state.in_flight_keys.find(key);
+        if (it != self->state.in_flight_keys.end()) {
+          for (auto& w : it->second.waiters)
+            w.deliver(err);
+          self->state.in_flight_keys.erase(it);
+        }
+      }
+    });
+}
+
+void handle_queue_bulk(supervisor_pointer self,
+                       std::vector<queue_request>& reqs,
+                       caf::typed_response_promise<json> rp) {
+  auto& st = self->state;
+  auto now = st.env->now();
+  std::vector<model::job> jobs;
+  jobs.reserve(reqs.size());
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    if (!reqs[i].idempotency_key.empty()) {
+      rp.deliver(make_caf_error(errc::invalid_input,
+                                "[" + std::to_string(i)
+                                  + "]: idempotency keys are not supported in "
+                                    "bulk enqueue"));
+      return;
+    }
+    auto j = build_job(*st.env, reqs[i], now);
+    if (!j) {
+      auto e = j.error();
+      e.message = "[" + std::to_string(i) + "]." + e.message;
+      rp.deliver(to_caf_error(e));
+      return;
+    }
+    jobs.push_back(std::move(*j));
+  }
+  commit_new_jobs(
+    self, std::move(jobs),
+    [=](const std::vector<model::job>& done) mutable {
+      json out = json::array();
+      for (auto& j : done)
+        out.push_back(render(self, j));
+      rp.deliver(std::move(out));
+    },
+    [=](const caf::error& err) mutable { rp.deliver(err); });
+}
+
+/// Executes claimed jobs (all at once, or one after another) and replies the
+/// RunJobsResult.
+void execute_claimed(supervisor_pointer self,
+                     std::vector<std::pair<queue_actor, job_id>> claimed,
+                     bool sequential, caf::typed_response_promise<json> rp) {
+  if (claimed.empty()) {
+    rp.deliver(run_result_json({}, true));
+    return;
+  }
+  auto reports = std::make_shared<std::vector<attempt_report>>();
+  auto total = claimed.size();
+  if (sequential) {
+    auto list = std::make_shared<decltype(claimed)>(std::move(claimed));
+    auto next = std::make_shared<std::function<void(std::size_t)>>();
+    *next = [=](std::size_t i) mutable {
+      if (i == list->size()) {
+        rp.deliver(run_result_json(*reports, false));
+        *next = nullptr; // break the self-reference
+        return;
+      }
+      auto [q, id] = (*list)[i];
+      self->request(q, caf::infinite, execute_atom::value, id)
+        .then([=](attempt_report& r) { reports->push_back(r); (*next)(i + 1); },
+              [=](caf::error&) { (*next)(i + 1); });
+    };
+    (*next)(0);
+    return;
+  }
+  auto left = std::make_shared<std::size_t>(total);
+  for (auto& [q, id] : claimed) {
+    auto on_done = [=]() mutable {
+      if (--*left == 0)
+        rp.deliver(run_result_json(*reports, false));
+    };
+    self->request(q, caf::infinite, execute_atom::value, id)
+      .then([=](attempt_report& r) mutable { reports->push_back(r); on_done(); },
+            [=](caf::error&) mutable { on_done(); });
+  }
+}
+
+void handle_run(supervisor_pointer self, const run_request& req,
+                caf::typed_response_promise<json> rp) {
+  auto& st = self->state;
+  if (req.limit < 1) {
+    rp.deliver(make_caf_error(errc::invalid_input, "limit: must be at least 1"));
+    return;
+  }
+  auto order = req.processing_order;
+  if (order.empty())
+    order = req.all_queues ? st.env->options.processing_order
+                           : st.env->order_for(req.queue);
+  if (order != "createdAt" && order != "-createdAt") {
+    rp.deliver(make_caf_error(errc::invalid_input,
+                              "processingOrder: '" + order
+                                + "' (supported: createdAt, -createdAt)"));
+    return;
+  }
+  claim_request claim;
+  claim.limit = req.limit;
+  claim.lifo = order == "-createdAt";
+  if (!req.where.is_null()) {
+    auto w = model::parse_where(req.where);
+    if (!w) {
+      rp.deliver(make_caf_error(errc::invalid_input,
+                                "where: " + w.error().message));
+      return;
+    }
+    claim.where = std::make_shared<const model::where>(std::move(*w));
+  }
+  std::vector<queue_actor> targets;
+  if (req.all_queues) {
+    for (auto& [name, q] : st.queues)
+      targets.push_back(q);
+  } else if (auto it = st.queues.find(req.queue); it != st.queues.end()) {
+    targets.push_back(it->second);
+  }
+  if (targets.empty()) {
+    rp.deliver(run_result_json({}, true));
+    return;
+  }
+  // Claim up to `limit` from every target, keep the first `limit` in
+  // processing order across queues, give the rest back.
+  using claimed_t = std::vector<std::pair<queue_actor, job_id>>;
+  auto claimed = std::make_shared<claimed_t>();
+  auto left = std::make_shared<std::size_t>(targets.size());
+  auto finish = [=]() mutable {
+    auto& all = *claimed;
+    std::stable_sort(all.begin(), all.end(), [&](auto& a, auto& b) {
+      return claim.lifo ? a.second > b.second : a.second < b.second;
+    });
+    std::map<queue_actor, std::vector<job_id>> extra;
+    while (all.size() > static_cast<std::size_t>(claim.limit)) {
+      extra[all.back().first].push_back(all.back().second);
+      all.pop_back();
+    }
+    for (auto& [q, ids] : extra)
+      self->send(q, release_atom::value, ids);
+    execute_claimed(self, std::move(all), req.sequential, rp);
+  };
+  for (auto& q : targets) {
+    self->request(q, caf::infinite, claim_atom::value, claim)
+      .then(
+        [=](std::vector<job_id>& ids) mutable {
+          for (auto id : ids)
+            claimed->emplace_back(q, id);
+          if (--*left == 0)
+            finish();
+        },
+        [=](caf::error&) mutable {
+          if (--*left == 0)
+            finish();
+        });
+  }
+}
+
+supervisor_actor::behavior_type
+supervisor_impl(supervisor_pointer self, env_ptr env,
+                persistence::recovered_state recovered) {
+  auto& st = self->state;
+  st.env = env;
+  st.reader = self->spawn<caf::detached + caf::linked>(reader, env);
+  // The journal and the pool live and die with the supervisor.
+  self->link_to(env->journal);
+  self->link_to(env->pool);
+  for (auto& [name, jobs] : recovered.pending)
+    queue_of(self, name, std::move(jobs));
+  return {
+    [=](queue_atom, const request_context&,
+        queue_request& req) -> caf::result<json> {
+      auto rp = self->make_response_promise<json>();
+      handle_queue(self, req, rp);
+      return rp;
+    },
+    [=](queue_bulk_atom, const request_context&,
+        std::vector<queue_request>& reqs) -> caf::result<json> {
+      auto rp = self->make_response_promise<json>();
+      handle_queue_bulk(self, reqs, rp);
+      return rp;
+    },
+    [=](run_atom, const request_context&,
+        const run_request& req) -> caf::result<json> {
+      auto rp = self->make_response_promise<json>();
+      handle_run(self, req, rp);
+      return rp;
+    },
+    [=](run_by_id_atom, const request_context&,
+        std::uint64_t id) -> caf::result<json> {
+      auto rp = self->make_response_promise<json>();
+      with_stored_job(self, id, rp, [=](model::job j) mutable {
+        auto it = self->state.queues.find(j.queue);
+        if (model::is_terminal(j.status) || it == self->state.queues.end()) {
+          rp.deliver(run_result_json({}, true));
+          return;
+        }
+        auto q = it->second;
+        self->request(q, caf::infinite, claim_id_atom::value, id)
+          .then(
+            [=](std::vector<job_id>& ids) mutable {
+              std::vector<std::pair<queue_actor, job_id>> claimed;
+              for (auto i : ids)
+                claimed.emplace_back(q, i);
+              execute_claimed(self, std::move(claimed), false, rp);
+            },
+            [=](caf::error& err) mutable { rp.deliver(err); });
+      });
+      return rp;
+    },
+    [=](get_job_atom, const request_context&,
+        std::uint64_t id) -> caf::result<json> {
+      auto rp = self->make_response_promise<json>();
+      with_stored_job(self, id, rp, [=](model::job j) mutable {
+        auto it = self->state.queues.find(j.queue);
+        if (model::is_terminal(j.status) || it == self->state.queues.end()) {
+          rp.deliver(render(self, j));
+          return;
+        }
+        // Leases live in memory: the queue has the current document.
+        self->request(it->second, caf::infinite, peek_job_atom::value, id)
+          .then([=](model::job& live) mutable { rp.deliver(render(self, live)); },
+                [=](caf::error&) mutable {
+                  // Finished meanwhile: the journal has the final state.
+                  with_stored_job(self, id, rp, [=](model::job f) mutable {
+                    rp.deliver(render(self, f));
+                  });
+                });
+      });
+      return rp;
+    },
+    [=](find_atom, const request_context&,
+        const find_request& req) -> caf::result<json> {
+      auto rp = self->make_response_promise<json>();
+      scan_query q;
+      q.queue = req.queue;
+      q.limit = req.limit > 0 ? req.limit : 100;
+      if (!req.where.is_null()) {
+        auto w = model::parse_where(req.where);
+        if (!w)
+          return make_caf_error(errc::invalid_input,
+                                "where: " + w.error().message);
+        q.where = std::make_shared<const model::where>(std::move(*w));
+      }
+      q.overlay = std::make_shared<std::unordered_map<job_id, model::job>>();
+      auto& queues = self->state.queues;
+      auto left = std::make_shared<std::size_t>(queues.size() + 1);
+      auto scan = [=]() mutable {
+        if (--*left > 0)
+          return;
+        self->request(self->state.reader, caf::infinite, find_atom::value, q)
+          .then(
+            [=](std::vector<model::job>& found) mutable {
+              json out = json::array();
+              for (auto& j : found)
+                out.push_back(render(self, j));
+              rp.deliver(std::move(out));
+            },
+            [=](caf::error& err) mutable { rp.deliver(err); });
+      };
+      for (auto& [name, queue] : queues)
+        self->request(queue, caf::infinite, snapshot_atom::value)
+          .then(
+            [=](std::vector<model::job>& docs) mutable {
+              for (auto& d : docs)
+                (*q.overlay)[d.id] = std::move(d);
+              scan();
+            },
+            [=](caf::error&) mutable { scan(); });
+      scan();
+      return rp;
+    },
+    [=](cancel_by_id_atom, const request_context&,
+        std::uint64_t id) -> caf::result<json> {
+      auto rp = self->make_response_promise<json>();
+      with_stored_job(self, id, rp, [=](model::job j) mutable {
+        auto it = self->state.queues.find(j.queue);
+        if (model::is_terminal(j.status) || it == self->state.queues.end()) {
+          // A terminal job stays in its one terminal state.
+          rp.deliver(render(self, j));
+          return;
+        }
+        self->request(it->second, caf::infinite, cancel_job_atom::value, id,
+                      std::string{})
+          .then([=](model::job& c) mutable { rp.deliver(render(self, c)); },
+                [=](caf::error&) mutable {
+                  with_stored_job(self, id, rp, [=](model::job f) mutable {
+                    rp.deliver(render(self, f));
+                  });
+                });
+      });
+      return rp;
+    },
+    [=](cancel_atom, const request_context&,
+        const cancel_request& req) -> caf::result<json> {
+      std::shared_ptr<const model::where> where;
+      if (!req.where.is_null()) {
+        auto w = model::parse_where(req.where);
+        if (!w)
+          return make_caf_error(errc::invalid_input,
+                                "where: " + w.error().message);
+        where = std::make_shared<const model::where>(std::move(*w));
+      }
+      std::vector<queue_actor> targets;
+      for (auto& [name, q] : self->state.queues)
+        if (req.queue.empty() || req.queue == name)
+          targets.push_back(q);
+      auto rp = self->make_response_promise<json>();
+      auto ids = std::make_shared<std::vector<job_id>>();
+      auto left = std::make_shared<std::size_t>(targets.size() + 1);
+      auto one_done = [=]() mutable {
+        if (--*left > 0)
+          return;
+        std::sort(ids->begin(), ids->end());
+        json out = json::array();
+        for (auto id : *ids)
+          out.push_back(std::to_string(id));
+        rp.deliver(json{{"cancelled", std::move(out)}});
+      };
+      for (auto& q : targets)
+        self->request(q, caf::infinite, cancel_where_atom::value, where)
+          .then(
+            [=](std::vector<model::job>& js) mutable {
+              for (auto& j : js)
+                ids->push_back(j.id);
+              one_done();
+            },
+            [=](caf::error&) mutable { one_done(); });
+      one_done();
+      return rp;
+    },
+    [=](wait_job_atom, const request_context&,
+        std::uint64_t id) -> caf::result<json> {
+      auto rp = self->make_response_promise<json>();
+      with_stored_job(self, id, rp, [=](model::job j) mutable {
+        auto it = self->state.queues.find(j.queue);
+        if (model::is_terminal(j.status) || it == self->state.queues.end()) {
+          rp.deliver(render(self, j));
+          return;
+        }
+        self->request(it->second, caf::infinite, watch_atom::value, id)
+          .then(
+            [=](model::job& f) mutable {
+              rp.deliver(f.status == model::job_status::completed
+                             && self->state.env->options.delete_job_on_complete
+                           ? deleted_completed(id)
+                           : render(self, f));
+            },
+            [=](caf::error&) mutable {
+              self->request(self->state.reader, caf::infinite, read_atom::value,
+                            id)
+                .then(
+                  [=](std::vector<model::job>& found) mutable {
+                    rp.deliver(found.empty() ? deleted_completed(id)
+                                             : render(self, found.front()));
+                  },
+                  [=](caf::error& err) mutable { rp.deliver(err); });
+            });
+      });
+      return rp;
+    },
+  };
+}
+
+} // namespace
+
+supervisor_actor spawn_supervisor(caf::actor_system& sys, env_ptr env,
+                                  persistence::recovered_state recovered) {
+  return sys.spawn(supervisor_impl, std::move(env), std::move(recovered));
+}
+
+} // namespace conveyor::actors

@@ -1,0 +1,221 @@
+#include "actors/worker_pool.hpp"
+
+#include <deque>
+
+#include "actors/errors.hpp"
+#include "model/schema.hpp"
+#include "model/transitions.hpp"
+
+namespace conveyor::actors {
+
+namespace {
+
+json exception_error(const std::exception& e) {
+  return model::error_json("Error", e.what());
+}
+
+/// Output must be JSON we can store: an object (null counts as {}), valid
+/// UTF-8, matching the outputSchema if there is one.
+std::optional<json> check_output(const task_request& req, json& output) {
+  if (output.is_null())
+    output = json::object();
+  try {
+    (void) output.dump();
+  } catch (const std::exception& e) {
+    return model::error_json("InvalidOutput",
+                             std::string{"task output is not valid JSON: "}
+                               + e.what());
+  }
+  if (req.def && !req.def->output_schema.is_null()) {
+    if (auto st = model::validate(req.def->output_schema, output, "output");
+        !st)
+      return model::error_json("InvalidOutput", st.error().message);
+  }
+  return std::nullopt;
+}
+
+void call_hook(const std::function<void(const task_hook_args&)>& hook,
+               const task_request& req) {
+  if (!hook)
+    return;
+  const model::task_state* prev = req.previous ? &*req.previous : nullptr;
+  try {
+    hook(task_hook_args{req.input, *req.job, prev});
+  } catch (...) {
+    // Hooks observe; their failure must not change the task's outcome.
+  }
+}
+
+nested_runner make_nested_runner(caf::actor_system& sys,
+                                 const runtime_env& env,
+                                 const task_request& parent);
+
+} // namespace
+
+task_result run_task_attempt(caf::actor_system& sys, const runtime_env& env,
+                             const task_request& req) {
+  task_result res;
+  res.executed_at = env.now();
+  try {
+    task_context ctx{req.input,  *req.job, req.slug,
+                     req.id,     req.stop, make_nested_runner(sys, env, req)};
+    res.output = req.handler(ctx);
+    if (auto bad = check_output(req, res.output)) {
+      res.error = std::move(*bad);
+    } else {
+      res.ok = true;
+    }
+  } catch (const job_cancelled& e) {
+    res.cancelled = true;
+    res.error = json{{"cancelled", true}, {"message", e.what()}};
+  } catch (const task_failed& e) {
+    res.error = e.error();
+  } catch (const std::exception& e) {
+    res.error = exception_error(e);
+  } catch (...) {
+    res.error = model::error_json("Error", "unknown exception");
+  }
+  res.completed_at = env.now();
+  if (res.ok)
+    call_hook(req.def ? req.def->on_success : nullptr, req);
+  else if (!res.cancelled)
+    call_hook(req.def ? req.def->on_fail : nullptr, req);
+  if (!res.ok)
+    res.output = json::object();
+  return res;
+}
+
+namespace {
+
+nested_runner make_nested_runner(caf::actor_system& sys,
+                                 const runtime_env& env,
+                                 const task_request& parent) {
+  return [&sys, &env, &parent](const std::string& slug, const std::string& id,
+                               task_handler inline_handler,
+                               task_options opts) -> json {
+    task_request req;
+    req.job = parent.job;
+    req.slug = slug;
+    req.id = id;
+    req.input = std::move(opts.input);
+    req.stop = parent.stop;
+    req.workflow = parent.workflow;
+    req.parent = model::task_ref{parent.slug, parent.id};
+    if (inline_handler) {
+      req.handler = std::move(inline_handler);
+    } else {
+      req.def = env.reg->find_task(slug);
+      if (!req.def)
+        throw std::runtime_error("task '" + slug + "' is not registered");
+      req.handler = req.def->handler;
+    }
+    caf::scoped_actor self{sys};
+    nested_decision decision;
+    bool asked = false;
+    self
+      ->request(parent.workflow, caf::infinite, nested_begin_atom::value, slug,
+                id, opts.retries)
+      .receive([&](nested_decision& d) { decision = std::move(d); asked = true; },
+               [&](caf::error&) {});
+    if (!asked)
+      throw std::runtime_error("workflow of nested task '" + slug + "' is gone");
+    if (decision.restore)
+      return decision.output;
+    req.previous = decision.previous;
+    auto res = run_task_attempt(sys, env, req);
+    if (res.cancelled)
+      throw job_cancelled(res.error.value("message", "job cancelled"));
+    model::log_entry entry;
+    entry.id = make_unique_id();
+    entry.executed_at = res.executed_at;
+    entry.completed_at = res.completed_at;
+    entry.task_slug = slug;
+    entry.task_id = id;
+    entry.input = req.input;
+    entry.parent = req.parent;
+    if (!res.ok) {
+      // Payload re-wraps a failing sub-task as a failure of its parent: the
+      // parent's retry settings apply and only the parent's attempt is logged.
+      throw task_failed(slug, id, res.error);
+    }
+    entry.output = res.output;
+    entry.state = model::log_state::succeeded;
+    bool recorded = false;
+    self
+      ->request(parent.workflow, caf::infinite, nested_end_atom::value,
+                std::move(entry))
+      .receive([&](bool) { recorded = true; }, [&](caf::error&) {});
+    if (!recorded)
+      throw std::runtime_error("cannot journal nested task '" + slug + "'");
+    return res.output;
+  };
+}
+
+// -- workers and dispatcher --------------------------------------------------
+
+using worker_actor = worker_pool_actor;
+
+worker_actor::behavior_type worker(worker_actor::pointer self, env_ptr env) {
+  return {
+    [=](exec_task_atom, const task_request& req) {
+      return run_task_attempt(self->system(), *env, req);
+    },
+  };
+}
+
+struct pool_state {
+  static constexpr const char* name = "conveyor.worker_pool";
+  std::vector<worker_actor> idle;
+  std::deque<std::pair<task_request, caf::typed_response_promise<task_result>>>
+    backlog;
+};
+
+using pool_pointer = worker_pool_actor::stateful_pointer<pool_state>;
+
+void dispatch(pool_pointer self, worker_actor w, task_request req,
+              caf::typed_response_promise<task_result> rp) {
+  self->request(w, caf::infinite, exec_task_atom::value, std::move(req))
+    .then(
+      [=](task_result& res) mutable {
+        rp.deliver(std::move(res));
+        auto& st = self->state;
+        if (st.backlog.empty()) {
+          st.idle.push_back(w);
+          return;
+        }
+        auto next = std::move(st.backlog.front());
+        st.backlog.pop_front();
+        dispatch(self, w, std::move(next.first), std::move(next.second));
+      },
+      [=](caf::error& err) mutable { rp.deliver(err); });
+}
+
+worker_pool_actor::behavior_type pool(pool_pointer self, env_ptr env,
+                                      std::size_t workers) {
+  for (std::size_t i = 0; i < std::max<std::size_t>(workers, 1); ++i)
+    self->state.idle.push_back(
+      self->spawn<caf::detached + caf::linked>(worker, env));
+  return {
+    [=](exec_task_atom, task_request& req) -> caf::result<task_result> {
+      auto rp = self->make_response_promise<task_result>();
+      auto& st = self->state;
+      if (st.idle.empty()) {
+        st.backlog.emplace_back(std::move(req), rp);
+      } else {
+        auto w = st.idle.back();
+        st.idle.pop_back();
+        dispatch(self, w, std::move(req), rp);
+      }
+      return rp;
+    },
+  };
+}
+
+} // namespace
+
+worker_pool_actor spawn_worker_pool(caf::actor_system& sys, env_ptr env,
+                                    std::size_t workers) {
+  return sys.spawn(pool, std::move(env), workers);
+}
+
+} // namespace conveyor::actors

@@ -1,0 +1,53 @@
+#pragma once
+
+// A blocking façade over the supervisor, mirroring payload.jobs. For use
+// from main(), tests and scripts; actors should `request(...)` the
+// supervisor directly instead. One client per thread (it owns a
+// scoped_actor). Every call throws request_error on failure.
+
+#include <chrono>
+#include <optional>
+
+#include "conveyor/errors.hpp"
+#include "conveyor/runtime.hpp"
+
+namespace conveyor {
+
+class client {
+public:
+  client(caf::actor_system& sys, supervisor_actor supervisor,
+         request_context ctx = {},
+         caf::duration timeout = caf::infinite);
+
+  /// The stored job (JSON with Payload's field names and an "id").
+  json queue(const queue_request& req);
+  /// Many jobs in one durable write; all or nothing.
+  json queue_bulk(const std::vector<queue_request>& reqs);
+  /// RunJobsResult: {jobStatus?, noJobsRemaining?, remainingJobsFromQueried}
+  json run(const run_request& req = {});
+  json run_by_id(model::job_id id);
+  json get(model::job_id id);
+  /// nullopt instead of a not_found error.
+  std::optional<json> try_get(model::job_id id);
+  json find(const find_request& req = {});
+  json cancel_by_id(model::job_id id);
+  json cancel(const cancel_request& req);
+  /// Blocks until the job is terminal; returns its final document.
+  json wait(model::job_id id);
+
+  request_context& context() { return ctx_; }
+
+  /// The numeric id of a job document's "id" field.
+  static model::job_id id_of(const json& job);
+
+private:
+  template <class... Ts>
+  json ask(Ts&&... xs);
+
+  caf::scoped_actor self_;
+  supervisor_actor sup_;
+  request_context ctx_;
+  caf::duration timeout_;
+};
+
+} // namespace conveyor

@@ -1,0 +1,118 @@
+#pragma once
+
+// The messages of the supervisor's interface. They cross the network between
+// nodes, so every type has an `inspect` and both sides must register them
+// (conveyor::register_types) under the same names.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "caf/all.hpp"
+#include "model/job.hpp"
+
+namespace nlohmann {
+
+/// JSON travels as its compact text; a malformed text fails deserialisation
+/// instead of throwing inside an actor.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, json& x) {
+  std::string text;
+  if constexpr (Inspector::reads_state) {
+    text = x.dump(-1, ' ', false, json::error_handler_t::replace);
+    return f(caf::meta::type_name("json"), text);
+  } else {
+    return f(caf::meta::type_name("json"), text,
+             caf::meta::load_callback([&]() -> caf::error {
+               x = json::parse(text, nullptr, false);
+               if (x.is_discarded())
+                 return caf::make_error(caf::sec::invalid_argument,
+                                        "malformed json");
+               return caf::none;
+             }));
+  }
+}
+
+} // namespace nlohmann
+
+namespace conveyor {
+
+using json = nlohmann::json;
+
+/// Who asks, and whether access rules apply (spec §3.15). In-process calls
+/// default to override_access = true, like Payload's Local API; requests
+/// from remote nodes always have it forced to false.
+struct request_context {
+  std::string principal; ///< empty: anonymous
+  std::vector<std::string> roles;
+  bool override_access = true;
+  std::string token; ///< bearer token presented by a remote client
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, request_context& x) {
+  return f(caf::meta::type_name("conveyor::request_context"), x.principal,
+           x.roles, x.override_access, x.token);
+}
+
+/// payload.jobs.queue(...)
+struct queue_request {
+  std::string task;     ///< task slug, or
+  std::string workflow; ///< workflow slug (exactly one is set)
+  json input = json::object();
+  std::string queue;           ///< empty: the workflow's queue, else "default"
+  model::time_ms wait_until = 0; ///< 0: run as soon as possible
+  std::string log;             ///< optional note, kept in meta.log
+  json meta;                   ///< null: none
+  std::string idempotency_key; ///< empty: none
+  std::int32_t priority = 0;   ///< higher first within the processing order
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_request& x) {
+  return f(caf::meta::type_name("conveyor::queue_request"), x.task, x.workflow,
+           x.input, x.queue, x.wait_until, x.log, x.meta, x.idempotency_key,
+           x.priority);
+}
+
+/// payload.jobs.run(...)
+struct run_request {
+  std::string queue = "default";
+  bool all_queues = false;
+  std::int32_t limit = 10;
+  json where;                   ///< null: no filter
+  bool sequential = false;
+  std::string processing_order; ///< "createdAt" | "-createdAt"; empty: config
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, run_request& x) {
+  return f(caf::meta::type_name("conveyor::run_request"), x.queue,
+           x.all_queues, x.limit, x.where, x.sequential, x.processing_order);
+}
+
+/// find / list
+struct find_request {
+  json where;          ///< null: everything
+  std::string queue;   ///< empty: all queues
+  std::int32_t limit = 100;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, find_request& x) {
+  return f(caf::meta::type_name("conveyor::find_request"), x.where, x.queue,
+           x.limit);
+}
+
+/// payload.jobs.cancel({where, queue})
+struct cancel_request {
+  json where;
+  std::string queue; ///< empty: all queues
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cancel_request& x) {
+  return f(caf::meta::type_name("conveyor::cancel_request"), x.where, x.queue);
+}
+
+} // namespace conveyor

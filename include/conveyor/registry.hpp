@@ -1,0 +1,129 @@
+#pragma once
+
+// Tasks and workflows, defined in C++ and handed to conveyor::start.
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "conveyor/errors.hpp"
+#include "conveyor/workflow.hpp"
+#include "model/error.hpp"
+#include "model/retry.hpp"
+#include "model/task_status.hpp"
+
+namespace conveyor {
+
+/// Arguments of onSuccess / onFail and of a shouldRestore predicate.
+struct task_hook_args {
+  const json& input;
+  const model::job& job;
+  /// Status of this (slug, id) before the attempt; nullptr on the first.
+  const model::task_state* task_status;
+};
+
+/// Runs a nested task from inside a task handler (blocking). Provided by the
+/// runtime.
+using nested_runner = std::function<json(const std::string& slug,
+                                         const std::string& id,
+                                         task_handler inline_handler,
+                                         task_options opts)>;
+
+/// What a task handler sees. Lives on the worker thread for one attempt.
+class task_context {
+public:
+  task_context(json input, const model::job& job, std::string slug,
+               std::string id, std::shared_ptr<const std::atomic<bool>> stop,
+               nested_runner nested)
+    : input_(std::move(input)), job_(job), slug_(std::move(slug)),
+      id_(std::move(id)), stop_(std::move(stop)), nested_(std::move(nested)) {}
+
+  const json& input() const { return input_; }
+  /// The job as it was when this attempt started.
+  const model::job& job() const { return job_; }
+  const std::string& task_slug() const { return slug_; }
+  const std::string& task_id() const { return id_; }
+
+  /// Flips to true the moment a cancel for this job arrives, so a long task
+  /// can stop early (throw job_cancelled, or return what it has).
+  bool stop_requested() const {
+    return stop_ && stop_->load(std::memory_order_relaxed);
+  }
+
+  /// Runs registered task `slug` as a sub-task of this one (spec §1.4):
+  /// restored from the log if it already succeeded, else executed here and
+  /// its attempt logged with this task as parent. Throws task_failed.
+  json task(const std::string& slug, const std::string& id,
+            task_options opts = {}) {
+    return nested_(slug, id, nullptr, std::move(opts));
+  }
+  json inline_task(const std::string& id, task_handler handler,
+                   task_options opts = {}) {
+    return nested_("inline", id, std::move(handler), std::move(opts));
+  }
+
+private:
+  json input_;
+  const model::job& job_;
+  std::string slug_;
+  std::string id_;
+  std::shared_ptr<const std::atomic<bool>> stop_;
+  nested_runner nested_;
+};
+
+struct task_definition {
+  std::string slug;
+  task_handler handler;
+  std::optional<model::retry_config> retries;
+  json input_schema;  ///< null: no validation
+  json output_schema; ///< null: no validation
+  std::function<void(const task_hook_args&)> on_success;
+  std::function<void(const task_hook_args&)> on_fail;
+  /// Overrides retries.should_restore when set.
+  std::function<bool(const task_hook_args&)> should_restore;
+  std::string label;
+};
+
+using workflow_handler = std::function<workflow(workflow_context&)>;
+
+struct workflow_definition {
+  std::string slug;
+  workflow_handler handler;
+  std::optional<std::string> queue; ///< default queue of its jobs
+  std::optional<model::retry_config> retries;
+  json input_schema;
+  std::string label;
+};
+
+/// The set of tasks and workflows a runtime knows. Fill it before start();
+/// it is read-only afterwards (shared by every actor without locks).
+class registry {
+public:
+  /// Errors (invalid_input, naming the field): empty or reserved slug
+  /// ("inline"), a slug already used by a task or workflow, a missing
+  /// handler, an invalid schema.
+  model::status add_task(task_definition def);
+  model::status add_workflow(workflow_definition def);
+
+  const task_definition* find_task(std::string_view slug) const;
+  const workflow_definition* find_workflow(std::string_view slug) const;
+
+  const std::map<std::string, task_definition, std::less<>>& tasks() const {
+    return tasks_;
+  }
+  const std::map<std::string, workflow_definition, std::less<>>&
+  workflows() const {
+    return workflows_;
+  }
+
+private:
+  model::status check_slug(const std::string& slug, const char* what) const;
+  std::map<std::string, task_definition, std::less<>> tasks_;
+  std::map<std::string, workflow_definition, std::less<>> workflows_;
+};
+
+} // namespace conveyor

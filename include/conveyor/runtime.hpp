@@ -1,0 +1,123 @@
+#pragma once
+
+// Starting a Conveyor runtime inside a caf::actor_system, and its typed
+// front door (the supervisor).
+//
+//   caf::actor_system_config cfg;
+//   conveyor::register_types(cfg);          // before the actor_system exists
+//   caf::actor_system sys{cfg};
+//   auto reg = std::make_shared<conveyor::registry>();
+//   reg->add_task({.slug = "hello", .handler = ...});
+//   auto rt = conveyor::start(sys, reg, {.data_dir = "./data"});
+//   conveyor::client jobs{sys, rt->supervisor()};
+//   jobs.queue({.task = "hello", .input = {{"name", "x"}}});
+//
+// Every supervisor request is answered only after what it changed is durable
+// in the journal (per the durability mode).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "caf/all.hpp"
+#include "conveyor/messages.hpp"
+#include "conveyor/registry.hpp"
+#include "model/error.hpp"
+#include "persistence/journal.hpp"
+
+namespace conveyor {
+
+using queue_atom = caf::atom_constant<caf::atom("cv_queue")>;
+using queue_bulk_atom = caf::atom_constant<caf::atom("cv_qbulk")>;
+using run_atom = caf::atom_constant<caf::atom("cv_run")>;
+using run_by_id_atom = caf::atom_constant<caf::atom("cv_runid")>;
+using get_job_atom = caf::atom_constant<caf::atom("cv_get")>;
+using find_atom = caf::atom_constant<caf::atom("cv_find")>;
+using cancel_by_id_atom = caf::atom_constant<caf::atom("cv_cancid")>;
+using cancel_atom = caf::atom_constant<caf::atom("cv_cancel")>;
+using wait_job_atom = caf::atom_constant<caf::atom("cv_wait")>;
+
+/// The supervisor's interface: what in-process actors, the blocking client
+/// and remote nodes may send. Jobs travel as their JSON document (Payload's
+/// field names, see model/job_json.hpp).
+using supervisor_actor = caf::typed_actor<
+  /// queue(...) -> the stored job
+  caf::replies_to<queue_atom, request_context, queue_request>::with<json>,
+  /// many queue(...) in one durable write -> array of stored jobs
+  caf::replies_to<queue_bulk_atom, request_context,
+                  std::vector<queue_request>>::with<json>,
+  /// run(...) -> RunJobsResult {jobStatus?, noJobsRemaining?,
+  /// remainingJobsFromQueried}
+  caf::replies_to<run_atom, request_context, run_request>::with<json>,
+  /// runByID(id) -> RunJobsResult
+  caf::replies_to<run_by_id_atom, request_context, std::uint64_t>::with<json>,
+  /// the job, or a not_found error
+  caf::replies_to<get_job_atom, request_context, std::uint64_t>::with<json>,
+  /// array of jobs matching a where query, id order
+  caf::replies_to<find_atom, request_context, find_request>::with<json>,
+  /// cancelByID(id) -> the job after cancellation is journaled
+  caf::replies_to<cancel_by_id_atom, request_context, std::uint64_t>::with<json>,
+  /// cancel({where, queue}) -> {"cancelled": [ids]}
+  caf::replies_to<cancel_atom, request_context, cancel_request>::with<json>,
+  /// the job once it is terminal (completed jobs that were deleted come back
+  /// as {id, status: "completed"})
+  caf::replies_to<wait_job_atom, request_context, std::uint64_t>::with<json>>;
+
+/// Per-queue settings.
+struct queue_options {
+  /// Jobs of this queue running at once in continuous mode. Default: 16.
+  std::int32_t concurrency = 16;
+  /// "createdAt" (FIFO) or "-createdAt" (LIFO). Empty: the runtime default.
+  std::string processing_order;
+};
+
+struct runtime_options {
+  /// Where the journal lives. Created if missing. Default: ./conveyor-data
+  std::string data_dir = "./conveyor-data";
+  /// sync: acknowledged = fsynced (default). async: survives a process crash,
+  /// not a power cut.
+  persistence::durability durability = persistence::durability::sync;
+  /// Continuous mode: queue actors start due jobs on their own, bounded by
+  /// each queue's concurrency. Off: jobs run only through run()/runByID()
+  /// (Payload's model). Default: off.
+  bool continuous = false;
+  /// Threads running task handlers. Default: 8.
+  std::size_t workers = 8;
+  /// Delete a job's document when it completes successfully. Default: true.
+  bool delete_job_on_complete = true;
+  /// Default processing order: "createdAt" (FIFO) or "-createdAt" (LIFO).
+  std::string processing_order = "createdAt";
+  /// Per-queue settings; queues not listed get queue_options{}.
+  std::map<std::string, queue_options> queues;
+  /// Lease length written on claimed jobs (processingUntil). Default: 20 min.
+  std::chrono::milliseconds lease{20 * 60 * 1000};
+  /// The clock (UTC ms). Default: the system clock. Tests inject their own.
+  std::function<model::time_ms()> clock;
+};
+
+/// Registers the message types. Call on the config before creating the
+/// actor_system; remote nodes must call it too.
+void register_types(caf::actor_system_config& cfg);
+
+/// A running runtime. Destroying it (or stop()) shuts its actors down; the
+/// journal closes once the last actor let go of it.
+class runtime {
+public:
+  virtual ~runtime() = default;
+  virtual supervisor_actor supervisor() const = 0;
+  /// Stops every actor of this runtime. Running handlers finish first.
+  virtual void stop() = 0;
+};
+
+/// Opens the journal under options.data_dir, recovers pending jobs (jobs
+/// that were running when the last process stopped become claimable again,
+/// nothing consumed) and spawns the actors. Errors: storage (locked, corrupt),
+/// invalid_input (bad options).
+model::expected<std::unique_ptr<runtime>>
+start(caf::actor_system& sys, std::shared_ptr<const registry> reg,
+      runtime_options options);
+
+} // namespace conveyor

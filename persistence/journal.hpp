@@ -1,0 +1,111 @@
+#pragma once
+
+// The journal: the only durable state of a node.
+//
+// A journal applies write batches atomically and, in `sync` mode, returns
+// only after they are on stable storage. It owns no job semantics: callers
+// build batches with the helpers in job_records.hpp, which keep a job's
+// document and its index keys in the same batch.
+//
+// Thread safety: every member function may be called from any thread.
+// `commit` is blocking (it may fsync): call it from a detached actor or a
+// plain thread, never from a CAF scheduler thread. This header deliberately
+// includes nothing from RocksDB, so other implementations can drop in.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "model/error.hpp"
+#include "model/job.hpp"
+
+namespace conveyor::persistence {
+
+/// `sync`: every acknowledged commit was fsynced (survives power loss).
+/// `async`: written to the OS (survives a process crash, not a power cut).
+enum class durability : std::uint8_t { sync, async };
+
+/// The key spaces of the journal. See FORMAT.md.
+enum class column : std::uint8_t { jobs, ready, delayed, meta, idempotency };
+
+/// One key write; an absent value deletes the key.
+struct write_op {
+  column cf = column::jobs;
+  std::string key;
+  std::optional<std::string> value;
+};
+
+/// Applied atomically: all ops or none.
+struct write_batch {
+  std::vector<write_op> ops;
+  bool empty() const { return ops.empty(); }
+};
+
+/// What a node needs to resume after a restart.
+struct recovered_state {
+  /// Every non-terminal job, per queue, in processing order (priority
+  /// descending, then id ascending). Leases of jobs that were running when
+  /// the previous process stopped are already released.
+  std::map<std::string, std::vector<model::job>> pending;
+  /// The next job id to allocate (never reuses a deleted job's id).
+  model::job_id next_id = 1;
+};
+
+struct journal_options {
+  std::string path;
+  durability mode = durability::sync;
+};
+
+class journal {
+public:
+  virtual ~journal() = default;
+
+  /// Applies `batches` as one atomic write (one fsync in sync mode). On OK,
+  /// every batch is durable per the journal's durability mode. On error,
+  /// none was applied and the journal refuses further writes.
+  virtual model::status commit(std::span<const write_batch> batches) = 0;
+
+  /// The stored document of `id`, or nullopt. Errors: storage, or
+  /// invalid_input if the stored document does not decode.
+  virtual model::expected<std::optional<model::job>> load(model::job_id id) = 0;
+
+  /// Visits stored documents in id order, starting after `after`, until
+  /// `visit` returns false.
+  virtual model::status scan_jobs(
+    model::job_id after, const std::function<bool(const model::job&)>& visit)
+    = 0;
+
+  /// Ids of queue `queue`'s non-terminal jobs in processing order, at most
+  /// `limit`: one seek on the ready index.
+  virtual model::expected<std::vector<model::job_id>>
+  ready_ids(const std::string& queue, std::size_t limit) = 0;
+
+  /// Ids of jobs whose wait_until is at or before `now`, earliest first, at
+  /// most `limit`: one seek on the delayed index.
+  virtual model::expected<std::vector<model::job_id>>
+  due_ids(model::time_ms now, std::size_t limit) = 0;
+
+  virtual model::expected<std::optional<std::string>>
+  get_meta(const std::string& key) = 0;
+
+  virtual model::expected<std::optional<model::job_id>>
+  find_idempotency_key(const std::string& key) = 0;
+
+  /// Rebuilds what recovery needs from the index keys (see recovered_state).
+  virtual model::expected<recovered_state> recover(model::time_ms now) = 0;
+
+  virtual durability mode() const = 0;
+};
+
+/// Opens (creating if missing) a RocksDB journal. Errors: storage with a
+/// message saying what went wrong, e.g. "data directory 'x' is locked by
+/// another process (pid 123)" or a corruption report naming the file.
+model::expected<std::unique_ptr<journal>>
+open_rocksdb_journal(const journal_options& options);
+
+} // namespace conveyor::persistence

@@ -1,0 +1,40 @@
+#pragma once
+
+// Byte encodings of journal keys and small values. The layout is specified in
+// FORMAT.md; change both together.
+//
+// Integers are big-endian so that RocksDB's bytewise order is numeric order.
+// Queue names never contain NUL (validated at enqueue), so "queue + NUL" is a
+// prefix-free component: no queue's keys can fall inside another's range.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/job.hpp"
+
+namespace conveyor::persistence {
+
+void append_u32(std::string& out, std::uint32_t v);
+void append_u64(std::string& out, std::uint64_t v);
+std::uint32_t read_u32(std::string_view in);
+std::uint64_t read_u64(std::string_view in);
+
+/// jobs column: 8-byte id.
+std::string job_key(model::job_id id);
+model::job_id job_key_id(std::string_view key);
+
+/// ready column: queue NUL (INT32_MAX - priority as u32) id. Iterating a
+/// queue's prefix yields higher priorities first, then FIFO by id.
+std::string ready_key(std::string_view queue, std::int32_t priority,
+                      model::job_id id);
+std::string ready_prefix(std::string_view queue);
+model::job_id ready_key_id(std::string_view key);
+
+/// delayed column: (wait_until + 2^63 as u64) id, earliest first.
+std::string delayed_key(model::time_ms wait_until, model::job_id id);
+model::time_ms delayed_key_time(std::string_view key);
+model::job_id delayed_key_id(std::string_view key);
+
+} // namespace conveyor::persistence
