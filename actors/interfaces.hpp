@@ -32,7 +32,7 @@ using queue_actor = caf::typed_actor<
   /// give claimed-but-not-executed jobs back (over-claimed by run())
   caf::reacts_to<release_atom, std::vector<model::job_id>>,
   /// claim up to limit claimable jobs (lease taken) -> their ids, in order
-  caf::replies_to<claim_atom, claim_request>::with<std::vector<model::job_id>>,
+  caf::replies_to<claim_atom, claim_request>::with<std::vector<claimed_job>>,
   /// claim one job by id if it is claimable -> [id] or []
   caf::replies_to<claim_id_atom, model::job_id>::with<std::vector<model::job_id>>,
   /// run a claimed job's attempt -> its status when the attempt ended

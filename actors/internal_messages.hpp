@@ -86,6 +86,13 @@ struct claim_request {
   bool lifo = false;
 };
 
+/// A job claimed for run(): enough to merge claims of several queues in
+/// processing order.
+struct claimed_job {
+  model::job_id id = 0;
+  std::int32_t priority = 0;
+};
+
 /// The end of one attempt, as the queue actor reports it to run().
 struct attempt_report {
   model::job_id id = 0;
@@ -100,6 +107,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::actors::nested_decision)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::actors::workflow_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::actors::claim_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::actors::attempt_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<conveyor::actors::claimed_job>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::model::job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::model::log_entry)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<conveyor::model::job>)

@@ -14,7 +14,7 @@ namespace {
 
 /// The synthetic one-step workflow of a task job (spec §3.4 step 1).
 workflow single_task_workflow(workflow_context& wf, std::string slug) {
-  co_await wf.task(std::move(slug), "1", {.input = wf.input()});
+  co_await wf.task(std::move(slug), "1", {wf.input()});
 }
 
 /// What the workflow actor remembers about a dispatched step.
@@ -135,7 +135,6 @@ void step_finished(workflow_pointer self) {
   }
   auto h = st.ctx->suspended();
   st.ctx->clear_suspended();
-  st.failures.clear();
   if (h)
     h.resume();
   advance(self);
@@ -242,6 +241,8 @@ void advance(workflow_pointer self) {
       finish_cancelled(self);
       return;
     }
+    // A new await: failures of the previous one were caught by the workflow.
+    st.failures.clear();
     std::size_t dispatched = 0;
     for (auto& step : requested) {
       auto m = describe(*st.env, *st.ctx, *step, step->options.retries);

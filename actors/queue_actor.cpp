@@ -296,12 +296,12 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
           picked.push_back(d);
         return true;
       });
-      std::vector<job_id> ids;
+      std::vector<claimed_job> out;
       for (auto& d : picked) {
         claim_job(self, d);
-        ids.push_back(d->id);
+        out.push_back({d->id, d->priority});
       }
-      return ids;
+      return out;
     },
     [=](claim_id_atom, job_id id) {
       auto& st = self->state;

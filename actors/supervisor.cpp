@@ -428,29 +428,35 @@ void handle_run(supervisor_pointer self, const run_request& req,
   }
   // Claim up to `limit` from every target, keep the first `limit` in
   // processing order across queues, give the rest back.
-  using claimed_t = std::vector<std::pair<queue_actor, job_id>>;
+  using claimed_t = std::vector<std::pair<queue_actor, claimed_job>>;
   auto claimed = std::make_shared<claimed_t>();
   auto left = std::make_shared<std::size_t>(targets.size());
   auto finish = [=]() mutable {
     auto& all = *claimed;
+    // Same order as inside a queue: priority, then id (FIFO or LIFO).
     std::stable_sort(all.begin(), all.end(), [&](auto& a, auto& b) {
-      return claim.lifo ? a.second > b.second : a.second < b.second;
+      if (a.second.priority != b.second.priority)
+        return a.second.priority > b.second.priority;
+      return claim.lifo ? a.second.id > b.second.id : a.second.id < b.second.id;
     });
     std::map<queue_actor, std::vector<job_id>> extra;
     while (all.size() > static_cast<std::size_t>(claim.limit)) {
-      extra[all.back().first].push_back(all.back().second);
+      extra[all.back().first].push_back(all.back().second.id);
       all.pop_back();
     }
     for (auto& [q, ids] : extra)
       self->send(q, release_atom::value, ids);
-    execute_claimed(self, std::move(all), req.sequential, rp);
+    std::vector<std::pair<queue_actor, job_id>> order;
+    for (auto& [q, c] : all)
+      order.emplace_back(q, c.id);
+    execute_claimed(self, std::move(order), req.sequential, rp);
   };
   for (auto& q : targets) {
     self->request(q, caf::infinite, claim_atom::value, claim)
       .then(
-        [=](std::vector<job_id>& ids) mutable {
-          for (auto id : ids)
-            claimed->emplace_back(q, id);
+        [=](std::vector<claimed_job>& got) mutable {
+          for (auto& c : got)
+            claimed->emplace_back(q, c);
           if (--*left == 0)
             finish();
         },

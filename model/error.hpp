@@ -31,6 +31,13 @@ enum class errc : std::uint8_t {
 
 std::string_view to_string(errc code);
 
+template <class Stream>
+  requires requires(Stream& s) { s << std::string_view{}; }
+Stream& operator<<(Stream& out, errc code) {
+  out << to_string(code);
+  return out;
+}
+
 struct error {
   errc code = errc::none;
   std::string message;

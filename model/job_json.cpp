@@ -33,10 +33,6 @@ void put_string(json& out, const char* name,
 
 // ---- reading -------------------------------------------------------------------
 
-std::string kind(const json& v) {
-  return v.type_name();
-}
-
 /// A value quoted for an error message: short, and valid UTF-8 whatever it held.
 std::string shown(const json& v) {
   constexpr std::size_t limit = 60;
@@ -60,7 +56,7 @@ std::string join(const std::string& path, std::string_view key) {
 }
 
 /// Typed field readers. Each returns false after recording the first error,
-/// so callers can simply `return r.fail()` on the way out.
+/// so callers can simply `return r.fail(...)` on the way out.
 struct reader {
   std::optional<error> failure;
 
@@ -70,7 +66,7 @@ struct reader {
   }
   bool expected_type(const std::string& path, std::string_view want,
                      const json& got) {
-    return fail(path, "expected " + std::string(want) + ", got " + kind(got));
+    return fail(path, "expected " + std::string(want) + ", got " + got.type_name());
   }
 
   bool string(const json& v, const std::string& path, std::string& out) {
@@ -198,6 +194,8 @@ bool read_entry_field(reader& r, const std::string& key, const json& v,
     return true;
   }
   if (key == "state") {
+    if (!v.is_string())
+      return r.expected_type(p, "string", v);
     if (v == "succeeded")
       e.state = log_state::succeeded;
     else if (v == "failed")

@@ -20,7 +20,7 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   y -= m <= 2 ? 1 : 0;
   const std::int64_t era = floor_div(y, 400);
-  const auto yoe = static_cast<std::int64_t>(y - era * 400);    // [0, 399]
+  const std::int64_t yoe = y - era * 400;                         // [0, 399]
   const std::int64_t mp = m > 2 ? m - 3 : m + 9;                  // March = 0
   const std::int64_t doy = (153 * mp + 2) / 5 + d - 1;            // [0, 365]
   const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
@@ -160,7 +160,10 @@ std::optional<std::int64_t> parse_offset(cursor& in) {
 
 std::string format_iso8601(time_ms t) {
   const std::int64_t days = floor_div(t, ms_per_day);
-  const std::int64_t in_day = t - days * ms_per_day;
+  // From the remainder, not t - days * ms_per_day: that overflows near INT64_MIN.
+  std::int64_t in_day = t % ms_per_day;
+  if (in_day < 0)
+    in_day += ms_per_day;
   const civil c = civil_from_days(days);
 
   std::string out;

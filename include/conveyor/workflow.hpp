@@ -3,9 +3,9 @@
 // Workflow handlers are C++20 coroutines:
 //
 //   conveyor::workflow publish(conveyor::workflow_context& wf) {
-//     auto img = co_await wf.task("resize", "1", {.input = wf.input()});
-//     auto [a, b] = ...co_await wf.all({wf.task("upload", "2a", ...),
-//                                       wf.task("notify", "2b", ...)});
+//     auto img = co_await wf.task("resize", "1", {wf.input()});
+//     auto outs = co_await wf.all(wf.task("upload", "2a"),
+//                                 wf.task("notify", "2b"));
 //   }
 //
 // `co_await wf.task(slug, id, ...)` returns the task's output. If (slug, id)
@@ -15,12 +15,18 @@
 //
 // Workflow code runs on the runtime's actor threads between steps: keep it to
 // orchestration and never block in it; blocking work belongs in tasks.
+//
+// GCC 12 rejects braced initializer lists inside a co_await expression
+// ("array used as initializer", a compiler bug). Build JSON inputs before the
+// co_await (`json in = {{"k", v}}; co_await wf.task("t", "1", {in});`) and
+// pass parallel steps as arguments: `co_await wf.all(wf.task(...), ...)`.
 
 #include <coroutine>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -37,7 +43,18 @@ class task_context;
 /// object, throws to fail (any std::exception; job_cancelled cancels).
 using task_handler = std::function<json(task_context&)>;
 
+/// Input and call-site retries of one task invocation.
+///
+/// Deliberately not an aggregate: GCC 12 destroys aggregate temporaries
+/// created inside a co_await expression twice (a compiler bug that corrupts
+/// the heap). A class with constructors is handled correctly, so
+/// `co_await wf.task("t", "1", {input})` is safe.
 struct task_options {
+  task_options() {}
+  task_options(json in) : input(std::move(in)) {}
+  task_options(json in, std::optional<model::retry_config> r)
+    : input(std::move(in)), retries(std::move(r)) {}
+
   json input = json::object();
   /// Call-site retries, merged over the task's own (spec §1.3).
   std::optional<model::retry_config> retries;
@@ -148,6 +165,15 @@ public:
                              task_options opts = {});
   all_awaitable all(std::vector<step_awaitable> steps) {
     return all_awaitable{this, std::move(steps)};
+  }
+  /// `co_await wf.all(wf.task(...), wf.task(...))`
+  template <class... Steps>
+    requires(std::is_same_v<std::decay_t<Steps>, step_awaitable> && ...)
+  all_awaitable all(Steps&&... steps) {
+    std::vector<step_awaitable> v;
+    v.reserve(sizeof...(Steps));
+    (v.push_back(std::forward<Steps>(steps)), ...);
+    return all_awaitable{this, std::move(v)};
   }
 
   // -- runtime side ----------------------------------------------------------

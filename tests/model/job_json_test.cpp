@@ -363,6 +363,8 @@ BOOST_AUTO_TEST_CASE(log_errors_carry_the_entry_path) {
   BOOST_TEST(entry_error([](json& e) { e.erase("taskSlug"); }) == "log[1].taskSlug: missing");
   BOOST_TEST(entry_error([](json& e) { e["state"] = "done"; })
              == R"(log[1].state: expected "succeeded" or "failed", got "done")");
+  BOOST_TEST(entry_error([](json& e) { e["state"] = json::array({"failed"}); })
+             == "log[1].state: expected string, got array");
   BOOST_TEST(entry_error([](json& e) { e["extra"] = 1; }) == "log[1].extra: unknown field");
   BOOST_TEST(entry_error([](json& e) { e["executedAt"] = "2026-02-29T00:00:00Z"; })
              == R"(log[1].executedAt: invalid ISO 8601 date "2026-02-29T00:00:00Z")");

@@ -1,1 +1,268 @@
 #include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <set>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "model/transitions.hpp"
+#include "persistence/job_records.hpp"
+#include "persistence/journal.hpp"
+#include "persistence/key_codec.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace conveyor;
+using persistence::write_batch;
+
+namespace {
+
+model::job make_job(model::job_id id, std::string queue = "default",
+                    std::int32_t priority = 0) {
+  model::job j;
+  j.id = id;
+  j.task_slug = "t";
+  j.queue = std::move(queue);
+  j.priority = priority;
+  j.input = {{"n", id}};
+  j.created_at = 1000 + static_cast<model::time_ms>(id);
+  j.updated_at = j.created_at;
+  return j;
+}
+
+std::unique_ptr<persistence::journal> open(const std::string& dir) {
+  auto j = persistence::open_rocksdb_journal({dir, persistence::durability::sync});
+  BOOST_REQUIRE_MESSAGE(j, (j ? "" : j.error().message));
+  return std::move(*j);
+}
+
+void commit(persistence::journal& db, write_batch b) {
+  auto st = db.commit(std::span<const write_batch>{&b, 1});
+  BOOST_REQUIRE_MESSAGE(st, (st ? "" : st.error().message));
+}
+
+void insert(persistence::journal& db, const model::job& j) {
+  write_batch b;
+  persistence::add_job_write(b, j, nullptr);
+  commit(db, std::move(b));
+}
+
+std::vector<model::job_id> ready(persistence::journal& db,
+                                 const std::string& q) {
+  auto ids = db.ready_ids(q, 100);
+  BOOST_REQUIRE(ids);
+  return *ids;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(rocksdb_journal_tests)
+
+BOOST_AUTO_TEST_CASE(ready_index_orders_by_priority_then_fifo) {
+  testing::temp_dir dir;
+  auto db = open(dir.path());
+  insert(*db, make_job(1));
+  insert(*db, make_job(2, "default", 5));
+  insert(*db, make_job(3));
+  insert(*db, make_job(4, "default", -1));
+  insert(*db, make_job(5, "default", 5));
+  BOOST_TEST(ready(*db, "default") == (std::vector<model::job_id>{2, 5, 1, 3, 4}),
+             boost::test_tools::per_element());
+  auto two = db->ready_ids("default", 2);
+  BOOST_REQUIRE(two);
+  BOOST_TEST(two->size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(queue_prefixes_do_not_overlap) {
+  testing::temp_dir dir;
+  auto db = open(dir.path());
+  insert(*db, make_job(1, "a"));
+  insert(*db, make_job(2, "ab"));
+  insert(*db, make_job(3, "a", 1000));
+  BOOST_TEST(ready(*db, "a") == (std::vector<model::job_id>{3, 1}),
+             boost::test_tools::per_element());
+  BOOST_TEST(ready(*db, "ab") == (std::vector<model::job_id>{2}),
+             boost::test_tools::per_element());
+  BOOST_TEST(ready(*db, "b").empty());
+}
+
+BOOST_AUTO_TEST_CASE(due_index_is_a_seek_up_to_now) {
+  testing::temp_dir dir;
+  auto db = open(dir.path());
+  auto a = make_job(1);
+  a.wait_until = 5000;
+  auto b = make_job(2);
+  b.wait_until = 3000;
+  auto c = make_job(3);
+  c.wait_until = 9000;
+  for (auto& j : {a, b, c})
+    insert(*db, j);
+  auto due = db->due_ids(5000, 10);
+  BOOST_REQUIRE(due);
+  BOOST_TEST(*due == (std::vector<model::job_id>{2, 1}),
+             boost::test_tools::per_element());
+  auto none = db->due_ids(2999, 10);
+  BOOST_REQUIRE(none);
+  BOOST_TEST(none->empty());
+}
+
+BOOST_AUTO_TEST_CASE(transitions_move_index_keys_atomically) {
+  testing::temp_dir dir;
+  auto db = open(dir.path());
+  auto j = make_job(7);
+  insert(*db, j);
+  // Retry with backoff: still ready-indexed, now also delayed.
+  auto waiting = j;
+  waiting.wait_until = 4000;
+  waiting.total_tried = 1;
+  {
+    write_batch b;
+    persistence::add_job_write(b, waiting, &j);
+    commit(*db, std::move(b));
+  }
+  BOOST_TEST(ready(*db, "default").size() == 1u);
+  BOOST_TEST(db->due_ids(4000, 10)->size() == 1u);
+  // Final failure: document kept, both index keys gone, in one batch.
+  auto failed = waiting;
+  failed.status = model::job_status::failed;
+  failed.has_error = true;
+  {
+    write_batch b;
+    persistence::add_job_write(b, failed, &waiting);
+    commit(*db, std::move(b));
+  }
+  BOOST_TEST(ready(*db, "default").empty());
+  BOOST_TEST(db->due_ids(10000, 10)->empty());
+  auto loaded = db->load(7);
+  BOOST_REQUIRE(loaded && *loaded);
+  BOOST_TEST((**loaded == failed));
+}
+
+BOOST_AUTO_TEST_CASE(erase_removes_document_and_indexes_but_keeps_idempotency) {
+  testing::temp_dir dir;
+  auto db = open(dir.path());
+  auto j = make_job(3);
+  j.idempotency_key = "order-42";
+  j.wait_until = 100;
+  insert(*db, j);
+  {
+    write_batch b;
+    persistence::add_job_erase(b, j);
+    commit(*db, std::move(b));
+  }
+  BOOST_TEST(!*db->load(3));
+  BOOST_TEST(ready(*db, "default").empty());
+  BOOST_TEST(db->due_ids(1000, 10)->empty());
+  auto key = db->find_idempotency_key("order-42");
+  BOOST_REQUIRE(key && *key);
+  BOOST_TEST(**key == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(reopen_after_clean_close_keeps_everything_and_id_mark) {
+  testing::temp_dir dir;
+  {
+    auto db = open(dir.path());
+    insert(*db, make_job(1));
+    auto last = make_job(2);
+    insert(*db, last);
+    write_batch b;
+    persistence::add_job_erase(b, last); // highest id deleted
+    commit(*db, std::move(b));
+  }
+  auto db = open(dir.path());
+  auto rec = db->recover(0);
+  BOOST_REQUIRE(rec);
+  BOOST_TEST(rec->next_id == 3u); // never reuses the deleted job's id
+  BOOST_REQUIRE(rec->pending.count("default"));
+  BOOST_TEST(rec->pending["default"].size() == 1u);
+  BOOST_TEST(rec->pending["default"].front().id == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(recovery_releases_leases_without_consuming_a_retry) {
+  testing::temp_dir dir;
+  {
+    auto db = open(dir.path());
+    auto j = make_job(1, "q");
+    insert(*db, j);
+    auto running = model::claim(j, "token-1", 999999, 2000);
+    write_batch b;
+    persistence::add_job_write(b, running, &j);
+    commit(*db, std::move(b));
+  }
+  auto db = open(dir.path());
+  auto rec = db->recover(3000);
+  BOOST_REQUIRE(rec);
+  auto& js = rec->pending["q"];
+  BOOST_REQUIRE(js.size() == 1u);
+  BOOST_TEST(!js[0].processing_token);
+  BOOST_TEST(!js[0].processing_until);
+  BOOST_TEST(js[0].total_tried == 0);
+  BOOST_TEST(!model::is_terminal(js[0].status));
+  BOOST_TEST(model::is_claimable(js[0], 3000));
+}
+
+BOOST_AUTO_TEST_CASE(second_open_of_a_directory_is_refused_as_locked) {
+  testing::temp_dir dir;
+  auto first = open(dir.path());
+  auto second = persistence::open_rocksdb_journal({dir.path()});
+  BOOST_REQUIRE(!second);
+  BOOST_TEST(second.error().code == model::errc::storage);
+  BOOST_TEST(second.error().message.find("locked") != std::string::npos,
+             second.error().message);
+}
+
+BOOST_AUTO_TEST_CASE(acknowledged_sync_writes_survive_kill_9) {
+  testing::temp_dir dir;
+  int fds[2];
+  BOOST_REQUIRE(::pipe(fds) == 0);
+  auto pid = ::fork();
+  BOOST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // exec at once: a forked child of a threaded process may only exec.
+    ::dup2(fds[1], 1);
+    ::close(fds[0]);
+    ::execl(CONVEYOR_JOURNAL_WRITER, CONVEYOR_JOURNAL_WRITER,
+            dir.path().c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  FILE* in = ::fdopen(fds[0], "r");
+  std::set<model::job_id> acked;
+  unsigned long id = 0;
+  while (acked.size() < 300 && std::fscanf(in, "%lu", &id) == 1)
+    acked.insert(id);
+  ::kill(pid, SIGKILL);
+  // Whatever was acknowledged before the kill landed counts too.
+  while (std::fscanf(in, "%lu", &id) == 1)
+    acked.insert(id);
+  std::fclose(in);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  BOOST_TEST_REQUIRE(WIFSIGNALED(status));
+  BOOST_TEST_REQUIRE(acked.size() >= 300u);
+  auto db = open(dir.path());
+  std::size_t lost = 0;
+  for (auto a : acked) {
+    auto j = db->load(a);
+    BOOST_REQUIRE(j);
+    if (!j->has_value())
+      ++lost;
+  }
+  BOOST_TEST(lost == 0u);
+  auto rec = db->recover(0);
+  BOOST_REQUIRE(rec);
+  BOOST_TEST(rec->next_id > *acked.rbegin());
+}
+
+BOOST_AUTO_TEST_CASE(a_corrupt_document_is_an_error_not_a_crash) {
+  testing::temp_dir dir;
+  auto db = open(dir.path());
+  write_batch b;
+  b.ops.push_back({persistence::column::jobs, persistence::job_key(9),
+                   std::string{"{\"id\": [[[[ not json"}});
+  commit(*db, std::move(b));
+  auto j = db->load(9);
+  BOOST_REQUIRE(!j);
+  BOOST_TEST(j.error().code == model::errc::invalid_input);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
