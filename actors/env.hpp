@@ -15,13 +15,14 @@
 
 namespace conveyor::actors {
 
-struct worker_pool_tag;
+class task_pool;
 
 struct runtime_env {
   std::shared_ptr<const registry> reg;
   std::shared_ptr<persistence::journal> db;
   journal_actor journal;
-  caf::actor pool; ///< worker_pool_actor, stored untyped to break a cycle
+  caf::actor pool; ///< owner of the worker actors (lifecycle only)
+  std::shared_ptr<task_pool> tasks; ///< where workflows submit attempts
   runtime_options options;
   /// Next job id; starts at the recovered high-water mark.
   mutable std::atomic<model::job_id> next_id{1};

@@ -14,7 +14,11 @@
 namespace conveyor::actors {
 
 /// One per running workflow (task jobs run as a one-step workflow).
+using step_done_atom = caf::atom_constant<caf::atom("cv_sdone")>;
+
 using workflow_actor = caf::typed_actor<
+  /// from a worker: the attempt of step number N ended
+  caf::reacts_to<step_done_atom, std::uint64_t, task_result>,
   caf::replies_to<nested_begin_atom, std::string, std::string,
                   std::optional<model::retry_config>>::with<nested_decision>,
   caf::replies_to<nested_end_atom, model::log_entry>::with<bool>,

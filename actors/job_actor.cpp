@@ -40,6 +40,13 @@ struct workflow_state {
   std::string cancel_message;
   std::shared_ptr<std::atomic<bool>> stop = std::make_shared<std::atomic<bool>>(false);
   bool finished = false;
+  /// The document as last journaled (its index keys are on disk).
+  model::job journaled;
+  /// Step successes are in ctx->job() but not yet journaled.
+  bool dirty = false;
+  /// Steps handed to the worker pool, by submission number.
+  std::map<std::uint64_t, std::shared_ptr<step_state>> in_flight;
+  std::uint64_t step_counter = 0;
 
   /// Long tasks see the stop token flip when this workflow goes away.
   ~workflow_state() { stop->store(true); }
@@ -48,6 +55,7 @@ struct workflow_state {
 using workflow_pointer = workflow_actor::stateful_pointer<workflow_state>;
 
 void advance(workflow_pointer self);
+void resume_and_advance(workflow_pointer self);
 
 void finish(workflow_pointer self, workflow_outcome outcome) {
   auto& st = self->state;
@@ -133,11 +141,7 @@ void step_finished(workflow_pointer self) {
     finish_cancelled(self);
     return;
   }
-  auto h = st.ctx->suspended();
-  st.ctx->clear_suspended();
-  if (h)
-    h.resume();
-  advance(self);
+  resume_and_advance(self);
 }
 
 void on_step_result(workflow_pointer self, std::shared_ptr<step_state> step,
@@ -157,30 +161,15 @@ void on_step_result(workflow_pointer self, std::shared_ptr<step_state> step,
     e.input = step->options.input;
     e.output = res.output;
     e.state = model::log_state::succeeded;
-    auto before = st.ctx->job();
-    auto after = model::append_success(before, e);
-    persistence::write_batch batch;
-    persistence::add_job_write(batch, after, &before);
-    // Later steps see the output at once; the step itself completes only
-    // when the entry is durable (a task's success is journaled before the
-    // next step starts).
-    st.ctx->mutable_job() = std::move(after);
+    // Kept in memory until the workflow asks for its next step (journaled
+    // first) or ends (journaled with the job's final state): one write per
+    // await instead of one per step, and a task job costs a single write.
+    st.ctx->mutable_job() = model::append_success(st.ctx->job(), e);
     model::apply_log_entry(st.ctx->mutable_status(), e);
-    self->request(st.env->journal, caf::infinite, commit_atom::value,
-                  std::move(batch))
-      .then(
-        [=](std::uint64_t) {
-          step->output = res.output;
-          step->done = true;
-          step_finished(self);
-        },
-        [=](caf::error& err) {
-          workflow_outcome out;
-          out.what = workflow_outcome::kind::workflow_error;
-          out.error = model::error_json("StorageError",
-                                        from_caf_error(err).message);
-          finish(self, std::move(out));
-        });
+    st.dirty = true;
+    step->output = std::move(res.output);
+    step->done = true;
+    step_finished(self);
     return;
   }
   step->done = true;
@@ -226,11 +215,81 @@ step_meta describe(const runtime_env& env, const workflow_context& ctx,
   return m;
 }
 
+/// Sends requested steps to the worker pool (or restores them); returns how
+/// many were dispatched.
+std::size_t dispatch_steps(workflow_pointer self,
+                           const std::vector<std::shared_ptr<step_state>>& requested) {
+  auto& st = self->state;
+  std::size_t dispatched = 0;
+  for (auto& step : requested) {
+    auto m = describe(*st.env, *st.ctx, *step, step->options.retries);
+    if (step->slug != "inline" && !m.def) {
+      // Calling a task that is not registered is a workflow-level error
+      // (Payload: a TypeError in the handler).
+      step->done = true;
+      step->workflow_level = true;
+      step->error = model::error_json(
+        "Error", "Task '" + step->slug + "' is not registered");
+      continue;
+    }
+    if (should_restore(m, *step, st.ctx->job())) {
+      step->done = true;
+      step->output = m.previous->output;
+      continue;
+    }
+    task_request req;
+    req.job = std::make_shared<const model::job>(st.ctx->job());
+    req.slug = step->slug;
+    req.id = step->id;
+    req.input = step->options.input;
+    req.handler = m.def ? m.def->handler : step->inline_handler;
+    req.def = m.def;
+    req.previous = m.previous;
+    req.stop = st.stop;
+    req.workflow = caf::actor_cast<caf::actor>(self);
+    st.meta[step.get()] = std::move(m);
+    ++dispatched;
+    ++st.outstanding;
+    auto number = ++st.step_counter;
+    st.in_flight.emplace(number, step);
+    st.env->tasks->submit(
+      task_item{std::move(req), caf::actor_cast<caf::actor>(self), number});
+  }
+  return dispatched;
+}
+
+void fail_storage(workflow_pointer self, const caf::error& err) {
+  workflow_outcome out;
+  out.what = workflow_outcome::kind::workflow_error;
+  out.error = model::error_json("StorageError", from_caf_error(err).message);
+  finish(self, std::move(out));
+}
+
+/// Journals the step successes held in memory, then runs `then`.
+template <class F>
+void journal_successes(workflow_pointer self, F then) {
+  auto& st = self->state;
+  persistence::write_batch batch;
+  persistence::add_job_write(batch, st.ctx->job(), &st.journaled);
+  st.journaled = st.ctx->job();
+  st.dirty = false;
+  ++st.outstanding; // the workflow waits for this write like for a step
+  self->request(st.env->journal, caf::infinite, commit_atom::value,
+                std::move(batch))
+    .then(
+      [=](std::uint64_t) {
+        --self->state.outstanding;
+        then();
+      },
+      [=](caf::error& err) { fail_storage(self, err); });
+}
+
 /// Starts the steps the coroutine asked for (after it suspended).
 void advance(workflow_pointer self) {
   auto& st = self->state;
   while (!st.finished) {
     if (st.coro.handle().done()) {
+      // Successes still in memory go out with the job's final write.
       conclude(self);
       return;
     }
@@ -243,47 +302,22 @@ void advance(workflow_pointer self) {
     }
     // A new await: failures of the previous one were caught by the workflow.
     st.failures.clear();
-    std::size_t dispatched = 0;
-    for (auto& step : requested) {
-      auto m = describe(*st.env, *st.ctx, *step, step->options.retries);
-      if (step->slug != "inline" && !m.def) {
-        // Calling a task that is not registered is a workflow-level error
-        // (Payload: a TypeError in the handler).
-        step->done = true;
-        step->workflow_level = true;
-        step->error = model::error_json(
-          "Error", "Task '" + step->slug + "' is not registered");
-        continue;
-      }
-      if (should_restore(m, *step, st.ctx->job())) {
-        step->done = true;
-        step->output = m.previous->output;
-        continue;
-      }
-      task_request req;
-      req.job = std::make_shared<const model::job>(st.ctx->job());
-      req.slug = step->slug;
-      req.id = step->id;
-      req.input = step->options.input;
-      req.handler = m.def ? m.def->handler : step->inline_handler;
-      req.def = m.def;
-      req.previous = m.previous;
-      req.stop = st.stop;
-      req.workflow = caf::actor_cast<caf::actor>(self);
-      st.meta[step.get()] = std::move(m);
-      ++dispatched;
-      ++st.outstanding;
-      self->request(caf::actor_cast<worker_pool_actor>(st.env->pool),
-                    caf::infinite, exec_task_atom::value, std::move(req))
-        .then([=](task_result& res) { on_step_result(self, step, std::move(res)); },
-              [=](caf::error& err) {
-                task_result res;
-                res.error = model::error_json("Error",
-                                              from_caf_error(err).message);
-                on_step_result(self, step, std::move(res));
-              });
+    if (st.dirty) {
+      // Earlier successes become durable before any later step starts.
+      journal_successes(self, [=] {
+        auto& st = self->state;
+        if (st.finished)
+          return;
+        if (st.cancel_requested) {
+          finish_cancelled(self);
+          return;
+        }
+        if (dispatch_steps(self, requested) == 0)
+          resume_and_advance(self);
+      });
+      return;
     }
-    if (dispatched > 0)
+    if (dispatch_steps(self, requested) > 0)
       return;
     // Everything was restored (or failed to resolve): continue at once.
     auto h = st.ctx->suspended();
@@ -293,6 +327,15 @@ void advance(workflow_pointer self) {
   }
 }
 
+void resume_and_advance(workflow_pointer self) {
+  auto& st = self->state;
+  auto h = st.ctx->suspended();
+  st.ctx->clear_suspended();
+  if (h)
+    h.resume();
+  advance(self);
+}
+
 workflow_actor::behavior_type
 workflow_impl(workflow_pointer self, env_ptr env, model::job job,
               job_actor parent) {
@@ -300,6 +343,7 @@ workflow_impl(workflow_pointer self, env_ptr env, model::job job,
   st.env = env;
   st.parent = parent;
   auto status = model::derive_task_status(job.log);
+  st.journaled = job;
   st.ctx = std::make_unique<workflow_context>(std::move(job), std::move(status));
   const auto& j = st.ctx->job();
   if (j.workflow_slug) {
@@ -311,6 +355,15 @@ workflow_impl(workflow_pointer self, env_ptr env, model::job job,
   st.coro.handle().resume();
   advance(self);
   return {
+    [=](step_done_atom, std::uint64_t number, task_result& res) {
+      auto& st = self->state;
+      auto it = st.in_flight.find(number);
+      if (it == st.in_flight.end())
+        return;
+      auto step = std::move(it->second);
+      st.in_flight.erase(it);
+      on_step_result(self, std::move(step), std::move(res));
+    },
     [=](nested_begin_atom, const std::string& slug, const std::string& id,
         const std::optional<model::retry_config>& call_site) {
       auto& st = self->state;
@@ -328,11 +381,12 @@ workflow_impl(workflow_pointer self, env_ptr env, model::job job,
     },
     [=](nested_end_atom, model::log_entry& e) -> caf::result<bool> {
       auto& st = self->state;
-      auto before = st.ctx->job();
-      auto after = model::append_success(before, e);
+      auto after = model::append_success(st.ctx->job(), e);
       persistence::write_batch batch;
-      persistence::add_job_write(batch, after, &before);
-      st.ctx->mutable_job() = std::move(after);
+      persistence::add_job_write(batch, after, &st.journaled);
+      st.ctx->mutable_job() = after;
+      st.journaled = std::move(after);
+      st.dirty = false;
       model::apply_log_entry(st.ctx->mutable_status(), e);
       auto rp = self->make_response_promise<bool>();
       self->request(st.env->journal, caf::infinite, commit_atom::value,

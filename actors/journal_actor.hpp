@@ -2,11 +2,11 @@
 
 // The journal actor: group commit in front of a persistence::journal.
 //
-// Requests that arrive while a write is in flight are merged into the next
-// write, so one fsync acknowledges many of them. Each requester is answered
-// only after its batch is durable (or with an error, in which case nothing of
-// its batch was applied). The blocking write runs on a detached actor, so CAF's
-// scheduler threads never wait for the disk.
+// Requests that arrive while a write or an fsync is in flight are merged into
+// the next write, so one fsync acknowledges many of them. Each requester is
+// answered only after its batch is durable (or with an error, in which case
+// nothing of its batch was applied). The journal actor and its syncer are
+// detached (own threads), so CAF's scheduler threads never wait for the disk.
 
 #include <cstdint>
 #include <memory>
@@ -21,14 +21,19 @@ namespace conveyor::actors {
 
 using commit_atom = caf::atom_constant<caf::atom("cv_commit")>;
 
+using flush_atom = caf::atom_constant<caf::atom("cv_flush")>;
+
 /// Replies with the number of the group commit that made the batch durable.
+/// (flush is internal: the actor sends it to itself to close a group.)
 using journal_actor = caf::typed_actor<
-  caf::replies_to<commit_atom, persistence::write_batch>::with<std::uint64_t>>;
+  caf::replies_to<commit_atom, persistence::write_batch>::with<std::uint64_t>,
+  caf::reacts_to<flush_atom>>;
 
 /// Statistics a benchmark or test can read after the fact.
 struct journal_stats {
-  std::atomic<std::uint64_t> groups{0};
-  std::atomic<std::uint64_t> batches{0};
+  std::atomic<std::uint64_t> groups{0};  ///< log writes
+  std::atomic<std::uint64_t> batches{0}; ///< requests
+  std::atomic<std::uint64_t> syncs{0};   ///< fsyncs
 };
 
 journal_actor spawn_journal_actor(caf::actor_system& sys,

@@ -164,6 +164,8 @@ void pump(queue_pointer self) {
 
 void notify_watchers(queue_pointer self, const model::job& doc) {
   auto& st = self->state;
+  if (st.env->options.on_terminal)
+    st.env->options.on_terminal(doc);
   auto it = st.watchers.find(doc.id);
   if (it == st.watchers.end())
     return;

@@ -111,8 +111,9 @@ start(caf::actor_system& sys, std::shared_ptr<const registry> reg,
   env->options = std::move(options);
   env->next_id = recovered->next_id;
   env->journal = actors::spawn_journal_actor(sys, db);
-  env->pool = caf::actor_cast<caf::actor>(
-    actors::spawn_worker_pool(sys, env, env->options.workers));
+  env->tasks = std::make_shared<actors::task_pool>();
+  env->pool = actors::spawn_worker_pool(sys, env, env->tasks,
+                                        env->options.workers);
   db.reset();
   auto sup = actors::spawn_supervisor(sys, env, std::move(*recovered));
   return std::unique_ptr<runtime>{

@@ -359,17 +359,19 @@ void execute_claimed(supervisor_pointer self,
   auto total = claimed.size();
   if (sequential) {
     auto list = std::make_shared<decltype(claimed)>(std::move(claimed));
+    // The loop holds itself only through pending replies (no cycle).
     auto next = std::make_shared<std::function<void(std::size_t)>>();
+    std::weak_ptr<std::function<void(std::size_t)>> weak = next;
     *next = [=](std::size_t i) mutable {
       if (i == list->size()) {
         rp.deliver(run_result_json(*reports, false));
-        *next = nullptr; // break the self-reference
         return;
       }
+      auto strong = weak.lock();
       auto [q, id] = (*list)[i];
       self->request(q, caf::infinite, execute_atom::value, id)
-        .then([=](attempt_report& r) { reports->push_back(r); (*next)(i + 1); },
-              [=](caf::error&) { (*next)(i + 1); });
+        .then([=](attempt_report& r) { reports->push_back(r); (*strong)(i + 1); },
+              [=](caf::error&) { (*strong)(i + 1); });
     };
     (*next)(0);
     return;

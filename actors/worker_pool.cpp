@@ -151,71 +151,72 @@ nested_runner make_nested_runner(caf::actor_system& sys,
   };
 }
 
-// -- workers and dispatcher --------------------------------------------------
+// -- workers -------------------------------------------------------------------
 
-using worker_actor = worker_pool_actor;
-
-worker_actor::behavior_type worker(worker_actor::pointer self, env_ptr env) {
+worker_actor::behavior_type worker(worker_actor::pointer self, env_ptr env,
+                                   std::shared_ptr<task_pool> pool) {
   return {
-    [=](exec_task_atom, const task_request& req) {
-      return run_task_attempt(self->system(), *env, req);
-    },
-  };
-}
-
-struct pool_state {
-  static constexpr const char* name = "conveyor.worker_pool";
-  std::vector<worker_actor> idle;
-  std::deque<std::pair<task_request, caf::typed_response_promise<task_result>>>
-    backlog;
-};
-
-using pool_pointer = worker_pool_actor::stateful_pointer<pool_state>;
-
-void dispatch(pool_pointer self, worker_actor w, task_request req,
-              caf::typed_response_promise<task_result> rp) {
-  self->request(w, caf::infinite, exec_task_atom::value, std::move(req))
-    .then(
-      [=](task_result& res) mutable {
-        rp.deliver(std::move(res));
-        auto& st = self->state;
-        if (st.backlog.empty()) {
-          st.idle.push_back(w);
-          return;
-        }
-        auto next = std::move(st.backlog.front());
-        st.backlog.pop_front();
-        dispatch(self, w, std::move(next.first), std::move(next.second));
-      },
-      [=](caf::error& err) mutable { rp.deliver(err); });
-}
-
-worker_pool_actor::behavior_type pool(pool_pointer self, env_ptr env,
-                                      std::size_t workers) {
-  for (std::size_t i = 0; i < std::max<std::size_t>(workers, 1); ++i)
-    self->state.idle.push_back(
-      self->spawn<caf::detached + caf::linked>(worker, env));
-  return {
-    [=](exec_task_atom, task_request& req) -> caf::result<task_result> {
-      auto rp = self->make_response_promise<task_result>();
-      auto& st = self->state;
-      if (st.idle.empty()) {
-        st.backlog.emplace_back(std::move(req), rp);
-      } else {
-        auto w = st.idle.back();
-        st.idle.pop_back();
-        dispatch(self, w, std::move(req), rp);
+    [=](wake_atom) {
+      worker_actor me{self};
+      while (auto item = pool->take(me)) {
+        auto res = run_task_attempt(self->system(), *env, item->req);
+        caf::anon_send(item->reply_to, step_done_atom::value, item->step,
+                       std::move(res));
       }
-      return rp;
     },
   };
+}
+
+caf::behavior pool_owner(caf::event_based_actor* self, env_ptr env,
+                         std::shared_ptr<task_pool> pool, std::size_t workers) {
+  for (std::size_t i = 0; i < std::max<std::size_t>(workers, 1); ++i) {
+    auto w = self->spawn<caf::detached + caf::linked>(worker, env, pool);
+    caf::anon_send(w, wake_atom::value); // registers itself as idle
+  }
+  self->attach_functor([pool] { pool->close(); });
+  return {[](caf::unit_t) {}};
 }
 
 } // namespace
 
-worker_pool_actor spawn_worker_pool(caf::actor_system& sys, env_ptr env,
-                                    std::size_t workers) {
-  return sys.spawn(pool, std::move(env), workers);
+void task_pool::submit(task_item item) {
+  worker_actor wake;
+  {
+    std::lock_guard guard{mutex_};
+    if (closed_)
+      return;
+    queue_.push_back(std::move(item));
+    if (!idle_.empty()) {
+      wake = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  if (wake)
+    caf::anon_send(wake, wake_atom::value);
+}
+
+std::optional<task_item> task_pool::take(const worker_actor& me) {
+  std::lock_guard guard{mutex_};
+  if (queue_.empty() || closed_) {
+    idle_.push_back(me);
+    return std::nullopt;
+  }
+  auto item = std::move(queue_.front());
+  queue_.pop_front();
+  return item;
+}
+
+void task_pool::close() {
+  std::lock_guard guard{mutex_};
+  closed_ = true;
+  queue_.clear();
+  idle_.clear();
+}
+
+caf::actor spawn_worker_pool(caf::actor_system& sys, env_ptr env,
+                             std::shared_ptr<task_pool> pool,
+                             std::size_t workers) {
+  return sys.spawn(pool_owner, std::move(env), std::move(pool), workers);
 }
 
 } // namespace conveyor::actors

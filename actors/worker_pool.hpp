@@ -2,19 +2,60 @@
 
 // The worker pool: task handlers are ordinary blocking functions, so they run
 // on detached worker actors (one thread each), never on CAF's scheduler
-// threads. A dispatcher hands each request to an idle worker, or queues it
-// until one is free (pull model: a slow handler never holds up others).
+// threads.
+//
+// Work is handed over through one shared queue rather than one mailbox per
+// worker: a worker that finishes a task takes the next one at once, without
+// sleeping, and a slow handler never holds up tasks queued behind it. Only
+// when the queue was empty and a worker went idle does a submit wake it (one
+// message). Results go straight back to the submitting workflow actor.
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <vector>
 
 #include "actors/env.hpp"
-#include "actors/internal_messages.hpp"
+#include "actors/interfaces.hpp"
 
 namespace conveyor::actors {
 
-using worker_pool_actor = caf::typed_actor<
-  caf::replies_to<exec_task_atom, task_request>::with<task_result>>;
+using wake_atom = caf::atom_constant<caf::atom("cv_wake")>;
 
-worker_pool_actor spawn_worker_pool(caf::actor_system& sys, env_ptr env,
-                                    std::size_t workers);
+using worker_actor = caf::typed_actor<caf::reacts_to<wake_atom>>;
+
+/// A submitted attempt: the result goes to `reply_to` as
+/// (step_done_atom, step, task_result).
+struct task_item {
+  task_request req;
+  caf::actor reply_to;
+  std::uint64_t step = 0;
+};
+
+class task_pool {
+public:
+  /// Queues an attempt; wakes an idle worker if there is one.
+  void submit(task_item item);
+
+  /// Worker side: the next item, or nothing (the worker is then idle and
+  /// will be woken by a later submit).
+  std::optional<task_item> take(const worker_actor& me);
+
+  /// Drops queued items (shutdown).
+  void close();
+
+private:
+  std::mutex mutex_;
+  std::deque<task_item> queue_;
+  std::vector<worker_actor> idle_;
+  bool closed_ = false;
+};
+
+/// Spawns `workers` detached workers and an owner actor that keeps them
+/// linked (so they go down with the runtime). Returns the owner.
+caf::actor spawn_worker_pool(caf::actor_system& sys, env_ptr env,
+                             std::shared_ptr<task_pool> pool,
+                             std::size_t workers);
 
 /// Runs one attempt on the calling thread: the handler, output validation,
 /// onSuccess/onFail. Used by workers and for nested tasks.
@@ -22,3 +63,5 @@ task_result run_task_attempt(caf::actor_system& sys, const runtime_env& env,
                              const task_request& req);
 
 } // namespace conveyor::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::actors::task_item)

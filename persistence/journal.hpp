@@ -70,6 +70,17 @@ public:
   /// none was applied and the journal refuses further writes.
   virtual model::status commit(std::span<const write_batch> batches) = 0;
 
+  /// Like commit, but returns without waiting for stable storage: the
+  /// batches are applied (visible to reads) and survive a process crash, not
+  /// a power cut, until sync() returns. Writes are applied in call order.
+  virtual model::status write(std::span<const write_batch> batches) = 0;
+
+  /// Makes every write() that returned before this call durable (one fsync
+  /// of the log). May run concurrently with write() on another thread: that
+  /// is what lets a group commit overlap one group's fsync with the next
+  /// group's write.
+  virtual model::status sync() = 0;
+
   /// The stored document of `id`, or nullopt. Errors: storage, or
   /// invalid_input if the stored document does not decode.
   virtual model::expected<std::optional<model::job>> load(model::job_id id) = 0;

@@ -79,6 +79,29 @@ public:
   }
 
   model::status commit(std::span<const write_batch> batches) override {
+    return apply(batches, write_options_);
+  }
+
+  model::status write(std::span<const write_batch> batches) override {
+    rocksdb::WriteOptions wo;
+    wo.sync = false;
+    return apply(batches, wo);
+  }
+
+  model::status sync() override {
+    if (mode_ == durability::async)
+      return model::ok();
+    auto s = db_->SyncWAL();
+    if (!s.ok()) {
+      std::lock_guard guard{write_mutex_};
+      failure_ = s.ToString();
+      return storage_error("journal sync failed", s);
+    }
+    return model::ok();
+  }
+
+  model::status apply(std::span<const write_batch> batches,
+                      const rocksdb::WriteOptions& wo) {
     std::lock_guard guard{write_mutex_};
     if (!failure_.empty())
       return model::make_error(errc::storage,
@@ -104,7 +127,7 @@ public:
       append_u64(next, max_id + 1);
       wb.Put(cf(column::meta), next_id_key, next);
     }
-    auto s = db_->Write(write_options_, &wb);
+    auto s = db_->Write(wo, &wb);
     if (!s.ok()) {
       failure_ = s.ToString();
       return storage_error("journal write failed", s);

@@ -96,6 +96,10 @@ struct runtime_options {
   std::chrono::milliseconds lease{20 * 60 * 1000};
   /// The clock (UTC ms). Default: the system clock. Tests inject their own.
   std::function<model::time_ms()> clock;
+  /// Called once a job reached a terminal state and that state is durable
+  /// (completed, failed or cancelled). Runs on an actor thread: keep it short
+  /// and never block in it. Default: none.
+  std::function<void(const model::job&)> on_terminal;
 };
 
 /// Registers the message types. Call on the config before creating the

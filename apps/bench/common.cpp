@@ -1,0 +1,52 @@
+#include "apps/bench/common.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <sys/resource.h>
+
+namespace conveyor::bench {
+
+double quantile(std::vector<double> xs, double q) {
+  if (xs.empty())
+    return 0;
+  std::sort(xs.begin(), xs.end());
+  auto idx = static_cast<std::size_t>(q * static_cast<double>(xs.size() - 1) + 0.5);
+  return xs[std::min(idx, xs.size() - 1)];
+}
+
+double peak_rss_mb() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0; // ru_maxrss is KiB
+}
+
+scratch_dir::scratch_dir(const std::string& chosen) {
+  if (!chosen.empty()) {
+    path_ = chosen;
+    return;
+  }
+  std::string templ =
+    (std::filesystem::temp_directory_path() / "conveyor-bench-XXXXXX").string();
+  path_ = ::mkdtemp(templ.data());
+  owned_ = true;
+}
+
+scratch_dir::~scratch_dir() {
+  if (owned_) {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+}
+
+void print_result(const options& opt, const json& result) {
+  if (opt.json_output) {
+    std::cout << result.dump() << std::endl;
+    return;
+  }
+  for (auto& [k, v] : result.items())
+    std::printf("%-28s %s\n", k.c_str(), v.dump().c_str());
+}
+
+} // namespace conveyor::bench

@@ -1,0 +1,266 @@
+// Runtime workloads, modelled on the peer benchmarks (W1-W5): enqueue,
+// drain, 3-task workflows, pickup latency, delayed-job lateness.
+
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "apps/bench/common.hpp"
+
+namespace conveyor::bench {
+
+namespace {
+
+/// Counts terminal jobs and wakes a waiter at a target.
+struct completion_counter {
+  std::mutex m;
+  std::condition_variable cv;
+  std::size_t done = 0;
+
+  void bump() {
+    std::lock_guard g{m};
+    ++done;
+    cv.notify_all();
+  }
+  void wait_for(std::size_t n) {
+    std::unique_lock g{m};
+    cv.wait(g, [&] { return done >= n; });
+  }
+};
+
+std::shared_ptr<registry> noop_registry() {
+  auto reg = std::make_shared<registry>();
+  (void) reg->add_task({.slug = "noop", .handler = [](task_context&) {
+                          return json::object();
+                        }});
+  (void) reg->add_workflow(
+    {.slug = "three",
+     .handler = [](workflow_context& wf) -> workflow {
+       co_await wf.task("noop", "s1");
+       co_await wf.task("noop", "s2");
+       co_await wf.task("noop", "s3");
+     }});
+  return reg;
+}
+
+runtime_options base_options(const options& opt, const std::string& dir) {
+  runtime_options o;
+  o.data_dir = dir;
+  o.durability = opt.durability;
+  o.workers = opt.workers;
+  o.queues["default"].concurrency = opt.concurrency;
+  return o;
+}
+
+std::unique_ptr<runtime> must_start(caf::actor_system& sys,
+                                    std::shared_ptr<const registry> reg,
+                                    runtime_options o) {
+  auto rt = start(sys, std::move(reg), std::move(o));
+  if (!rt)
+    throw std::runtime_error(rt.error().message);
+  return std::move(*rt);
+}
+
+const char* durability_name(const options& opt) {
+  return opt.durability == persistence::durability::sync ? "sync" : "async";
+}
+
+/// Queues `n` jobs in bulk chunks of 1000 into a stopped-afterwards runtime,
+/// so a later phase starts from a journal full of pending jobs (as the peers
+/// drain in a fresh worker process).
+void prefill(const options& opt, const std::string& dir, std::size_t n,
+             queue_request proto) {
+  bench_config cfg;
+  caf::actor_system sys{cfg};
+  auto rt = must_start(sys, noop_registry(), base_options(opt, dir));
+  client jobs{sys, rt->supervisor()};
+  std::vector<queue_request> chunk;
+  for (std::size_t i = 0; i < n; ++i) {
+    chunk.push_back(proto);
+    if (chunk.size() == 1000 || i + 1 == n) {
+      jobs.queue_bulk(chunk);
+      chunk.clear();
+    }
+  }
+  rt->stop();
+}
+
+/// Starts a continuous runtime over a prefilled journal and times until
+/// `n` jobs are terminal.
+double drain_seconds(const options& opt, const std::string& dir,
+                     std::size_t n) {
+  bench_config cfg;
+  caf::actor_system sys{cfg};
+  completion_counter counter;
+  auto o = base_options(opt, dir);
+  o.continuous = true;
+  o.on_terminal = [&](const model::job&) { counter.bump(); };
+  auto t0 = clock::now();
+  auto rt = must_start(sys, noop_registry(), std::move(o));
+  counter.wait_for(n);
+  auto elapsed = seconds_since(t0);
+  rt->stop();
+  return elapsed;
+}
+
+} // namespace
+
+json run_enqueue(const options& opt) {
+  scratch_dir dir{opt.dir};
+  bench_config cfg;
+  caf::actor_system sys{cfg};
+  auto rt = must_start(sys, noop_registry(), base_options(opt, dir.path()));
+  queue_request req;
+  req.task = "noop";
+  req.input = {{"n", 1}};
+  // One by one: each call returns once its job is durable.
+  client jobs{sys, rt->supervisor()};
+  auto seq_n = std::min<std::size_t>(opt.jobs, 5000);
+  auto t0 = clock::now();
+  for (std::size_t i = 0; i < seq_n; ++i)
+    jobs.queue(req);
+  double seq = static_cast<double>(seq_n) / seconds_since(t0);
+  // 32 callers in flight: group commit shares fsyncs between them.
+  constexpr std::size_t callers = 32;
+  auto per = std::max<std::size_t>(opt.jobs / callers, 1);
+  t0 = clock::now();
+  std::vector<std::thread> threads;
+  for (std::size_t c = 0; c < callers; ++c)
+    threads.emplace_back([&] {
+      client mine{sys, rt->supervisor()};
+      for (std::size_t i = 0; i < per; ++i)
+        mine.queue(req);
+    });
+  for (auto& t : threads)
+    t.join();
+  double conc = static_cast<double>(callers * per) / seconds_since(t0);
+  // Bulk: chunks of 1000 in one durable write each.
+  std::vector<queue_request> chunk(1000, req);
+  t0 = clock::now();
+  std::size_t bulk_n = 0;
+  while (bulk_n < opt.jobs) {
+    jobs.queue_bulk(chunk);
+    bulk_n += chunk.size();
+  }
+  double bulk = static_cast<double>(bulk_n) / seconds_since(t0);
+  rt->stop();
+  return json{{"workload", "enqueue"},
+              {"durability", durability_name(opt)},
+              {"jobs", opt.jobs},
+              {"jobs_per_s", std::round(seq)},
+              {"concurrent_callers", callers},
+              {"concurrent_jobs_per_s", std::round(conc)},
+              {"bulk_jobs_per_s", std::round(bulk)}};
+}
+
+json run_drain(const options& opt) {
+  scratch_dir dir{opt.dir};
+  queue_request req;
+  req.task = "noop";
+  req.input = {{"n", 1}};
+  prefill(opt, dir.path(), opt.jobs, req);
+  auto elapsed = drain_seconds(opt, dir.path(), opt.jobs);
+  return json{{"workload", "drain"},
+              {"durability", durability_name(opt)},
+              {"jobs", opt.jobs},
+              {"concurrency", opt.concurrency},
+              {"workers", opt.workers},
+              {"seconds", std::round(elapsed * 1000) / 1000},
+              {"jobs_per_s", std::round(static_cast<double>(opt.jobs) / elapsed)},
+              {"peak_rss_mb", std::round(peak_rss_mb() * 10) / 10}};
+}
+
+json run_workflow(const options& opt) {
+  scratch_dir dir{opt.dir};
+  queue_request req;
+  req.workflow = "three";
+  prefill(opt, dir.path(), opt.jobs, req);
+  auto elapsed = drain_seconds(opt, dir.path(), opt.jobs);
+  auto n = static_cast<double>(opt.jobs);
+  return json{{"workload", "workflow"},
+              {"durability", durability_name(opt)},
+              {"workflows", opt.jobs},
+              {"tasks_per_workflow", 3},
+              {"seconds", std::round(elapsed * 1000) / 1000},
+              {"workflows_per_s", std::round(n / elapsed)},
+              {"tasks_per_s", std::round(3 * n / elapsed)},
+              {"peak_rss_mb", std::round(peak_rss_mb() * 10) / 10}};
+}
+
+namespace {
+
+/// Queues jobs one at a time into an idle continuous runtime and records,
+/// per job, handler start minus a reference time carried in the input.
+std::vector<double> probe(const options& opt, std::size_t n,
+                          model::time_ms delay_ms, std::mt19937& rng) {
+  scratch_dir dir{opt.dir};
+  auto samples = std::make_shared<std::vector<double>>();
+  auto m = std::make_shared<std::mutex>();
+  auto reg = std::make_shared<registry>();
+  (void) reg->add_task({.slug = "probe", .handler = [=](task_context& ctx) {
+                          auto lag_us = wall_us() - ctx.input().at("ref_us").get<double>();
+                          std::lock_guard g{*m};
+                          samples->push_back(lag_us / 1000.0);
+                          return json::object();
+                        }});
+  bench_config cfg;
+  caf::actor_system sys{cfg};
+  completion_counter counter;
+  auto o = base_options(opt, dir.path());
+  o.continuous = true;
+  o.on_terminal = [&](const model::job&) { counter.bump(); };
+  auto rt = must_start(sys, reg, std::move(o));
+  client jobs{sys, rt->supervisor()};
+  std::uniform_int_distribution<int> pause_ms{0, 20};
+  for (std::size_t i = 0; i < n; ++i) {
+    queue_request req;
+    req.task = "probe";
+    auto now_us = wall_us();
+    if (delay_ms > 0) {
+      // Lateness: the reference is the due time itself.
+      auto due = static_cast<model::time_ms>(now_us / 1000) + delay_ms;
+      req.wait_until = due;
+      req.input = {{"ref_us", static_cast<double>(due) * 1000.0}};
+    } else {
+      req.input = {{"ref_us", now_us}};
+    }
+    jobs.queue(req);
+    if (delay_ms == 0) {
+      counter.wait_for(i + 1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
+    }
+  }
+  counter.wait_for(n);
+  rt->stop();
+  return *samples;
+}
+
+} // namespace
+
+json run_latency(const options& opt) {
+  std::mt19937 rng{42};
+  auto n = std::min<std::size_t>(opt.jobs, 2000);
+  auto xs = probe(opt, n, 0, rng);
+  return json{{"workload", "latency"},
+              {"durability", durability_name(opt)},
+              {"jobs", n},
+              {"p50_ms", std::round(quantile(xs, 0.5) * 1000) / 1000},
+              {"p99_ms", std::round(quantile(xs, 0.99) * 1000) / 1000},
+              {"max_ms", std::round(quantile(xs, 1.0) * 1000) / 1000}};
+}
+
+json run_delayed(const options& opt) {
+  std::mt19937 rng{42};
+  auto n = std::min<std::size_t>(opt.jobs, 5000);
+  auto xs = probe(opt, n, 2000, rng);
+  return json{{"workload", "delayed"},
+              {"durability", durability_name(opt)},
+              {"jobs", n},
+              {"delay_ms", 2000},
+              {"p50_late_ms", std::round(quantile(xs, 0.5) * 1000) / 1000},
+              {"p99_late_ms", std::round(quantile(xs, 0.99) * 1000) / 1000},
+              {"max_late_ms", std::round(quantile(xs, 1.0) * 1000) / 1000}};
+}
+
+} // namespace conveyor::bench

@@ -1,0 +1,448 @@
+#include "config/command_task.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdint>
+#include <csignal>
+#include <optional>
+#include <stdexcept>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "conveyor/errors.hpp"
+#include "model/json_guard.hpp"
+
+extern char** environ;
+
+namespace conveyor::cfg {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+/// How often the stop callback and the child's exit are checked while the
+/// pipes are quiet.
+constexpr auto tick = std::chrono::milliseconds(50);
+/// How long pipes may stay open after the program was reaped or killed: a
+/// process outside its group (setsid) could hold them open forever.
+constexpr auto drain_grace = std::chrono::seconds(1);
+
+[[noreturn]] void fail_errno(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+/// An owned file descriptor.
+class fd_guard {
+public:
+  explicit fd_guard(int fd = -1) : fd_(fd) {}
+  ~fd_guard() { reset(); }
+  fd_guard(fd_guard&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  fd_guard(const fd_guard&) = delete;
+  fd_guard& operator=(const fd_guard&) = delete;
+  fd_guard& operator=(fd_guard&&) = delete;
+
+  int get() const { return fd_; }
+  bool open() const { return fd_ >= 0; }
+  void reset() {
+    if (fd_ >= 0)
+      ::close(fd_);
+    fd_ = -1;
+  }
+
+private:
+  int fd_;
+};
+
+struct pipe_ends {
+  fd_guard read;
+  fd_guard write;
+};
+
+/// Close-on-exec, so concurrent spawns on other threads never inherit them.
+pipe_ends make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    fail_errno("pipe2");
+  return {fd_guard{fds[0]}, fd_guard{fds[1]}};
+}
+
+void set_nonblocking(int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+    fail_errno("fcntl");
+}
+
+/// Writing to a pipe whose reader is gone raises SIGPIPE, which would kill
+/// the whole server. Block it on this thread while we run, and swallow the
+/// one we caused (a command that ignores its stdin is not an error).
+class sigpipe_guard {
+public:
+  sigpipe_guard() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    was_pending_ = pending();
+  }
+  ~sigpipe_guard() {
+    if (!was_pending_ && pending()) {
+      timespec zero{};
+      sigtimedwait(&set_, nullptr, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  sigpipe_guard(const sigpipe_guard&) = delete;
+  sigpipe_guard& operator=(const sigpipe_guard&) = delete;
+
+private:
+  bool pending() const {
+    sigset_t p;
+    sigpending(&p);
+    return sigismember(&p, SIGPIPE) == 1;
+  }
+  sigset_t set_;
+  sigset_t old_;
+  bool was_pending_ = false;
+};
+
+/// The inherited environment with our three variables set (replacing any
+/// inherited value, so a nested conveyor cannot leak its own ids).
+std::vector<std::string> make_environment(const command_env& env) {
+  std::vector<std::string> out;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv{*e};
+    if (kv.starts_with("CONVEYOR_JOB_ID=") || kv.starts_with("CONVEYOR_TASK_ID=")
+        || kv.starts_with("CONVEYOR_ATTEMPT="))
+      continue;
+    out.emplace_back(kv);
+  }
+  out.push_back("CONVEYOR_JOB_ID=" + env.job_id);
+  out.push_back("CONVEYOR_TASK_ID=" + env.task_id);
+  out.push_back("CONVEYOR_ATTEMPT=" + std::to_string(env.attempt));
+  return out;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (auto& s : strings)
+    out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+/// posix_spawn attributes, released on every path.
+struct spawn_attributes {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  spawn_attributes() {
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+  }
+  ~spawn_attributes() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  spawn_attributes(const spawn_attributes&) = delete;
+  spawn_attributes& operator=(const spawn_attributes&) = delete;
+};
+
+/// Starts the program in a new process group (pgid = pid) with the given
+/// pipe ends as fds 0-2, no other fd inherited, default SIGPIPE handling and
+/// an empty signal mask (we block SIGPIPE on our thread).
+pid_t spawn(const command_spec& spec, std::vector<std::string> environment,
+            int in, int out, int err) {
+  spawn_attributes sa;
+  posix_spawn_file_actions_adddup2(&sa.actions, in, 0);
+  posix_spawn_file_actions_adddup2(&sa.actions, out, 1);
+  posix_spawn_file_actions_adddup2(&sa.actions, err, 2);
+  posix_spawn_file_actions_addclosefrom_np(&sa.actions, 3);
+  sigset_t none;
+  sigemptyset(&none);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setpgroup(&sa.attr, 0);
+  posix_spawnattr_setsigmask(&sa.attr, &none);
+  posix_spawnattr_setsigdefault(&sa.attr, &defaults);
+  posix_spawnattr_setflags(&sa.attr, POSIX_SPAWN_SETPGROUP
+                                       | POSIX_SPAWN_SETSIGMASK
+                                       | POSIX_SPAWN_SETSIGDEF);
+  auto args = spec.argv;
+  auto argv = pointers(args);
+  auto envp = pointers(environment);
+  pid_t pid = -1;
+  int rc = ::posix_spawnp(&pid, argv[0], &sa.actions, &sa.attr, argv.data(),
+                          envp.data());
+  if (rc != 0)
+    throw std::runtime_error("cannot start '" + spec.argv[0]
+                             + "': " + std::generic_category().message(rc));
+  return pid;
+}
+
+/// Owns the child: whatever happens, its process group is killed and the
+/// child reaped before run_command returns (no zombies, no orphans).
+class child_process {
+public:
+  explicit child_process(pid_t pid) : pid_(pid) {}
+  ~child_process() {
+    if (!status_) {
+      kill_group();
+      int st = 0;
+      while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  /// Only before reaping: the zombie keeps the pgid reserved, so the signal
+  /// cannot reach an unrelated process that reused the number.
+  void kill_group() {
+    if (!status_)
+      ::kill(-pid_, SIGKILL);
+  }
+
+  /// Reaps the child if it has exited, killing what it left in its group.
+  bool try_reap() {
+    if (status_)
+      return true;
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(pid_), &info,
+                 WEXITED | WNOHANG | WNOWAIT) != 0
+        || info.si_pid == 0)
+      return false;
+    ::kill(-pid_, SIGKILL);
+    int st = 0;
+    while (::waitpid(pid_, &st, 0) < 0) {
+      if (errno != EINTR)
+        fail_errno("waitpid");
+    }
+    status_ = st;
+    return true;
+  }
+
+  const std::optional<int>& status() const { return status_; }
+
+private:
+  pid_t pid_;
+  std::optional<int> status_;
+};
+
+bool is_continuation(unsigned char c) {
+  return (c & 0xC0) == 0x80;
+}
+
+/// Replaces invalid UTF-8 with U+FFFD: the message ends up in a JSON error
+/// field, and dumping invalid UTF-8 throws.
+std::string valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
+                    : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size();
+    for (std::size_t k = 1; ok && k < len; ++k)
+      ok = is_continuation(static_cast<unsigned char>(s[i + k]));
+    if (ok && len > 1) {
+      std::uint32_t cp = c & (0xFF >> (len + 1));
+      for (std::size_t k = 1; k < len; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+      static constexpr std::uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
+      ok = cp >= min_cp[len] && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
+    }
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      ++i;
+    }
+  }
+  return out;
+}
+
+/// The last ~2 KiB of stderr, trimmed, starting at a character boundary.
+std::string stderr_tail(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  if (text.size() > stderr_tail_bytes) {
+    text.remove_prefix(text.size() - stderr_tail_bytes);
+    while (!text.empty() && is_continuation(static_cast<unsigned char>(text[0])))
+      text.remove_prefix(1);
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  return valid_utf8(text);
+}
+
+/// Reads what is available; false at EOF (or on a read error).
+bool drain(int fd, std::string& into) {
+  char buf[64 * 1024];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      into.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+}
+
+enum class kill_reason { none, timeout, stopped, too_large };
+
+json parse_output(const std::string& text, std::size_t max_output) {
+  auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos)
+    return json::object();
+  model::json_limits limits;
+  limits.max_bytes = std::max(max_output, std::size_t{1});
+  auto parsed = model::parse_json_guarded(text, limits);
+  if (!parsed)
+    throw std::runtime_error("task output is not JSON: "
+                             + parsed.error().message);
+  if (!parsed->is_object())
+    throw std::runtime_error(std::string{"task output is not a JSON object, got "}
+                             + parsed->type_name());
+  return std::move(*parsed);
+}
+
+} // namespace
+
+json run_command(const command_spec& spec, const json& input,
+                 const command_env& env) {
+  if (spec.argv.empty() || spec.argv[0].empty())
+    throw std::runtime_error("command task has no program to run");
+  const std::string payload
+    = input.dump(-1, ' ', false, json::error_handler_t::replace);
+  sigpipe_guard no_sigpipe;
+  auto in = make_pipe();
+  auto out = make_pipe();
+  auto err = make_pipe();
+  child_process child{spawn(spec, make_environment(env), in.read.get(),
+                            out.write.get(), err.write.get())};
+  in.read.reset();
+  out.write.reset();
+  err.write.reset();
+  set_nonblocking(in.write.get());
+  set_nonblocking(out.read.get());
+  set_nonblocking(err.read.get());
+
+  const auto start = steady::now();
+  const auto deadline = spec.timeout.count() > 0 ? start + spec.timeout
+                                                 : steady::time_point::max();
+  auto next_stop_check = start + tick;
+  std::optional<steady::time_point> drain_until;
+  kill_reason killed = kill_reason::none;
+  auto kill = [&](kill_reason why) {
+    if (killed != kill_reason::none)
+      return;
+    killed = why;
+    child.kill_group();
+  };
+  std::string stdout_text;
+  std::string stderr_text;
+  std::size_t written = 0;
+
+  for (;;) {
+    if (!drain_until && child.try_reap())
+      drain_until = steady::now() + drain_grace;
+    if (drain_until)
+      in.write.reset(); // nobody left to read it
+    if (drain_until && !out.read.open() && !err.read.open())
+      break;
+    auto now = steady::now();
+    if (drain_until && now >= *drain_until) {
+      out.read.reset();
+      err.read.reset();
+      continue;
+    }
+    // Once the program has exited its result stands, late stop or not.
+    if (!drain_until && now >= deadline)
+      kill(kill_reason::timeout);
+    if (!drain_until && env.stop && now >= next_stop_check) {
+      next_stop_check = now + tick;
+      if (env.stop())
+        kill(kill_reason::stopped);
+    }
+
+    pollfd fds[3];
+    nfds_t n = 0;
+    auto watch = [&](const fd_guard& fd, short events) {
+      if (fd.open())
+        fds[n++] = pollfd{fd.get(), events, 0};
+    };
+    watch(in.write, POLLOUT);
+    watch(out.read, POLLIN);
+    watch(err.read, POLLIN);
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::min<steady::duration>(tick, std::max<steady::duration>(
+                                         deadline - now, steady::duration{0})));
+    if (::poll(fds, n, static_cast<int>(wait.count())) < 0 && errno != EINTR)
+      fail_errno("poll");
+
+    for (nfds_t i = 0; i < n; ++i) {
+      if (fds[i].revents == 0)
+        continue;
+      if (fds[i].fd == in.write.get()) {
+        ssize_t w = ::write(fds[i].fd, payload.data() + written,
+                            payload.size() - written);
+        if (w > 0)
+          written += static_cast<std::size_t>(w);
+        else if (w < 0 && errno != EAGAIN && errno != EINTR)
+          in.write.reset(); // EPIPE: the program does not read its input
+        if (written == payload.size())
+          in.write.reset(); // EOF tells the program the input is complete
+      } else if (fds[i].fd == out.read.get()) {
+        if (!drain(fds[i].fd, stdout_text))
+          out.read.reset();
+        if (stdout_text.size() > spec.max_output) {
+          kill(kill_reason::too_large);
+          out.read.reset();
+        }
+      } else if (fds[i].fd == err.read.get()) {
+        if (!drain(fds[i].fd, stderr_text))
+          err.read.reset();
+        if (stderr_text.size() > 16 * stderr_tail_bytes)
+          stderr_text.erase(0, stderr_text.size() - 2 * stderr_tail_bytes);
+      }
+    }
+  }
+
+  switch (killed) {
+  case kill_reason::stopped:
+    throw job_cancelled("cancelled while the command was running");
+  case kill_reason::timeout:
+    throw std::runtime_error("timed out after "
+                             + std::to_string(spec.timeout.count()) + " ms");
+  case kill_reason::too_large:
+    throw std::runtime_error("task output exceeds "
+                             + std::to_string(spec.max_output) + " bytes");
+  case kill_reason::none:
+    break;
+  }
+  int st = *child.status();
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+    return parse_output(stdout_text, spec.max_output);
+  auto tail = stderr_tail(stderr_text);
+  if (!tail.empty())
+    throw std::runtime_error(tail);
+  if (WIFSIGNALED(st))
+    throw std::runtime_error("killed by signal " + std::to_string(WTERMSIG(st)));
+  throw std::runtime_error("exited with status "
+                           + std::to_string(WEXITSTATUS(st)));
+}
+
+} // namespace conveyor::cfg

@@ -1,0 +1,66 @@
+#pragma once
+
+// Command tasks: a task whose handler is an external program.
+//
+// Contract (see config/README.md): the task input is written as JSON to the
+// program's stdin; its stdout is parsed as the task output (a JSON object;
+// empty stdout means {}); a non-zero exit fails the task with the tail of
+// stderr as the message. The program runs in its own process group, so a
+// timeout or a cancel kills everything it started.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace conveyor::cfg {
+
+using json = nlohmann::json;
+
+/// What to run.
+struct command_spec {
+  /// argv[0] is the program: an absolute or relative path when it contains a
+  /// '/', else a name looked up in PATH when the command starts.
+  std::vector<std::string> argv;
+  /// Killed (with its whole process group) after this long. 0: no limit.
+  std::chrono::milliseconds timeout{0};
+  /// stdout larger than this fails the task. Default: 2 MiB, the size limit
+  /// of every JSON document in Conveyor.
+  std::size_t max_output = 2 * 1024 * 1024;
+};
+
+/// Per-attempt facts handed to the program as environment variables, and a
+/// way to stop it early.
+struct command_env {
+  std::string job_id;       ///< CONVEYOR_JOB_ID
+  std::string task_id;      ///< CONVEYOR_TASK_ID
+  std::int32_t attempt = 1; ///< CONVEYOR_ATTEMPT, 1-based
+  /// Polled about every 50 ms while the program runs; returning true kills
+  /// the program and makes run_command throw conveyor::job_cancelled.
+  std::function<bool()> stop;
+};
+
+/// Bytes of stderr kept for the failure message (its tail).
+inline constexpr std::size_t stderr_tail_bytes = 2048;
+
+/// Runs the program to completion and returns its output object.
+///
+/// Throws std::runtime_error with:
+/// - the last ~2 KiB of stderr (or "exited with status N" / "killed by
+///   signal N" when stderr is empty) when the program fails;
+/// - "timed out after N ms" when the timeout killed it;
+/// - "task output is not JSON: ..." / "task output is not a JSON object" /
+///   "task output exceeds N bytes" for bad stdout;
+/// - "cannot start '...': reason" when the program cannot be executed.
+/// Throws conveyor::job_cancelled when env.stop asked it to stop.
+///
+/// Blocking: call it from a worker thread. Any process the program left
+/// running in its process group is killed once the program exits.
+json run_command(const command_spec& spec, const json& input,
+                 const command_env& env);
+
+} // namespace conveyor::cfg

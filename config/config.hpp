@@ -1,0 +1,172 @@
+#pragma once
+
+// The Conveyor config file: JSON shaped like Payload's `jobs` config, plus a
+// `node` section. Every option, its meaning and its default: README.md.
+//
+// Loading validates everything up front and reports EVERY problem, one per
+// line, each prefixed with its JSON path, e.g.
+//
+//   jobs.tasks[0].retries.backoff.type: expected "fixed" or "exponential", ...
+//   jobs.workflows[1].steps[2].task: unknown task 'upload'
+//   node.durability: expected "sync" or "async", got "fast"
+//
+// Pure data and validation: no actors here (see registry_builder.hpp).
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/command_task.hpp"
+#include "config/declarative_workflow.hpp"
+#include "model/error.hpp"
+#include "model/retry.hpp"
+#include "persistence/journal.hpp"
+
+namespace conveyor::cfg {
+
+using json = nlohmann::json;
+
+/// `node`: how this process serves.
+struct node_config {
+  /// host:port ("[v6]:port" for IPv6). Anything but loopback requires
+  /// mutual TLS (all three tls_* files).
+  std::string listen = "127.0.0.1:4242";
+  /// Journal directory; relative paths resolve against the config folder.
+  std::string data = "./conveyor-data";
+  persistence::durability durability = persistence::durability::sync;
+  /// PEM files (key `node.tls`); all three or none.
+  std::string tls_certificate, tls_key, tls_ca;
+  /// Threads running task handlers.
+  std::size_t workers = 8;
+};
+
+/// The operations access rules govern (spec §3.15, plus reads).
+enum class operation { queue, run, cancel, read };
+
+std::string_view to_string(operation op);
+
+/// Who a bearer token stands for.
+struct principal_config {
+  std::string principal;
+  std::vector<std::string> roles;
+};
+
+/// Grants an operation to principals having any of `roles` on any of
+/// `queues`. "*" matches every role / every queue.
+struct access_rule {
+  std::vector<std::string> roles;
+  std::vector<std::string> queues = {"*"};
+};
+
+/// `jobs.access`.
+struct access_config {
+  /// token -> principal. Tokens have at least 16 characters.
+  std::map<std::string, principal_config, std::less<>> tokens;
+  /// Rules per operation. An operation without an entry is open to any
+  /// authenticated principal (so an empty access object allows every
+  /// authenticated principal everything); an empty list denies everyone.
+  std::map<operation, std::vector<access_rule>> rules;
+
+  /// The principal of `token`, or nullptr. Compares every token in
+  /// constant time per byte, so timing does not reveal near misses.
+  const principal_config* authenticate(std::string_view token) const;
+  /// Whether a principal with `roles` may do `op` on `queue` ("*" for all
+  /// queues at once: only a rule listing "*" grants that).
+  bool allows(operation op, const std::vector<std::string>& roles,
+              std::string_view queue) const;
+};
+
+/// `schedule: [{cron, queue}]` on a task or workflow (spec §4.1).
+struct schedule_config {
+  std::string cron;
+  std::string queue;
+};
+
+/// `jobs.autoRun` entries (spec §3.14).
+struct autorun_config {
+  std::string cron = "* * * * *";
+  std::int32_t limit = 10;
+  std::string queue = "default";
+  bool all_queues = false;
+  bool disable_scheduling = false;
+  bool silent = false;
+};
+
+/// `concurrency` on a task or workflow (spec §4.2): a bare key template
+/// string, or {key, exclusive, supersedes}. The key is a template over
+/// `${input...}` and `${queue}`.
+struct concurrency_config {
+  std::string key;
+  bool exclusive = true;
+  bool supersedes = false;
+};
+
+/// The key of a job queued with `input` on `queue`. Errors name a missing
+/// reference.
+model::expected<std::string> render_concurrency_key(const concurrency_config& c,
+                                                    const json& input,
+                                                    const std::string& queue);
+
+/// `jobs.queues.<name>`.
+struct queue_config {
+  std::int32_t concurrency = 16;
+  std::string processing_order; ///< empty: jobs.processingOrder
+};
+
+/// `jobs.tasks[]`: a command task.
+struct task_config {
+  std::string slug;
+  command_spec command; ///< `run` and `timeout`; argv[0] already resolved
+  std::optional<model::retry_config> retries;
+  json input_schema;  ///< null: no validation
+  json output_schema; ///< null: no validation
+  std::string label;
+  std::vector<schedule_config> schedule;
+  std::optional<concurrency_config> concurrency;
+  std::int32_t priority = 0; ///< default priority of jobs of this task
+};
+
+/// `jobs.workflows[]`: a declarative workflow.
+struct workflow_config {
+  std::string slug;
+  std::optional<std::string> queue;
+  std::optional<model::retry_config> retries;
+  json input_schema; ///< null: no validation
+  declarative_spec spec;
+  std::string label;
+  std::vector<schedule_config> schedule;
+  std::optional<concurrency_config> concurrency;
+  std::int32_t priority = 0;
+};
+
+struct config {
+  std::vector<task_config> tasks;
+  std::vector<workflow_config> workflows;
+  std::map<std::string, queue_config> queues;
+  /// "createdAt" (FIFO) or "-createdAt" (LIFO).
+  std::string processing_order = "createdAt";
+  bool delete_job_on_complete = true;
+  access_config access;
+  std::vector<autorun_config> auto_run;
+  node_config node;
+  /// The folder relative paths were resolved against.
+  std::string base_dir;
+
+  const task_config* find_task(std::string_view slug) const;
+  const workflow_config* find_workflow(std::string_view slug) const;
+};
+
+/// Reads and validates a config file (at most 2 MiB). Relative paths in it
+/// resolve against the file's folder. Errors: invalid_input listing every
+/// problem, one per line, or the reason the file could not be read/parsed.
+model::expected<config> load_config(const std::string& path);
+
+/// Validates an already-parsed document; relative paths resolve against
+/// `base_dir`. Never throws.
+model::expected<config> parse_config(const json& doc, const std::string& base_dir);
+
+} // namespace conveyor::cfg

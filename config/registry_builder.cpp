@@ -1,0 +1,72 @@
+#include "config/registry_builder.hpp"
+
+#include "conveyor/runtime.hpp"
+#include "model/task_status.hpp"
+
+namespace conveyor::cfg {
+
+namespace {
+
+task_handler command_handler(command_spec command) {
+  return [command = std::move(command)](task_context& ctx) {
+    // The job as of this attempt's start: its log holds every earlier try.
+    auto status = model::derive_task_status(ctx.job().log);
+    const auto* previous
+      = model::find_task_state(status, ctx.task_slug(), ctx.task_id());
+    command_env env;
+    env.job_id = std::to_string(ctx.job().id);
+    env.task_id = ctx.task_id();
+    env.attempt = (previous ? previous->total_tried : 0) + 1;
+    env.stop = [&ctx] { return ctx.stop_requested(); };
+    return run_command(command, ctx.input(), env);
+  };
+}
+
+} // namespace
+
+model::expected<std::shared_ptr<registry>> build_registry(const config& cfg) {
+  auto reg = std::make_shared<registry>();
+  for (const auto& t : cfg.tasks) {
+    task_definition def;
+    def.slug = t.slug;
+    def.handler = command_handler(t.command);
+    def.retries = t.retries;
+    def.input_schema = t.input_schema;
+    def.output_schema = t.output_schema;
+    def.label = t.label;
+    if (auto st = reg->add_task(std::move(def)); !st)
+      return st.error();
+  }
+  for (const auto& w : cfg.workflows) {
+    // Shared by the handler and every coroutine it starts.
+    auto spec = std::make_shared<const declarative_spec>(w.spec);
+    workflow_definition def;
+    def.slug = w.slug;
+    def.handler = [spec](workflow_context& wf) { return run_declarative(wf, spec); };
+    def.queue = w.queue;
+    def.retries = w.retries;
+    def.input_schema = w.input_schema;
+    def.label = w.label;
+    if (auto st = reg->add_workflow(std::move(def)); !st)
+      return st.error();
+  }
+  return reg;
+}
+
+runtime_options to_runtime_options(const config& cfg) {
+  runtime_options opts;
+  opts.data_dir = cfg.node.data;
+  opts.durability = cfg.node.durability;
+  opts.workers = cfg.node.workers;
+  opts.delete_job_on_complete = cfg.delete_job_on_complete;
+  opts.processing_order = cfg.processing_order;
+  for (const auto& [name, q] : cfg.queues) {
+    queue_options qo;
+    qo.concurrency = q.concurrency;
+    qo.processing_order = q.processing_order;
+    opts.queues[name] = qo;
+  }
+  return opts;
+}
+
+} // namespace conveyor::cfg

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs everything Conveyor needs to build, test and run on Debian
+# bookworm (as root, non-interactive). Used by the README commands and CI.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libcaf-dev librocksdb-dev nlohmann-json3-dev libboost-test-dev libssl-dev
+  python3 procps
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,235 @@
+// The command runner: stdin/stdout JSON contract, failures, timeouts,
+// cancellation, environment, and the limits that keep the server alive.
+
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include <csignal>
+
+#include "config/command_task.hpp"
+#include "conveyor/errors.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace conveyor;
+using namespace conveyor::cfg;
+using conveyor::testing::temp_dir;
+using namespace std::chrono_literals;
+
+namespace {
+
+command_spec sh(const std::string& script, std::chrono::milliseconds timeout = 0ms) {
+  command_spec spec;
+  spec.argv = {"sh", "-c", script};
+  spec.timeout = timeout;
+  return spec;
+}
+
+command_env env_of(std::string job = "7", std::string task = "1", int attempt = 1) {
+  command_env env;
+  env.job_id = std::move(job);
+  env.task_id = std::move(task);
+  env.attempt = attempt;
+  return env;
+}
+
+/// The what() of the std::runtime_error `f` throws ("" if none).
+template <class F>
+std::string failure_of(F&& f) {
+  try {
+    f();
+  } catch (const job_cancelled&) {
+    return "<cancelled>";
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+/// True once `pid` is gone (or a zombie nobody reaps in this container).
+bool dead(pid_t pid) {
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+    std::string line;
+    if (!std::getline(stat, line))
+      return true;
+    auto close = line.rfind(')');
+    if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z')
+      return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+pid_t read_pid(const std::string& path) {
+  std::ifstream in{path};
+  pid_t pid = 0;
+  in >> pid;
+  return pid;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(command_runner)
+
+BOOST_AUTO_TEST_CASE(input_goes_to_stdin_and_stdout_is_the_output) {
+  command_spec cat;
+  cat.argv = {"cat"};
+  json input = {{"path", "a.png"}, {"sizes", {1, 2, 3}}, {"unicode", "h\u00e9"}};
+  BOOST_TEST(run_command(cat, input, env_of()) == input);
+  BOOST_TEST(run_command(sh("cat >/dev/null"), input, env_of()) == json::object());
+  BOOST_TEST(run_command(sh("cat >/dev/null; printf '  \\n'"), input, env_of())
+             == json::object());
+}
+
+BOOST_AUTO_TEST_CASE(stdout_must_be_a_json_object) {
+  auto what = failure_of([] { run_command(sh("echo hello"), json::object(), env_of()); });
+  BOOST_TEST(what.starts_with("task output is not JSON: "), what);
+  what = failure_of([] { run_command(sh("echo '[1]'"), json::object(), env_of()); });
+  BOOST_TEST(what == "task output is not a JSON object, got array");
+}
+
+BOOST_AUTO_TEST_CASE(a_non_zero_exit_fails_with_the_tail_of_stderr) {
+  auto what = failure_of([] {
+    run_command(sh("echo ignored; echo first >&2; echo 'it broke' >&2; exit 3"),
+                json::object(), env_of());
+  });
+  BOOST_TEST(what == "first\nit broke");
+  what = failure_of([] { run_command(sh("exit 4"), json::object(), env_of()); });
+  BOOST_TEST(what == "exited with status 4");
+  what = failure_of([] { run_command(sh("kill -9 $$"), json::object(), env_of()); });
+  BOOST_TEST(what == "killed by signal 9");
+  // 100 KB of noise, then the line that matters: only the tail is kept.
+  what = failure_of([] {
+    run_command(sh("head -c 100000 /dev/zero | tr '\\0' x >&2; echo >&2; "
+                   "echo 'the real reason' >&2; exit 1"),
+                json::object(), env_of());
+  });
+  BOOST_TEST(what.size() <= stderr_tail_bytes);
+  BOOST_TEST(what.ends_with("xxx\nthe real reason"));
+}
+
+BOOST_AUTO_TEST_CASE(invalid_utf8_on_stderr_is_replaced) {
+  auto what = failure_of([] {
+    run_command(sh("printf 'bad \\377\\376 bytes' >&2; exit 1"), json::object(), env_of());
+  });
+  BOOST_TEST(what == "bad \xEF\xBF\xBD\xEF\xBF\xBD bytes");
+  BOOST_CHECK_NO_THROW(json(what).dump()); // it ends up in the job's error
+}
+
+BOOST_AUTO_TEST_CASE(the_timeout_kills_the_whole_process_group) {
+  temp_dir dir;
+  auto pidfile = dir.sub("pid");
+  auto start = std::chrono::steady_clock::now();
+  auto what = failure_of([&] {
+    run_command(sh("sleep 30 & echo $! > " + pidfile + "; wait", 300ms), json::object(),
+                env_of());
+  });
+  BOOST_TEST(what == "timed out after 300 ms");
+  BOOST_TEST(seconds_since(start) < 5.0);
+  auto pid = read_pid(pidfile);
+  BOOST_REQUIRE(pid > 0);
+  BOOST_TEST(dead(pid));
+}
+
+BOOST_AUTO_TEST_CASE(processes_left_behind_are_killed_when_the_program_exits) {
+  temp_dir dir;
+  auto pidfile = dir.sub("pid");
+  auto start = std::chrono::steady_clock::now();
+  // The background sleep holds stdout open; without the group kill we
+  // would wait 30 s for EOF.
+  auto out = run_command(sh("sleep 30 & echo $! > " + pidfile + "; echo '{\"ok\":1}'"),
+                         json::object(), env_of());
+  BOOST_TEST(out == (json{{"ok", 1}}));
+  BOOST_TEST(seconds_since(start) < 5.0);
+  BOOST_TEST(dead(read_pid(pidfile)));
+}
+
+BOOST_AUTO_TEST_CASE(the_environment_carries_job_task_and_attempt) {
+  ::setenv("CONVEYOR_TEST_INHERITED", "yes", 1);
+  ::setenv("CONVEYOR_ATTEMPT", "99", 1); // ours wins over an inherited one
+  auto out = run_command(
+    sh("printf '{\"job\":\"%s\",\"task\":\"%s\",\"attempt\":\"%s\",\"inherited\":\"%s\"}' "
+       "\"$CONVEYOR_JOB_ID\" \"$CONVEYOR_TASK_ID\" \"$CONVEYOR_ATTEMPT\" "
+       "\"$CONVEYOR_TEST_INHERITED\""),
+    json::object(), env_of("42", "resize-1", 3));
+  ::unsetenv("CONVEYOR_ATTEMPT");
+  ::unsetenv("CONVEYOR_TEST_INHERITED");
+  BOOST_TEST(out["job"] == "42");
+  BOOST_TEST(out["task"] == "resize-1");
+  BOOST_TEST(out["attempt"] == "3");
+  BOOST_TEST(out["inherited"] == "yes");
+}
+
+BOOST_AUTO_TEST_CASE(the_stop_callback_kills_the_program_and_cancels) {
+  std::atomic<int> polls{0};
+  auto start = std::chrono::steady_clock::now();
+  auto env = env_of();
+  env.stop = [&] {
+    ++polls;
+    return seconds_since(start) > 0.2;
+  };
+  auto what = failure_of([&] { run_command(sh("sleep 30"), json::object(), env); });
+  BOOST_TEST(what == "<cancelled>");
+  BOOST_TEST(seconds_since(start) < 5.0);
+  // Polled on a 50 ms tick, not in a busy loop.
+  BOOST_TEST(polls.load() <= 40);
+  BOOST_TEST(polls.load() >= 2);
+}
+
+BOOST_AUTO_TEST_CASE(large_input_and_output_do_not_deadlock) {
+  // cat writes its output while we are still writing its input: both pipes
+  // must be serviced together.
+  json input = {{"blob", std::string(1024 * 1024, 'a')}};
+  command_spec cat;
+  cat.argv = {"cat"};
+  BOOST_TEST(run_command(cat, input, env_of()) == input);
+  // A program that never reads its input must not kill us with SIGPIPE.
+  BOOST_TEST(run_command(sh("echo '{\"ok\":true}'"), input, env_of())
+             == (json{{"ok", true}}));
+}
+
+BOOST_AUTO_TEST_CASE(stdout_is_capped) {
+  auto what = failure_of([] {
+    run_command(sh("head -c 3000000 /dev/zero | tr '\\0' x"), json::object(), env_of());
+  });
+  BOOST_TEST(what == "task output exceeds 2097152 bytes");
+  auto spec = sh("echo '{\"a\":\"0123456789\"}'");
+  spec.max_output = 10;
+  what = failure_of([&] { run_command(spec, json::object(), env_of()); });
+  BOOST_TEST(what == "task output exceeds 10 bytes");
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_program_is_reported) {
+  command_spec spec;
+  spec.argv = {"conveyor-no-such-program"};
+  auto what = failure_of([&] { run_command(spec, json::object(), env_of()); });
+  BOOST_TEST(what == "cannot start 'conveyor-no-such-program': No such file or directory");
+  spec.argv.clear();
+  what = failure_of([&] { run_command(spec, json::object(), env_of()); });
+  BOOST_TEST(what == "command task has no program to run");
+}
+
+BOOST_AUTO_TEST_CASE(runs_in_parallel_threads) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i)
+    threads.emplace_back([&, i] {
+      auto out = run_command(sh("cat"), json{{"i", i}}, env_of());
+      if (out == json{{"i", i}})
+        ++ok;
+    });
+  for (auto& t : threads)
+    t.join();
+  BOOST_TEST(ok.load() == 6);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
