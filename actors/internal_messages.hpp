@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "caf/all.hpp"
+#include "actors/requests.hpp"
 #include "conveyor/registry.hpp"
 #include "model/job.hpp"
 #include "model/task_status.hpp"
@@ -94,10 +95,7 @@ struct claimed_job {
 };
 
 /// The end of one attempt, as the queue actor reports it to run().
-struct attempt_report {
-  model::job_id id = 0;
-  model::run_status status = model::run_status::success;
-};
+using attempt_report = run_outcome;
 
 } // namespace conveyor::actors
 

@@ -4,6 +4,7 @@
 
 #include "actors/errors.hpp"
 #include "actors/queue_actor.hpp"
+#include "actors/requests.hpp"
 #include "actors/worker_pool.hpp"
 #include "model/job_json.hpp"
 #include "model/json_guard.hpp"
@@ -26,6 +27,8 @@ struct scan_query {
   std::int32_t limit = 100;
   /// In-memory documents (running jobs carry their lease there).
   std::shared_ptr<std::unordered_map<job_id, model::job>> overlay;
+  /// Access filter; empty: everything is visible.
+  std::function<bool(const model::job&)> visible;
 };
 
 } // namespace
@@ -64,6 +67,8 @@ reader_actor::behavior_type reader(reader_actor::pointer, env_ptr env) {
         }
         if (!q.queue.empty() && j->queue != q.queue)
           return true;
+        if (q.visible && !q.visible(*j))
+          return true;
         if (q.where && !model::matches(*q.where, model::to_json(*j, now)))
           return true;
         out.push_back(*j);
@@ -74,101 +79,6 @@ reader_actor::behavior_type reader(reader_actor::pointer, env_ptr env) {
       return out;
     },
   };
-}
-
-// -- validation ----------------------------------------------------------------
-
-bool valid_queue_name(const std::string& q) {
-  if (q.empty() || q.size() > 128)
-    return false;
-  for (char c : q)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'
-          || c == '.' || c == ':'))
-      return false;
-  return true;
-}
-
-model::error invalid(std::string message) {
-  return model::make_error(errc::invalid_input, std::move(message));
-}
-
-/// Turns a queue request into a new job document (id not yet assigned), or
-/// says precisely what is wrong with it.
-model::expected<model::job> build_job(const runtime_env& env,
-                                      const queue_request& req,
-                                      model::time_ms now) {
-  model::job j;
-  const json* schema = nullptr;
-  if (req.task.empty() == req.workflow.empty())
-    return invalid("exactly one of task and workflow must be set");
-  if (!req.task.empty()) {
-    const auto* def = env.reg->find_task(req.task);
-    if (!def)
-      return invalid("task '" + req.task + "' is not registered");
-    j.task_slug = req.task;
-    schema = &def->input_schema;
-    j.queue = "default";
-  } else {
-    const auto* def = env.reg->find_workflow(req.workflow);
-    if (!def)
-      return invalid("workflow '" + req.workflow + "' is not registered");
-    j.workflow_slug = req.workflow;
-    schema = &def->input_schema;
-    j.queue = def->queue.value_or("default");
-  }
-  if (!req.queue.empty())
-    j.queue = req.queue;
-  if (!valid_queue_name(j.queue))
-    return invalid("queue: '" + j.queue
-                   + "' is not a queue name (1-128 of letters, digits, - _ . :)");
-  if (!req.input.is_object() && !req.input.is_null())
-    return invalid("input: expected an object");
-  j.input = req.input.is_null() ? json::object() : req.input;
-  model::json_limits limits;
-  if (model::json_depth(j.input) > limits.max_depth)
-    return model::make_error(errc::too_deep, "input: nesting deeper than "
-                                               + std::to_string(limits.max_depth));
-  if (j.input.dump(-1, ' ', false, json::error_handler_t::replace).size()
-      > limits.max_bytes)
-    return model::make_error(errc::too_large, "input: larger than 2 MiB");
-  if (schema && !schema->is_null())
-    if (auto st = model::validate(*schema, j.input, "input"); !st)
-      return invalid(st.error().message);
-  if (!req.meta.is_null() && !req.meta.is_object())
-    return invalid("meta: expected an object");
-  j.meta = req.meta;
-  if (!req.log.empty()) {
-    if (j.meta.is_null())
-      j.meta = json::object();
-    j.meta["log"] = json::array({json{{"at", now}, {"message", req.log}}});
-  }
-  if (!req.idempotency_key.empty()) {
-    if (req.idempotency_key.size() > 256)
-      return invalid("idempotencyKey: longer than 256 characters");
-    j.idempotency_key = req.idempotency_key;
-  }
-  if (req.wait_until != 0)
-    j.wait_until = req.wait_until;
-  j.priority = req.priority;
-  j.created_at = now;
-  j.updated_at = now;
-  j.status = model::pending_status(j, now);
-  return j;
-}
-
-json run_result_json(const std::vector<attempt_report>& reports,
-                     bool none_claimed) {
-  if (none_claimed)
-    return json{{"noJobsRemaining", true}, {"remainingJobsFromQueried", 0}};
-  json status = json::object();
-  int remaining = 0;
-  for (auto& r : reports) {
-    status[std::to_string(r.id)] = json{{"status", model::to_string(r.status)}};
-    if (r.status == model::run_status::error)
-      ++remaining;
-  }
-  return json{{"jobStatus", std::move(status)},
-              {"remainingJobsFromQueried", remaining}};
 }
 
 /// A completed job that was deleted on completion.
@@ -253,11 +163,36 @@ void with_stored_job(supervisor_pointer self, job_id id,
       [=](caf::error& err) mutable { rp.deliver(err); });
 }
 
+/// with_stored_job, plus the second access check once the job (and so its
+/// queue) is known.
+template <class F>
+void with_permitted_job(supervisor_pointer self, job_id id, operation op,
+                        const request_context& ctx,
+                        caf::typed_response_promise<json> rp, F f) {
+  with_stored_job(self, id, rp, [=](model::job j) mutable {
+    access_target target{j.queue, &j};
+    if (!allowed(self->state.env->options.access, op, ctx, target)) {
+      rp.deliver(to_caf_error(forbidden(op, ctx, target)));
+      return;
+    }
+    f(std::move(j));
+  });
+}
+
+/// The first access check, before any lookup or write.
+std::optional<caf::error> denied(supervisor_pointer self, operation op,
+                                 const request_context& ctx,
+                                 access_target target) {
+  if (allowed(self->state.env->options.access, op, ctx, target))
+    return std::nullopt;
+  return to_caf_error(forbidden(op, ctx, target));
+}
+
 void handle_queue(supervisor_pointer self, queue_request& req,
                   caf::typed_response_promise<json> rp) {
   auto& st = self->state;
   auto now = st.env->now();
-  auto j = build_job(*st.env, req, now);
+  auto j = build_job(*st.env->reg, req, now);
   if (!j) {
     rp.deliver(to_caf_error(j.error()));
     return;
@@ -326,7 +261,7 @@ void handle_queue_bulk(supervisor_pointer self,
                                     "bulk enqueue"));
       return;
     }
-    auto j = build_job(*st.env, reqs[i], now);
+    auto j = build_job(*st.env->reg, reqs[i], now);
     if (!j) {
       auto e = j.error();
       e.message = "[" + std::to_string(i) + "]." + e.message;
@@ -481,28 +416,41 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
   for (auto& [name, jobs] : recovered.pending)
     queue_of(self, name, std::move(jobs));
   return {
-    [=](queue_atom, const request_context&,
+    [=](queue_atom, const request_context& ctx,
         queue_request& req) -> caf::result<json> {
+      if (auto no = denied(self, operation::queue, ctx,
+                           {effective_queue(*env->reg, req)}))
+        return *no;
       auto rp = self->make_response_promise<json>();
       handle_queue(self, req, rp);
       return rp;
     },
-    [=](queue_bulk_atom, const request_context&,
+    [=](queue_bulk_atom, const request_context& ctx,
         std::vector<queue_request>& reqs) -> caf::result<json> {
+      for (auto& req : reqs)
+        if (auto no = denied(self, operation::queue, ctx,
+                             {effective_queue(*env->reg, req)}))
+          return *no;
       auto rp = self->make_response_promise<json>();
       handle_queue_bulk(self, reqs, rp);
       return rp;
     },
-    [=](run_atom, const request_context&,
+    [=](run_atom, const request_context& ctx,
         const run_request& req) -> caf::result<json> {
+      if (auto no = denied(self, operation::run, ctx,
+                           {req.all_queues ? std::string{"*"} : req.queue}))
+        return *no;
       auto rp = self->make_response_promise<json>();
       handle_run(self, req, rp);
       return rp;
     },
-    [=](run_by_id_atom, const request_context&,
+    [=](run_by_id_atom, const request_context& ctx,
         std::uint64_t id) -> caf::result<json> {
+      if (auto no = denied(self, operation::run, ctx, {}))
+        return *no;
       auto rp = self->make_response_promise<json>();
-      with_stored_job(self, id, rp, [=](model::job j) mutable {
+      with_permitted_job(self, id, operation::run, ctx, rp,
+                         [=](model::job j) mutable {
         auto it = self->state.queues.find(j.queue);
         if (model::is_terminal(j.status) || it == self->state.queues.end()) {
           rp.deliver(run_result_json({}, true));
@@ -521,10 +469,13 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
       });
       return rp;
     },
-    [=](get_job_atom, const request_context&,
+    [=](get_job_atom, const request_context& ctx,
         std::uint64_t id) -> caf::result<json> {
+      if (auto no = denied(self, operation::read, ctx, {}))
+        return *no;
       auto rp = self->make_response_promise<json>();
-      with_stored_job(self, id, rp, [=](model::job j) mutable {
+      with_permitted_job(self, id, operation::read, ctx, rp,
+                         [=](model::job j) mutable {
         auto it = self->state.queues.find(j.queue);
         if (model::is_terminal(j.status) || it == self->state.queues.end()) {
           rp.deliver(render(self, j));
@@ -542,11 +493,23 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
       });
       return rp;
     },
-    [=](find_atom, const request_context&,
+    [=](find_atom, const request_context& ctx,
         const find_request& req) -> caf::result<json> {
+      std::optional<std::string> scope;
+      if (!req.queue.empty())
+        scope = req.queue;
+      if (auto no = denied(self, operation::read, ctx, {scope}))
+        return *no;
       auto rp = self->make_response_promise<json>();
       scan_query q;
       q.queue = req.queue;
+      if (!ctx.override_access) {
+        // Listings show only what the principal may read.
+        auto rules = env->options.access;
+        q.visible = [rules, ctx](const model::job& j) {
+          return allowed(rules, operation::read, ctx, {j.queue, &j});
+        };
+      }
       q.limit = req.limit > 0 ? req.limit : 100;
       if (!req.where.is_null()) {
         auto w = model::parse_where(req.where);
@@ -583,10 +546,13 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
       scan();
       return rp;
     },
-    [=](cancel_by_id_atom, const request_context&,
+    [=](cancel_by_id_atom, const request_context& ctx,
         std::uint64_t id) -> caf::result<json> {
+      if (auto no = denied(self, operation::cancel, ctx, {}))
+        return *no;
       auto rp = self->make_response_promise<json>();
-      with_stored_job(self, id, rp, [=](model::job j) mutable {
+      with_permitted_job(self, id, operation::cancel, ctx, rp,
+                         [=](model::job j) mutable {
         auto it = self->state.queues.find(j.queue);
         if (model::is_terminal(j.status) || it == self->state.queues.end()) {
           // A terminal job stays in its one terminal state.
@@ -604,8 +570,11 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
       });
       return rp;
     },
-    [=](cancel_atom, const request_context&,
+    [=](cancel_atom, const request_context& ctx,
         const cancel_request& req) -> caf::result<json> {
+      if (auto no = denied(self, operation::cancel, ctx,
+                           {req.queue.empty() ? std::string{"*"} : req.queue}))
+        return *no;
       std::shared_ptr<const model::where> where;
       if (!req.where.is_null()) {
         auto w = model::parse_where(req.where);
@@ -616,7 +585,8 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
       }
       std::vector<queue_actor> targets;
       for (auto& [name, q] : self->state.queues)
-        if (req.queue.empty() || req.queue == name)
+        if ((req.queue.empty() || req.queue == name)
+            && allowed(env->options.access, operation::cancel, ctx, {name}))
           targets.push_back(q);
       auto rp = self->make_response_promise<json>();
       auto ids = std::make_shared<std::vector<job_id>>();
@@ -642,10 +612,13 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
       one_done();
       return rp;
     },
-    [=](wait_job_atom, const request_context&,
+    [=](wait_job_atom, const request_context& ctx,
         std::uint64_t id) -> caf::result<json> {
+      if (auto no = denied(self, operation::read, ctx, {}))
+        return *no;
       auto rp = self->make_response_promise<json>();
-      with_stored_job(self, id, rp, [=](model::job j) mutable {
+      with_permitted_job(self, id, operation::read, ctx, rp,
+                         [=](model::job j) mutable {
         auto it = self->state.queues.find(j.queue);
         if (model::is_terminal(j.status) || it == self->state.queues.end()) {
           rp.deliver(render(self, j));

@@ -78,6 +78,9 @@ struct access_config {
   /// queues at once: only a rule listing "*" grants that).
   bool allows(operation op, const std::vector<std::string>& roles,
               std::string_view queue) const;
+  /// Whether some rule may allow `op` to `roles` on some queue: the check
+  /// for a request by id before its job (and so its queue) is known.
+  bool may_allow(operation op, const std::vector<std::string>& roles) const;
 };
 
 /// `schedule: [{cron, queue}]` on a task or workflow (spec §4.1).

@@ -310,23 +310,33 @@ const principal_config* access_config::authenticate(std::string_view token) cons
   return found;
 }
 
+namespace {
+
+bool role_matches(const access_rule& rule, const std::vector<std::string>& roles) {
+  return std::any_of(rule.roles.begin(), rule.roles.end(), [&](const std::string& r) {
+    return r == "*" || std::find(roles.begin(), roles.end(), r) != roles.end();
+  });
+}
+
+} // namespace
+
 bool access_config::allows(operation op, const std::vector<std::string>& roles,
                            std::string_view queue) const {
   auto it = rules.find(op);
   if (it == rules.end())
     return true;
-  auto has = [](const std::vector<std::string>& list, std::string_view v) {
-    return std::any_of(list.begin(), list.end(),
-                       [&](const std::string& x) { return x == "*" || x == v; });
-  };
   return std::any_of(it->second.begin(), it->second.end(), [&](const access_rule& rule) {
-    bool role_ok = std::any_of(rule.roles.begin(), rule.roles.end(),
-                               [&](const std::string& r) {
-                                 return r == "*" || std::find(roles.begin(), roles.end(), r)
-                                                      != roles.end();
-                               });
-    return role_ok && has(rule.queues, queue);
+    return role_matches(rule, roles)
+           && std::any_of(rule.queues.begin(), rule.queues.end(),
+                          [&](const std::string& q) { return q == "*" || q == queue; });
   });
+}
+
+bool access_config::may_allow(operation op, const std::vector<std::string>& roles) const {
+  auto it = rules.find(op);
+  return it == rules.end()
+         || std::any_of(it->second.begin(), it->second.end(),
+                        [&](const access_rule& rule) { return role_matches(rule, roles); });
 }
 
 model::expected<std::string> render_concurrency_key(const concurrency_config& c,

@@ -22,6 +22,19 @@ task_handler command_handler(command_spec command) {
   };
 }
 
+/// A runtime access rule backed by the config's rules: authenticated
+/// principals only, then the rules for `op` (spec §3.15).
+conveyor::access_rule rule_for(std::shared_ptr<const access_config> access,
+                               operation op) {
+  return [access = std::move(access), op](const request_context& ctx,
+                                          const access_target& target) {
+    if (ctx.principal.empty())
+      return false;
+    return target.queue ? access->allows(op, ctx.roles, *target.queue)
+                        : access->may_allow(op, ctx.roles);
+  };
+}
+
 } // namespace
 
 model::expected<std::shared_ptr<registry>> build_registry(const config& cfg) {
@@ -60,6 +73,11 @@ runtime_options to_runtime_options(const config& cfg) {
   opts.workers = cfg.node.workers;
   opts.delete_job_on_complete = cfg.delete_job_on_complete;
   opts.processing_order = cfg.processing_order;
+  auto access = std::make_shared<const access_config>(cfg.access);
+  opts.access.queue = rule_for(access, operation::queue);
+  opts.access.run = rule_for(access, operation::run);
+  opts.access.cancel = rule_for(access, operation::cancel);
+  opts.access.read = rule_for(access, operation::read);
   for (const auto& [name, q] : cfg.queues) {
     queue_options qo;
     qo.concurrency = q.concurrency;

@@ -22,9 +22,11 @@ namespace conveyor::cfg {
 /// that passed parse_config never triggers them).
 model::expected<std::shared_ptr<registry>> build_registry(const config& cfg);
 
-/// data_dir, durability, workers, deleteJobOnComplete, processingOrder and
-/// queues from the config. Everything else (continuous, lease, clock) keeps
-/// runtime_options' defaults: how jobs get run is the caller's choice.
+/// data_dir, durability, workers, deleteJobOnComplete, processingOrder,
+/// queues and the access rules (authenticated principals, then
+/// jobs.access rules by role and queue) from the config. Everything else
+/// (continuous, lease, clock) keeps runtime_options' defaults: how jobs get
+/// run is the caller's choice.
 runtime_options to_runtime_options(const config& cfg);
 
 } // namespace conveyor::cfg

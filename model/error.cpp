@@ -1,5 +1,7 @@
 #include "model/error.hpp"
 
+#include <ostream>
+
 namespace conveyor::model {
 
 std::string_view to_string(errc code) {
@@ -19,6 +21,10 @@ std::string_view to_string(errc code) {
   }
   // A value decoded from the wire may lie outside the enum.
   return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& out, errc code) {
+  return out << to_string(code);
 }
 
 } // namespace conveyor::model

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "caf/all.hpp"
+#include "conveyor/access.hpp"
 #include "conveyor/messages.hpp"
 #include "conveyor/registry.hpp"
 #include "model/error.hpp"
@@ -96,6 +97,9 @@ struct runtime_options {
   std::chrono::milliseconds lease{20 * 60 * 1000};
   /// The clock (UTC ms). Default: the system clock. Tests inject their own.
   std::function<model::time_ms()> clock;
+  /// Access rules for requests with override_access = false. Default: any
+  /// authenticated principal may do anything.
+  access_rules access;
   /// Called once a job reached a terminal state and that state is durable
   /// (completed, failed or cancelled). Runs on an actor thread: keep it short
   /// and never block in it. Default: none.

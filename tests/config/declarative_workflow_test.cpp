@@ -310,6 +310,31 @@ BOOST_AUTO_TEST_CASE(runtime_options_come_from_the_config) {
   BOOST_TEST(!opts.continuous);
 }
 
+BOOST_AUTO_TEST_CASE(access_rules_come_from_the_config) {
+  json doc = json::parse(R"({"jobs": {"queues": {"media": {}},
+    "access": {"queue": [{"roles": ["editor"], "queues": ["media"]}], "cancel": []}}})");
+  auto cfg = parse_config(doc, dir.path());
+  BOOST_REQUIRE(cfg);
+  auto opts = to_runtime_options(*cfg);
+  request_context editor;
+  editor.principal = "ed";
+  editor.roles = {"editor"};
+  request_context anonymous;
+  access_target media;
+  media.queue = "media";
+  access_target other;
+  other.queue = "default";
+  access_target by_id; // queue not known yet
+  BOOST_TEST(opts.access.queue(editor, media));
+  BOOST_TEST(!opts.access.queue(editor, other));
+  BOOST_TEST(opts.access.queue(editor, by_id));
+  BOOST_TEST(!opts.access.queue(anonymous, media));
+  BOOST_TEST(opts.access.run(editor, other)); // no rules: any principal
+  BOOST_TEST(!opts.access.run(anonymous, other));
+  BOOST_TEST(!opts.access.cancel(editor, media)); // empty list: nobody
+  BOOST_TEST(!opts.access.cancel(editor, by_id));
+}
+
 BOOST_AUTO_TEST_CASE(the_shipped_config_loads_and_its_workflow_runs) {
   auto cfg = load_config(CONVEYOR_SOURCE_DIR "/config/conveyor.json");
   BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));

@@ -1,0 +1,163 @@
+// Request validation, access checks and result shapes of the supervisor.
+// Kept free of CAF so it compiles fast and can be tested on its own.
+
+#include "actors/requests.hpp"
+
+#include "model/json_guard.hpp"
+#include "model/schema.hpp"
+#include "model/transitions.hpp"
+
+namespace conveyor::actors {
+
+using model::errc;
+
+namespace {
+
+model::error invalid(std::string message) {
+  return model::make_error(errc::invalid_input, std::move(message));
+}
+
+
+} // namespace
+
+bool valid_queue_name(const std::string& q) {
+  if (q.empty() || q.size() > 128)
+    return false;
+  for (char c : q)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'
+          || c == '.' || c == ':'))
+      return false;
+  return true;
+}
+
+/// Turns a queue request into a new job document (id not yet assigned), or
+/// says precisely what is wrong with it.
+model::expected<model::job> build_job(const registry& reg,
+                                      const queue_request& req,
+                                      model::time_ms now) {
+  model::job j;
+  const json* schema = nullptr;
+  if (req.task.empty() == req.workflow.empty())
+    return invalid("exactly one of task and workflow must be set");
+  if (!req.task.empty()) {
+    const auto* def = reg.find_task(req.task);
+    if (!def)
+      return invalid("task '" + req.task + "' is not registered");
+    j.task_slug = req.task;
+    schema = &def->input_schema;
+    j.queue = "default";
+  } else {
+    const auto* def = reg.find_workflow(req.workflow);
+    if (!def)
+      return invalid("workflow '" + req.workflow + "' is not registered");
+    j.workflow_slug = req.workflow;
+    schema = &def->input_schema;
+    j.queue = def->queue.value_or("default");
+  }
+  if (!req.queue.empty())
+    j.queue = req.queue;
+  if (!valid_queue_name(j.queue))
+    return invalid("queue: '" + j.queue
+                   + "' is not a queue name (1-128 of letters, digits, - _ . :)");
+  if (!req.input.is_object() && !req.input.is_null())
+    return invalid("input: expected an object");
+  j.input = req.input.is_null() ? json::object() : req.input;
+  model::json_limits limits;
+  if (model::json_depth(j.input) > limits.max_depth)
+    return model::make_error(errc::too_deep, "input: nesting deeper than "
+                                               + std::to_string(limits.max_depth));
+  if (j.input.dump(-1, ' ', false, json::error_handler_t::replace).size()
+      > limits.max_bytes)
+    return model::make_error(errc::too_large, "input: larger than 2 MiB");
+  if (schema && !schema->is_null())
+    if (auto st = model::validate(*schema, j.input, "input"); !st)
+      return invalid(st.error().message);
+  if (!req.meta.is_null() && !req.meta.is_object())
+    return invalid("meta: expected an object");
+  j.meta = req.meta;
+  if (!req.log.empty()) {
+    if (j.meta.is_null())
+      j.meta = json::object();
+    j.meta["log"] = json::array({json{{"at", now}, {"message", req.log}}});
+  }
+  if (!req.idempotency_key.empty()) {
+    if (req.idempotency_key.size() > 256)
+      return invalid("idempotencyKey: longer than 256 characters");
+    j.idempotency_key = req.idempotency_key;
+  }
+  if (req.wait_until != 0)
+    j.wait_until = req.wait_until;
+  j.priority = req.priority;
+  j.created_at = now;
+  j.updated_at = now;
+  j.status = model::pending_status(j, now);
+  return j;
+}
+
+json run_result_json(const std::vector<run_outcome>& reports,
+                     bool none_claimed) {
+  if (none_claimed)
+    return json{{"noJobsRemaining", true}, {"remainingJobsFromQueried", 0}};
+  json status = json::object();
+  int remaining = 0;
+  for (auto& r : reports) {
+    status[std::to_string(r.id)] = json{{"status", model::to_string(r.status)}};
+    if (r.status == model::run_status::error)
+      ++remaining;
+  }
+  return json{{"jobStatus", std::move(status)},
+              {"remainingJobsFromQueried", remaining}};
+}
+
+
+std::string effective_queue(const registry& reg, const queue_request& req) {
+  if (!req.queue.empty())
+    return req.queue;
+  if (!req.workflow.empty())
+    if (const auto* def = reg.find_workflow(req.workflow))
+      return def->queue.value_or("default");
+  return "default";
+}
+
+std::string_view to_string(operation op) {
+  switch (op) {
+    case operation::queue:
+      return "queue";
+    case operation::run:
+      return "run";
+    case operation::cancel:
+      return "cancel";
+    case operation::read:
+      return "read";
+  }
+  return "?";
+}
+
+bool allowed(const access_rules& rules, operation op,
+             const request_context& ctx, const access_target& target) {
+  if (ctx.override_access)
+    return true;
+  const access_rule* rule = op == operation::queue    ? &rules.queue
+                            : op == operation::run    ? &rules.run
+                            : op == operation::cancel ? &rules.cancel
+                                                      : &rules.read;
+  try {
+    return *rule ? (*rule)(ctx, target) : authenticated(ctx, target);
+  } catch (...) {
+    return false; // a rule that throws denies
+  }
+}
+
+model::error forbidden(operation op, const request_context& ctx,
+                       const access_target& target) {
+  std::string who = ctx.principal.empty() ? std::string{"anonymous request"}
+                                          : "principal '" + ctx.principal + "'";
+  std::string where;
+  if (target.queue && *target.queue != "*")
+    where = " on queue '" + *target.queue + "'";
+  return model::make_error(errc::forbidden, who + " may not "
+                                              + std::string{to_string(op)}
+                                              + " jobs" + where);
+}
+
+} // namespace conveyor::actors

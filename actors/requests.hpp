@@ -1,0 +1,52 @@
+#pragma once
+
+// What the supervisor checks and builds, without actors: validation of queue
+// requests, access checks, and the RunJobsResult shape.
+
+#include <string>
+#include <vector>
+
+#include "conveyor/access.hpp"
+#include "conveyor/messages.hpp"
+#include "conveyor/registry.hpp"
+#include "model/error.hpp"
+#include "model/transitions.hpp"
+
+namespace conveyor::actors {
+
+/// Queue names: 1-128 of letters, digits, - _ . : (never a NUL, so they are
+/// prefix-free in journal keys).
+bool valid_queue_name(const std::string& q);
+
+/// Turns a queue request into a new job document (id not yet assigned), or
+/// says precisely what is wrong with it (unknown slug, bad queue name, input
+/// not an object, too deep, too large, schema mismatch, bad meta, ...).
+model::expected<model::job> build_job(const registry& reg,
+                                      const queue_request& req,
+                                      model::time_ms now);
+
+/// The queue a request will land on: explicit, else the workflow's, else
+/// "default". Known before validation, for the access check.
+std::string effective_queue(const registry& reg, const queue_request& req);
+
+struct run_outcome {
+  model::job_id id = 0;
+  model::run_status status = model::run_status::success;
+};
+
+/// Payload's RunJobsResult.
+json run_result_json(const std::vector<run_outcome>& reports,
+                     bool none_claimed);
+
+enum class operation : std::uint8_t { queue, run, cancel, read };
+std::string_view to_string(operation op);
+
+/// override_access, else the rule (empty rule: authenticated principal).
+bool allowed(const access_rules& rules, operation op,
+             const request_context& ctx, const access_target& target);
+
+/// "principal 'x' may not cancel jobs on queue 'q'"
+model::error forbidden(operation op, const request_context& ctx,
+                       const access_target& target);
+
+} // namespace conveyor::actors
