@@ -34,7 +34,7 @@ model::status registry::check_slug(const std::string& slug,
 model::status registry::add_task(task_definition def) {
   if (auto st = check_slug(def.slug, "task"); !st)
     return st;
-  if (!def.handler)
+  if (!def.handler && !def.remote)
     return model::make_error(model::errc::invalid_input,
                              "task '" + def.slug + "': handler is missing");
   for (auto* schema : {&def.input_schema, &def.output_schema})

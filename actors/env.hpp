@@ -23,6 +23,7 @@ struct runtime_env {
   journal_actor journal;
   caf::actor pool; ///< owner of the worker actors (lifecycle only)
   std::shared_ptr<task_pool> tasks; ///< where workflows submit attempts
+  caf::actor remote; ///< remote_pool_actor: attempts for worker nodes
   runtime_options options;
   /// Next job id; starts at the recovered high-water mark.
   mutable std::atomic<model::job_id> next_id{1};

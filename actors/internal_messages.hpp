@@ -56,6 +56,9 @@ struct task_request {
 struct task_result {
   bool ok = false;
   bool cancelled = false; ///< the handler threw job_cancelled
+  /// The worker node running the attempt disappeared: nothing is known
+  /// about the attempt, so the job goes back to pending, nothing consumed.
+  bool lost = false;
   json output = json::object();
   json error; ///< error_json(...) when !ok
   model::time_ms executed_at = 0;
@@ -72,7 +75,13 @@ struct nested_decision {
 
 /// How one attempt of a workflow ended, reported by the workflow actor.
 struct workflow_outcome {
-  enum class kind : std::uint8_t { success, task_error, workflow_error, cancelled };
+  enum class kind : std::uint8_t {
+    success,
+    task_error,
+    workflow_error,
+    cancelled,
+    lost, ///< the attempt's worker node vanished: release, consume nothing
+  };
   kind what = kind::success;
   model::job job; ///< with every log entry journaled during the attempt
   model::task_failure failure; ///< task_error

@@ -3,7 +3,9 @@
 #include <map>
 
 #include "actors/errors.hpp"
+#include "actors/remote_pool.hpp"
 #include "actors/worker_pool.hpp"
+#include "model/job_json.hpp"
 #include "persistence/job_records.hpp"
 
 namespace conveyor::actors {
@@ -172,6 +174,12 @@ void on_step_result(workflow_pointer self, std::shared_ptr<step_state> step,
     step_finished(self);
     return;
   }
+  if (res.lost) {
+    workflow_outcome out;
+    out.what = workflow_outcome::kind::lost;
+    finish(self, std::move(out));
+    return;
+  }
   step->done = true;
   step->error = res.error;
   if (res.cancelled) {
@@ -215,6 +223,26 @@ step_meta describe(const runtime_env& env, const workflow_context& ctx,
   return m;
 }
 
+/// Hands an attempt of a remote task to the remote worker pool.
+void submit_remote(workflow_pointer self, const task_request& req,
+                   std::uint64_t number) {
+  auto& st = self->state;
+  remote_dispatch d;
+  const auto& job = st.ctx->job();
+  d.task.job_id = job.id;
+  d.task.lease_token = job.processing_token.value_or("");
+  d.task.attempt_no = number;
+  d.task.slug = req.slug;
+  d.task.task_id = req.id;
+  d.task.input = req.input;
+  d.task.job = model::to_json(job, st.env->now());
+  d.queue = job.queue;
+  d.reply_to = caf::actor_cast<caf::actor>(self);
+  d.step = number;
+  self->send(caf::actor_cast<remote_pool_actor>(st.env->remote),
+             remote_exec_atom::value, std::move(d));
+}
+
 /// Sends requested steps to the worker pool (or restores them); returns how
 /// many were dispatched.
 std::size_t dispatch_steps(workflow_pointer self,
@@ -252,8 +280,11 @@ std::size_t dispatch_steps(workflow_pointer self,
     ++st.outstanding;
     auto number = ++st.step_counter;
     st.in_flight.emplace(number, step);
-    st.env->tasks->submit(
-      task_item{std::move(req), caf::actor_cast<caf::actor>(self), number});
+    if (req.def && req.def->remote)
+      submit_remote(self, req, number);
+    else
+      st.env->tasks->submit(
+        task_item{std::move(req), caf::actor_cast<caf::actor>(self), number});
   }
   return dispatched;
 }
@@ -491,6 +522,13 @@ void on_outcome(job_pointer self, workflow_outcome& out) {
       settle(self, before, model::cancel(std::move(out.job), msg, now));
       break;
     }
+    case kind::lost:
+      // Step successes so far are kept; the job is pending again with no
+      // retry consumed (like a crash of this node).
+      settle(self, before,
+             model::transition{model::release(std::move(out.job), now),
+                               model::run_status::error});
+      break;
   }
 }
 

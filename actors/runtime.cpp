@@ -5,7 +5,9 @@
 #include "actors/env.hpp"
 #include "actors/errors.hpp"
 #include "actors/supervisor.hpp"
+#include "actors/remote_pool.hpp"
 #include "actors/worker_pool.hpp"
+#include "conveyor/remote.hpp"
 
 namespace conveyor {
 
@@ -17,6 +19,11 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<find_request>("conveyor::find_request");
   cfg.add_message_type<cancel_request>("conveyor::cancel_request");
   cfg.add_message_type<supervisor_actor>("conveyor::supervisor_actor");
+  cfg.add_message_type<remote_task>("conveyor::remote_task");
+  cfg.add_message_type<remote_result>("conveyor::remote_result");
+  cfg.add_message_type<worker_node_actor>("conveyor::worker_node_actor");
+  cfg.add_message_type<gateway_actor>("conveyor::gateway_actor");
+  cfg.add_message_type<std::vector<std::string>>("std::vector<std::string>");
   actors::register_error_category(cfg);
 }
 
@@ -56,12 +63,16 @@ model::status check_options(const runtime_options& o) {
 
 class runtime_impl final : public runtime {
 public:
-  runtime_impl(supervisor_actor sup, std::shared_future<void> closed)
-    : sup_(std::move(sup)), closed_(std::move(closed)) {}
+  runtime_impl(supervisor_actor sup, caf::actor remote, access_rules access,
+               std::shared_future<void> closed)
+    : sup_(std::move(sup)), remote_(std::move(remote)),
+      access_(std::move(access)), closed_(std::move(closed)) {}
 
   ~runtime_impl() override { stop(); }
 
   supervisor_actor supervisor() const override { return sup_; }
+  caf::actor remote_workers() const override { return remote_; }
+  const access_rules& access() const override { return access_; }
 
   void stop() override {
     if (stopped_)
@@ -69,6 +80,7 @@ public:
     stopped_ = true;
     caf::anon_send_exit(sup_, caf::exit_reason::user_shutdown);
     sup_ = nullptr;
+    remote_ = nullptr;
     // The journal closes when the last actor holding it is gone (running
     // handlers finish first). Only then may the directory be reopened.
     closed_.wait();
@@ -76,6 +88,8 @@ public:
 
 private:
   supervisor_actor sup_;
+  caf::actor remote_;
+  access_rules access_;
   std::shared_future<void> closed_;
   bool stopped_ = false;
 };
@@ -114,10 +128,12 @@ start(caf::actor_system& sys, std::shared_ptr<const registry> reg,
   env->tasks = std::make_shared<actors::task_pool>();
   env->pool = actors::spawn_worker_pool(sys, env, env->tasks,
                                         env->options.workers);
+  env->remote = caf::actor_cast<caf::actor>(actors::spawn_remote_pool(
+    sys, std::make_shared<actors::remote_stats>(), env->options.clock));
   db.reset();
   auto sup = actors::spawn_supervisor(sys, env, std::move(*recovered));
-  return std::unique_ptr<runtime>{
-    std::make_unique<runtime_impl>(std::move(sup), std::move(closed_future))};
+  return std::unique_ptr<runtime>{std::make_unique<runtime_impl>(
+    std::move(sup), env->remote, env->options.access, std::move(closed_future))};
 }
 
 } // namespace conveyor

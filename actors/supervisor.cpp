@@ -413,6 +413,7 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
   // The journal and the pool live and die with the supervisor.
   self->link_to(env->journal);
   self->link_to(env->pool);
+  self->link_to(env->remote);
   for (auto& [name, jobs] : recovered.pending)
     queue_of(self, name, std::move(jobs));
   return {
@@ -617,32 +618,42 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
       if (auto no = denied(self, operation::read, ctx, {}))
         return *no;
       auto rp = self->make_response_promise<json>();
-      with_permitted_job(self, id, operation::read, ctx, rp,
-                         [=](model::job j) mutable {
-        auto it = self->state.queues.find(j.queue);
-        if (model::is_terminal(j.status) || it == self->state.queues.end()) {
-          rp.deliver(render(self, j));
-          return;
-        }
-        self->request(it->second, caf::infinite, watch_atom::value, id)
-          .then(
-            [=](model::job& f) mutable {
-              rp.deliver(f.status == model::job_status::completed
-                             && self->state.env->options.delete_job_on_complete
-                           ? deleted_completed(id)
-                           : render(self, f));
-            },
-            [=](caf::error&) mutable {
-              self->request(self->state.reader, caf::infinite, read_atom::value,
-                            id)
-                .then(
-                  [=](std::vector<model::job>& found) mutable {
-                    rp.deliver(found.empty() ? deleted_completed(id)
-                                             : render(self, found.front()));
-                  },
-                  [=](caf::error& err) mutable { rp.deliver(err); });
-            });
-      });
+      self->request(self->state.reader, caf::infinite, read_atom::value, id)
+        .then(
+          [=](std::vector<model::job>& found) mutable {
+            if (found.empty()) {
+              // Ids are never reused: a missing id below the high-water mark
+              // was a job deleted on completion.
+              if (id < self->state.env->next_id.load())
+                rp.deliver(deleted_completed(id));
+              else
+                rp.deliver(make_caf_error(errc::not_found,
+                                          "job " + std::to_string(id)
+                                            + " not found"));
+              return;
+            }
+            auto j = std::move(found.front());
+            access_target target{j.queue, &j};
+            if (!allowed(env->options.access, operation::read, ctx, target)) {
+              rp.deliver(to_caf_error(forbidden(operation::read, ctx, target)));
+              return;
+            }
+            auto it = self->state.queues.find(j.queue);
+            if (model::is_terminal(j.status) || it == self->state.queues.end()) {
+              rp.deliver(render(self, j));
+              return;
+            }
+            // The final document, even if deletion on completion removed it
+            // from the journal meanwhile.
+            self->request(it->second, caf::infinite, watch_atom::value, id)
+              .then([=](model::job& f) mutable { rp.deliver(render(self, f)); },
+                    [=](caf::error&) mutable {
+                      with_stored_job(self, id, rp, [=](model::job f) mutable {
+                        rp.deliver(render(self, f));
+                      });
+                    });
+          },
+          [=](caf::error& err) mutable { rp.deliver(err); });
       return rp;
     },
   };

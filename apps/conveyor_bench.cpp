@@ -1,6 +1,6 @@
 // conveyor-bench: measures the runtime on the peer workloads.
 //
-//   conveyor-bench journal|enqueue|drain|workflow|latency|delayed
+//   conveyor-bench journal|enqueue|drain|workflow|latency|delayed|cancel
 //                  [--jobs N] [--json] [--durability sync|async]
 //                  [--workers N] [--concurrency N] [--dir DIR]
 
@@ -13,7 +13,7 @@ namespace {
 
 int usage() {
   std::cerr << "usage: conveyor-bench journal|enqueue|drain|workflow|latency|"
-               "delayed [--jobs N] [--json] [--durability sync|async] "
+               "delayed|cancel [--jobs N] [--json] [--durability sync|async] "
                "[--workers N] [--concurrency N] [--dir DIR]\n";
   return 2;
 }
@@ -75,6 +75,8 @@ int main(int argc, char** argv) {
       result = run_latency(opt);
     else if (opt.workload == "delayed")
       result = run_delayed(opt);
+    else if (opt.workload == "cancel")
+      result = run_cancel(opt);
     else
       return usage();
     print_result(opt, result);

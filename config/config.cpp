@@ -146,11 +146,24 @@ void parse_task(reader& r, const json& v, const std::string& path,
                 config& cfg, slug_map& slugs) {
   if (!r.object(v, path, {"slug", "run", "retries", "timeout", "inputSchema",
                           "outputSchema", "label", "schedule", "concurrency",
-                          "priority"}))
+                          "priority", "remote"}))
     return;
   task_config t;
   parse_slug(r, v, path, t.slug, slugs);
-  parse_run(r, v, path, cfg.base_dir, t.command);
+  if (auto it = v.find("remote"); it != v.end()) {
+    if (!it->is_boolean())
+      r.fail(at(path, "remote"), "expected true or false, got " + describe(*it));
+    else
+      t.remote = it->get<bool>();
+  }
+  // A remote task is run by worker nodes: this node has no command for it.
+  if (t.remote) {
+    if (v.contains("run"))
+      r.fail(at(path, "run"), "a remote task has no command here (remove "
+                              "\"run\" or \"remote\")");
+  } else {
+    parse_run(r, v, path, cfg.base_dir, t.command);
+  }
   std::int64_t n = 0;
   if (r.integer(v, "timeout", path, 0, max_timeout_ms, n))
     t.command.timeout = std::chrono::milliseconds(n);

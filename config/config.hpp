@@ -131,6 +131,8 @@ struct task_config {
   std::vector<schedule_config> schedule;
   std::optional<concurrency_config> concurrency;
   std::int32_t priority = 0; ///< default priority of jobs of this task
+  /// Run by remote worker nodes (`conveyor worker`), not by this node.
+  bool remote = false;
 };
 
 /// `jobs.workflows[]`: a declarative workflow.

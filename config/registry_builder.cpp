@@ -42,7 +42,10 @@ model::expected<std::shared_ptr<registry>> build_registry(const config& cfg) {
   for (const auto& t : cfg.tasks) {
     task_definition def;
     def.slug = t.slug;
-    def.handler = command_handler(t.command);
+    if (t.remote)
+      def.remote = true;
+    else
+      def.handler = command_handler(t.command);
     def.retries = t.retries;
     def.input_schema = t.input_schema;
     def.output_schema = t.output_schema;

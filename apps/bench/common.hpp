@@ -86,5 +86,6 @@ json run_drain(const options& opt);
 json run_workflow(const options& opt);
 json run_latency(const options& opt);
 json run_delayed(const options& opt);
+json run_cancel(const options& opt);
 
 } // namespace conveyor::bench

@@ -264,3 +264,71 @@ json run_delayed(const options& opt) {
 }
 
 } // namespace conveyor::bench
+
+namespace conveyor::bench {
+
+json run_cancel(const options& opt) {
+  scratch_dir dir{opt.dir};
+  // A cooperative long task: works until its stop token flips, then returns.
+  struct shared_state {
+    std::mutex m;
+    std::condition_variable cv;
+    bool started = false;
+    double returned_us = 0;
+  };
+  auto shared = std::make_shared<shared_state>();
+  auto reg = std::make_shared<registry>();
+  (void) reg->add_task({.slug = "long", .handler = [shared](task_context& ctx) {
+                          {
+                            std::lock_guard g{shared->m};
+                            shared->started = true;
+                          }
+                          shared->cv.notify_all();
+                          while (!ctx.stop_requested())
+                            std::this_thread::sleep_for(std::chrono::microseconds(50));
+                          std::lock_guard g{shared->m};
+                          shared->returned_us = wall_us();
+                          shared->cv.notify_all();
+                          return json::object();
+                        }});
+  bench_config cfg;
+  caf::actor_system sys{cfg};
+  auto o = base_options(opt, dir.path());
+  o.continuous = true;
+  auto rt = must_start(sys, reg, std::move(o));
+  client jobs{sys, rt->supervisor()};
+  auto n = std::min<std::size_t>(opt.jobs, 1000);
+  std::vector<double> to_return, to_journaled;
+  for (std::size_t i = 0; i < n; ++i) {
+    {
+      std::lock_guard g{shared->m};
+      shared->started = false;
+      shared->returned_us = 0;
+    }
+    queue_request req;
+    req.task = "long";
+    auto id = client::id_of(jobs.queue(req));
+    {
+      std::unique_lock g{shared->m};
+      shared->cv.wait(g, [&] { return shared->started; });
+    }
+    auto t0 = wall_us();
+    jobs.cancel_by_id(id); // returns once the cancellation is journaled
+    auto t_journaled = wall_us();
+    std::unique_lock g{shared->m};
+    shared->cv.wait(g, [&] { return shared->returned_us > 0; });
+    to_return.push_back((shared->returned_us - t0) / 1000.0);
+    to_journaled.push_back((t_journaled - t0) / 1000.0);
+  }
+  rt->stop();
+  auto r3 = [](double x) { return std::round(x * 1000) / 1000; };
+  return json{{"workload", "cancel"},
+              {"durability", durability_name(opt)},
+              {"jobs", n},
+              {"p50_ms", r3(quantile(to_return, 0.5))},
+              {"p99_ms", r3(quantile(to_return, 0.99))},
+              {"journaled_p50_ms", r3(quantile(to_journaled, 0.5))},
+              {"journaled_p99_ms", r3(quantile(to_journaled, 0.99))}};
+}
+
+} // namespace conveyor::bench

@@ -36,6 +36,7 @@ public:
   json wait(model::job_id id);
 
   request_context& context() { return ctx_; }
+  const supervisor_actor& supervisor() const { return sup_; }
 
   /// The numeric id of a job document's "id" field.
   static model::job_id id_of(const json& job);

@@ -86,6 +86,9 @@ struct task_definition {
   /// Overrides retries.should_restore when set.
   std::function<bool(const task_hook_args&)> should_restore;
   std::string label;
+  /// Run by remote worker nodes that registered this slug (no local
+  /// handler); attempts wait until such a worker serves the job's queue.
+  bool remote = false;
 };
 
 using workflow_handler = std::function<workflow(workflow_context&)>;

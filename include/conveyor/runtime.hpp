@@ -116,6 +116,10 @@ class runtime {
 public:
   virtual ~runtime() = default;
   virtual supervisor_actor supervisor() const = 0;
+  /// Accepts worker-node registrations (see conveyor/remote.hpp).
+  virtual caf::actor remote_workers() const = 0;
+  /// The access rules in force (for the gateway's own checks).
+  virtual const access_rules& access() const = 0;
   /// Stops every actor of this runtime. Running handlers finish first.
   virtual void stop() = 0;
 };

@@ -3,61 +3,13 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
-#include <sys/stat.h>
-
-#include "config/config.hpp"
-#include "support/temp_dir.hpp"
+#include "config_helpers.hpp"
 
 using namespace conveyor;
 using namespace conveyor::cfg;
-using conveyor::testing::temp_dir;
+using namespace conveyor::testing;
 
 namespace {
-
-/// A temp folder with executable scripts in it.
-struct folder {
-  temp_dir dir;
-
-  std::string script(const std::string& name, const std::string& body = "cat") {
-    auto path = dir.sub(name);
-    std::filesystem::create_directories(std::filesystem::path{path}.parent_path());
-    std::ofstream{path} << "#!/bin/sh\n" << body << "\n";
-    ::chmod(path.c_str(), 0755);
-    return path;
-  }
-  std::string file(const std::string& name) {
-    auto path = dir.sub(name);
-    std::ofstream{path} << "x\n";
-    return path;
-  }
-};
-
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in{text};
-  for (std::string line; std::getline(in, line);)
-    out.push_back(line);
-  return out;
-}
-
-/// The problems of a config that must be rejected.
-std::vector<std::string> problems(const json& doc, const std::string& base) {
-  auto cfg = parse_config(doc, base);
-  BOOST_REQUIRE(!cfg);
-  BOOST_TEST(cfg.error().code == model::errc::invalid_input);
-  return lines(cfg.error().message);
-}
-
-bool has_line(const std::vector<std::string>& ls, const std::string& prefix) {
-  for (const auto& l : ls)
-    if (l.starts_with(prefix))
-      return true;
-  return false;
-}
 
 /// The issue's example, with the upload task it refers to.
 json issue_example() {
@@ -398,88 +350,6 @@ BOOST_AUTO_TEST_CASE(listening_beyond_loopback_needs_mutual_tls) {
                       "node.workers: expected an integer from 1 to 1024, got 0"));
   BOOST_TEST(has_line(problems(node({{"data", ""}}), f.dir.path()),
                       "node.data: must not be empty"));
-}
-
-BOOST_AUTO_TEST_CASE(access_tokens_and_rules) {
-  folder f;
-  json doc = {{"jobs", {
-    {"queues", {{"media", json::object()}}},
-    {"access", {
-      {"tokens", {{"0123456789abcdef-ci", {{"principal", "ci"}, {"roles", {"deployer"}}}},
-                  {"0123456789abcdef-ops", {{"principal", "ops"}, {"roles", {"admin"}}}}}},
-      {"queue", {{{"roles", {"deployer"}}, {"queues", {"media"}}}, {{"roles", {"admin"}}}}},
-      {"cancel", {{{"roles", {"admin"}}, {"queues", {"*"}}}}},
-      {"read", {{{"roles", {"*"}}}}},
-      {"run", json::array()}}}}}};
-  auto cfg = parse_config(doc, f.dir.path());
-  BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
-  const auto& access = cfg->access;
-  const auto* ci = access.authenticate("0123456789abcdef-ci");
-  BOOST_REQUIRE(ci);
-  BOOST_TEST(ci->principal == "ci");
-  BOOST_TEST(!access.authenticate("0123456789abcdef-c"));
-  BOOST_TEST(!access.authenticate(""));
-  std::vector<std::string> deployer{"deployer"}, admin{"admin"}, nobody;
-  BOOST_TEST(access.allows(operation::queue, deployer, "media"));
-  BOOST_TEST(!access.allows(operation::queue, deployer, "default"));
-  BOOST_TEST(!access.allows(operation::queue, deployer, "*"));
-  BOOST_TEST(access.allows(operation::queue, admin, "default"));
-  BOOST_TEST(access.allows(operation::queue, admin, "*"));
-  BOOST_TEST(!access.allows(operation::cancel, deployer, "media"));
-  BOOST_TEST(access.allows(operation::read, nobody, "media"));
-  BOOST_TEST(!access.allows(operation::run, admin, "default")); // empty list
-  // An empty access object: any authenticated principal may do anything.
-  auto open = parse_config(json{{"jobs", {{"access", json::object()}}}}, f.dir.path());
-  BOOST_REQUIRE(open);
-  for (auto op : {operation::queue, operation::run, operation::cancel, operation::read})
-    BOOST_TEST(open->access.allows(op, nobody, "any"));
-
-  json bad = {{"jobs", {{"access", {
-    {"tokens", {{"short-secret", {{"principal", "x"}}},
-                {"0123456789abcdef-x", {{"roles", "admin"}}}}},
-    {"queue", {{{"queues", {"nope"}}}}},
-    {"delete", json::array()}}}}}};
-  auto ls = problems(bad, f.dir.path());
-  const std::vector<std::string> expected = {
-    "jobs.access.delete: unknown key",
-    "jobs.access.tokens[token #0].principal: missing (required)",
-    "jobs.access.tokens[token #0].roles: expected array of strings, got string",
-    "jobs.access.tokens[token of 'x']: a token must have at least 16 characters",
-    "jobs.access.queue[0].roles: missing (required)",
-    "jobs.access.queue[0].queues[0]: unknown queue 'nope'",
-  };
-  for (const auto& e : expected)
-    BOOST_TEST(has_line(ls, e), "missing: " << e);
-  BOOST_TEST(ls.size() == expected.size());
-  for (const auto& l : ls) // tokens are secrets: never in a message
-    BOOST_TEST(l.find("short-secret") == std::string::npos);
-}
-
-BOOST_AUTO_TEST_CASE(concurrency_keys_render_from_input_and_queue) {
-  folder f;
-  json doc = {{"jobs", {{"tasks", json::array({
-    {{"slug", "a"}, {"run", {"true"}}, {"concurrency", "post-${input.id}"}},
-    {{"slug", "b"}, {"run", {"true"}},
-     {"concurrency", {{"key", "${queue}:${input.id}"}, {"supersedes", true}}}},
-    {{"slug", "c"}, {"run", {"true"}}, {"concurrency", {{"key", "${input.id}"}, {"exclusive", false}}},
-     {"priority", -3}, {"label", "C"}}})}}}};
-  auto cfg = parse_config(doc, f.dir.path());
-  BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
-  const auto& a = *cfg->tasks[0].concurrency;
-  BOOST_TEST(a.exclusive);
-  BOOST_TEST(!a.supersedes);
-  BOOST_TEST(*render_concurrency_key(a, json{{"id", 7}}, "default") == "post-7");
-  const auto& b = *cfg->tasks[1].concurrency;
-  BOOST_TEST(b.supersedes);
-  BOOST_TEST(*render_concurrency_key(b, json{{"id", "x"}}, "media") == "media:x");
-  const auto& c = *cfg->tasks[2].concurrency;
-  BOOST_TEST(!c.exclusive);
-  BOOST_TEST(*render_concurrency_key(c, json{{"id", 12}}, "q") == "12");
-  BOOST_TEST(cfg->tasks[2].priority == -3);
-  BOOST_TEST(cfg->tasks[2].label == "C");
-  auto missing = render_concurrency_key(c, json::object(), "q");
-  BOOST_REQUIRE(!missing);
-  BOOST_TEST(missing.error().message == "template reference ${input.id} not found");
 }
 
 BOOST_AUTO_TEST_CASE(the_document_itself_must_be_an_object) {

@@ -1,0 +1,45 @@
+#pragma once
+
+// The remote worker pool of a serve node: tracks registered worker nodes
+// (monitored), hands them attempts of remote tasks for the queues they serve,
+// and turns a vanished worker's in-flight attempts into `lost` results at
+// once. Results are matched by (job, lease token, attempt): a late result of
+// an attempt that was already declared lost is rejected (fencing).
+
+#include <string>
+#include <vector>
+
+#include "actors/interfaces.hpp"
+#include "conveyor/remote.hpp"
+
+namespace conveyor::actors {
+
+using remote_exec_atom = caf::atom_constant<caf::atom("cv_rexec")>;
+
+struct remote_dispatch {
+  remote_task task;
+  std::string queue;
+  caf::actor reply_to; ///< workflow actor, gets (step_done_atom, step, result)
+  std::uint64_t step = 0;
+};
+
+using remote_pool_actor = caf::typed_actor<
+  caf::reacts_to<register_worker_atom, worker_node_actor,
+                 std::vector<std::string>, std::vector<std::string>>,
+  caf::reacts_to<remote_exec_atom, remote_dispatch>,
+  caf::reacts_to<remote_result>>;
+
+/// Counters for tests and metrics.
+struct remote_stats {
+  std::atomic<std::uint64_t> dispatched{0};
+  std::atomic<std::uint64_t> lost{0};
+  std::atomic<std::uint64_t> stale_rejected{0};
+};
+
+remote_pool_actor spawn_remote_pool(caf::actor_system& sys,
+                                    std::shared_ptr<remote_stats> stats,
+                                    std::function<model::time_ms()> clock);
+
+} // namespace conveyor::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::actors::remote_dispatch)

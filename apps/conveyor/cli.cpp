@@ -1,0 +1,168 @@
+#include "apps/conveyor/cli.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "model/json_guard.hpp"
+
+namespace conveyor::app {
+
+args::args(int argc, char** argv, int first,
+           const std::vector<std::string>& with_values,
+           const std::vector<std::string>& booleans) {
+  auto known = [](const std::vector<std::string>& xs, const std::string& x) {
+    return std::find(xs.begin(), xs.end(), x) != xs.end();
+  };
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (!arg.starts_with("--")) {
+      positional_.push_back(arg);
+      continue;
+    }
+    auto name = arg.substr(2);
+    std::optional<std::string> inline_value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      inline_value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    if (known(booleans, name)) {
+      if (inline_value)
+        throw usage_error("--" + name + " takes no value");
+      values_[name] = "true";
+    } else if (known(with_values, name)) {
+      if (inline_value) {
+        values_[name] = *inline_value;
+      } else {
+        if (i + 1 >= argc)
+          throw usage_error("--" + name + " needs a value");
+        values_[name] = argv[++i];
+      }
+    } else {
+      throw usage_error("unknown option --" + name);
+    }
+  }
+}
+
+std::optional<std::string> args::get(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end())
+    return std::nullopt;
+  return it->second;
+}
+
+std::string args::get_or(const std::string& name, std::string fallback) const {
+  return get(name).value_or(std::move(fallback));
+}
+
+bool args::has(const std::string& name) const {
+  return values_.count(name) > 0;
+}
+
+int exit_code_for(model::errc code) {
+  switch (code) {
+    case model::errc::forbidden:
+      return forbidden;
+    case model::errc::not_found:
+      return not_found;
+    case model::errc::invalid_input:
+    case model::errc::too_large:
+    case model::errc::too_deep:
+    case model::errc::unregistered:
+      return invalid;
+    case model::errc::unavailable:
+      return unreachable;
+    default:
+      return failure;
+  }
+}
+
+int report(const request_error& e) {
+  std::cerr << "error: " << model::to_string(e.code()) << ": " << e.message()
+            << "\n";
+  return exit_code_for(e.code());
+}
+
+std::pair<std::string, std::uint16_t> parse_endpoint(const std::string& text) {
+  auto s = text.empty() ? std::string{"127.0.0.1:4242"} : text;
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    throw usage_error("expected HOST:PORT, got '" + s + "'");
+  auto host = s.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  try {
+    auto port = std::stoul(s.substr(colon + 1));
+    if (port > 65535)
+      throw std::out_of_range("port");
+    return {host, static_cast<std::uint16_t>(port)};
+  } catch (const std::exception&) {
+    throw usage_error("bad port in '" + s + "'");
+  }
+}
+
+bool is_loopback(const std::string& host) {
+  if (host == "localhost" || host == "::1")
+    return true;
+  in_addr addr{};
+  if (::inet_pton(AF_INET, host.c_str(), &addr) == 1)
+    return (ntohl(addr.s_addr) >> 24) == 127;
+  return false;
+}
+
+std::string find_token(const args& a) {
+  if (auto t = a.get("token"))
+    return *t;
+  if (const char* env = std::getenv("CONVEYOR_TOKEN"))
+    return env;
+  std::ifstream in{a.get_or("data", "./conveyor-data") + "/admin.token"};
+  std::string token;
+  in >> token;
+  return token;
+}
+
+net_config::net_config() {
+  register_types(*this);
+  load<caf::io::middleman>();
+  set("scheduler.max-threads", 2);
+  // Detect a silently vanished peer, not only a closed connection.
+  set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
+}
+
+gateway_actor connect(caf::actor_system& sys, const args& a) {
+  auto [host, port] = parse_endpoint(a.get_or("connect", ""));
+  auto gw = sys.middleman().remote_actor<gateway_actor>(host, port);
+  if (!gw)
+    throw request_error({model::errc::unavailable,
+                         "cannot reach a conveyor node at " + host + ":"
+                           + std::to_string(port) + " ("
+                           + sys.render(gw.error()) + ")"});
+  return std::move(*gw);
+}
+
+json read_input(const std::string& text) {
+  std::string body = text;
+  if (!text.empty() && text[0] == '@') {
+    std::ifstream in{text.substr(1)};
+    if (!in)
+      throw request_error({model::errc::invalid_input,
+                           "cannot read input file '" + text.substr(1) + "'"});
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    body = ss.str();
+  }
+  auto parsed = model::parse_json_guarded(body);
+  if (!parsed)
+    throw request_error({parsed.error().code, "--input: " + parsed.error().message});
+  return std::move(*parsed);
+}
+
+void print(const json& value) {
+  std::cout << value.dump(2, ' ', false, json::error_handler_t::replace)
+            << std::endl;
+}
+
+} // namespace conveyor::app

@@ -1,0 +1,86 @@
+#pragma once
+
+// Shared pieces of the `conveyor` program: argument parsing, exit codes,
+// connecting to a serve node.
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "caf/all.hpp"
+#include "caf/io/all.hpp"
+#include "conveyor/client.hpp"
+#include "conveyor/remote.hpp"
+
+namespace conveyor::app {
+
+/// Exit codes scripts can rely on.
+enum exit_code : int {
+  ok = 0,
+  failure = 1,     ///< the operation ran but failed (e.g. the job failed)
+  usage = 2,       ///< bad command line
+  forbidden = 3,   ///< an access rule or the token refused the request
+  not_found = 4,   ///< no such job
+  invalid = 5,     ///< invalid input (bad JSON, unknown slug, schema, ...)
+  unreachable = 6, ///< no serve node at the address, or it went away
+};
+
+/// A command-line mistake: printed with the usage, exit code 2.
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// `--name value`, `--name=value` and bare `--flag`s after the subcommand.
+class args {
+public:
+  args(int argc, char** argv, int first,
+       const std::vector<std::string>& flags_with_values,
+       const std::vector<std::string>& boolean_flags);
+
+  std::optional<std::string> get(const std::string& name) const;
+  std::string get_or(const std::string& name, std::string fallback) const;
+  bool has(const std::string& name) const;
+  const std::vector<std::string>& positional() const { return positional_; }
+
+private:
+  std::map<std::string, std::string> values_;
+  std::vector<std::string> positional_;
+};
+
+/// Exit code for an error code.
+int exit_code_for(model::errc code);
+
+/// Prints `error: message` to stderr and returns the exit code for it.
+int report(const request_error& e);
+
+/// host:port; "127.0.0.1:4242" when empty. Throws usage_error.
+std::pair<std::string, std::uint16_t> parse_endpoint(const std::string& text);
+
+/// Whether a host name is a loopback address.
+bool is_loopback(const std::string& host);
+
+/// The token to present: --token, else $CONVEYOR_TOKEN, else the admin token
+/// a serve node on this machine wrote to DATA/admin.token.
+std::string find_token(const args& a);
+
+/// An actor system that can reach serve nodes.
+struct net_config : caf::actor_system_config {
+  net_config();
+};
+
+/// Connects to the gateway at --connect. Throws request_error(unavailable).
+gateway_actor connect(caf::actor_system& sys, const args& a);
+
+/// Reads --input: inline JSON, or @file.
+json read_input(const std::string& text);
+
+/// Prints a JSON value (pretty) on stdout.
+void print(const json& value);
+
+int run_serve(int argc, char** argv);
+int run_worker(int argc, char** argv);
+int run_client_command(const std::string& command, int argc, char** argv);
+
+} // namespace conveyor::app

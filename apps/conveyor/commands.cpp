@@ -1,0 +1,240 @@
+// The client subcommands: queue, run, run-by-id, get, list, cancel.
+
+#include <atomic>
+#include <iostream>
+#include <thread>
+#include <unistd.h>
+
+#include "apps/conveyor/cli.hpp"
+#include "model/time.hpp"
+
+namespace conveyor::app {
+
+namespace {
+
+const std::vector<std::string> common_values{"connect", "token", "data"};
+
+std::vector<std::string> with(std::vector<std::string> extra) {
+  extra.insert(extra.end(), common_values.begin(), common_values.end());
+  return extra;
+}
+
+model::job_id parse_id(const std::string& text) {
+  try {
+    std::size_t used = 0;
+    auto id = std::stoull(text, &used);
+    if (used != text.size())
+      throw std::invalid_argument(text);
+    return id;
+  } catch (const std::exception&) {
+    throw usage_error("'" + text + "' is not a job id");
+  }
+}
+
+/// Waits for the job to end (one blocking request), drawing a progress line
+/// on a terminal meanwhile.
+json wait_for(caf::actor_system& sys, client& jobs, model::job_id id) {
+  std::atomic<bool> done{false};
+  std::thread progress;
+  if (::isatty(2)) {
+    progress = std::thread{[&, ctx = jobs.context()] {
+      client peek{sys, jobs.supervisor(), ctx,
+                  caf::duration{caf::time_unit::seconds, 30}};
+      auto started = std::chrono::steady_clock::now();
+      static const char* spin = "|/-\\";
+      for (int frame = 0; !done; ++frame) {
+        std::string status = "?";
+        std::size_t steps = 0;
+        try {
+          auto j = peek.get(id);
+          status = j.value("status", "?");
+          steps = j.contains("log") ? j["log"].size() : 0u;
+        } catch (const request_error&) {
+          status = "finishing";
+        }
+        auto secs = std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+        std::string bar(std::min<std::size_t>(steps, 20), '#');
+        bar.resize(20, '.');
+        std::fprintf(stderr, "\r\033[K%c [%s] job %s %s, %zu step%s logged, %.1fs",
+                     spin[frame % 4], bar.c_str(), std::to_string(id).c_str(),
+                     status.c_str(), steps, steps == 1 ? "" : "s", secs);
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      std::fprintf(stderr, "\r\033[K");
+    }};
+  }
+  json final_doc;
+  try {
+    final_doc = jobs.wait(id);
+  } catch (...) {
+    done = true;
+    if (progress.joinable())
+      progress.join();
+    throw;
+  }
+  done = true;
+  if (progress.joinable())
+    progress.join();
+  return final_doc;
+}
+
+int cmd_queue(caf::actor_system& sys, client& jobs, const args& a) {
+  queue_request req;
+  auto task = a.get("task");
+  auto workflow = a.get("workflow");
+  if (task.has_value() == workflow.has_value())
+    throw usage_error("queue needs exactly one of --task SLUG or --workflow SLUG");
+  if (a.positional().size() > 0)
+    throw usage_error("unexpected argument '" + a.positional()[0] + "'");
+  (task ? req.task : req.workflow) = task ? *task : *workflow;
+  if (auto in = a.get("input"))
+    req.input = read_input(*in);
+  req.queue = a.get_or("queue", "");
+  if (auto w = a.get("wait-until")) {
+    auto t = model::parse_iso8601(*w);
+    if (!t)
+      throw request_error({model::errc::invalid_input,
+                           "--wait-until: '" + *w + "' is not an ISO 8601 time"});
+    req.wait_until = *t;
+  }
+  req.log = a.get_or("log", "");
+  req.idempotency_key = a.get_or("idempotency-key", "");
+  if (auto p = a.get("priority")) {
+    try {
+      req.priority = std::stoi(*p);
+    } catch (const std::exception&) {
+      throw usage_error("--priority needs an integer");
+    }
+  }
+  auto job = jobs.queue(req);
+  if (!a.has("wait")) {
+    print(job);
+    return ok;
+  }
+  auto done = wait_for(sys, jobs, client::id_of(job));
+  print(done);
+  return done["status"] == "completed" ? ok : failure;
+}
+
+int cmd_run(client& jobs, const args& a) {
+  run_request req;
+  if (a.has("queue") && a.has("all-queues"))
+    throw usage_error("use --queue Q or --all-queues, not both");
+  req.queue = a.get_or("queue", "default");
+  req.all_queues = a.has("all-queues");
+  if (auto l = a.get("limit")) {
+    try {
+      req.limit = std::stoi(*l);
+    } catch (const std::exception&) {
+      throw usage_error("--limit needs an integer");
+    }
+  }
+  if (auto w = a.get("where"))
+    req.where = read_input(*w);
+  req.sequential = a.has("sequential");
+  req.processing_order = a.get_or("processing-order", "");
+  print(jobs.run(req));
+  return ok;
+}
+
+int cmd_list(client& jobs, const args& a) {
+  find_request req;
+  req.queue = a.get_or("queue", "");
+  json where = json::object();
+  if (auto w = a.get("where"))
+    where = read_input(*w);
+  if (auto s = a.get("status")) {
+    json by_status = {{"status", {{"equals", *s}}}};
+    where = where.empty() ? by_status : json{{"and", {where, by_status}}};
+  }
+  if (!where.empty())
+    req.where = where;
+  if (auto l = a.get("limit")) {
+    try {
+      req.limit = std::stoi(*l);
+    } catch (const std::exception&) {
+      throw usage_error("--limit needs an integer");
+    }
+  }
+  print(jobs.find(req));
+  return ok;
+}
+
+int cmd_cancel(client& jobs, const args& a) {
+  if (auto w = a.get("where")) {
+    if (!a.positional().empty())
+      throw usage_error("cancel takes an ID or --where, not both");
+    cancel_request req;
+    req.where = read_input(*w);
+    req.queue = a.get_or("queue", "");
+    print(jobs.cancel(req));
+    return ok;
+  }
+  if (a.positional().size() != 1)
+    throw usage_error("cancel needs a job ID or --where JSON");
+  print(jobs.cancel_by_id(parse_id(a.positional()[0])));
+  return ok;
+}
+
+int one_id(const args& a, const char* what) {
+  if (a.positional().size() != 1)
+    throw usage_error(std::string{what} + " needs exactly one job ID");
+  return 0;
+}
+
+} // namespace
+
+int run_client_command(const std::string& command, int argc, char** argv) {
+  std::unique_ptr<args> a;
+  if (command == "queue")
+    a = std::make_unique<args>(argc, argv, 2,
+                               with({"task", "workflow", "input", "queue",
+                                     "wait-until", "log", "idempotency-key",
+                                     "priority"}),
+                               std::vector<std::string>{"wait"});
+  else if (command == "run")
+    a = std::make_unique<args>(argc, argv, 2,
+                               with({"queue", "limit", "where",
+                                     "processing-order"}),
+                               std::vector<std::string>{"all-queues", "sequential"});
+  else if (command == "list")
+    a = std::make_unique<args>(argc, argv, 2,
+                               with({"queue", "status", "where", "limit"}),
+                               std::vector<std::string>{});
+  else if (command == "cancel")
+    a = std::make_unique<args>(argc, argv, 2, with({"where", "queue"}),
+                               std::vector<std::string>{});
+  else
+    a = std::make_unique<args>(argc, argv, 2, with({}), std::vector<std::string>{});
+  if (command == "get" || command == "run-by-id")
+    one_id(*a, command.c_str());
+  net_config cfg;
+  caf::actor_system sys{cfg};
+  auto gw = connect(sys, *a);
+  request_context ctx;
+  ctx.token = find_token(*a);
+  ctx.override_access = false;
+  client jobs{sys, caf::actor_cast<supervisor_actor>(gw), ctx,
+              caf::duration{caf::time_unit::seconds, 3600}};
+  if (command == "queue")
+    return cmd_queue(sys, jobs, *a);
+  if (command == "run")
+    return cmd_run(jobs, *a);
+  if (command == "run-by-id") {
+    print(jobs.run_by_id(parse_id(a->positional()[0])));
+    return ok;
+  }
+  if (command == "get") {
+    print(jobs.get(parse_id(a->positional()[0])));
+    return ok;
+  }
+  if (command == "list")
+    return cmd_list(jobs, *a);
+  if (command == "cancel")
+    return cmd_cancel(jobs, *a);
+  throw usage_error("unknown command '" + command + "'");
+}
+
+} // namespace conveyor::app

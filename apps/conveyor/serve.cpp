@@ -1,0 +1,183 @@
+// conveyor serve: a node that runs its queues continuously and publishes
+// its gateway on the actor network.
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apps/conveyor/cli.hpp"
+#include "caf/openssl/all.hpp"
+#include "config/config.hpp"
+#include "config/registry_builder.hpp"
+#include "model/job_json.hpp"
+
+namespace conveyor::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// The shipped config: ./config/conveyor.json, else next to the binary's
+/// source tree (build/conveyor -> ../config/conveyor.json).
+std::string default_config_path() {
+  if (fs::exists("config/conveyor.json"))
+    return "config/conveyor.json";
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto candidate = exe.parent_path().parent_path() / "config/conveyor.json";
+    if (fs::exists(candidate))
+      return candidate.string();
+  }
+  return "config/conveyor.json";
+}
+
+std::string random_token() {
+  std::random_device rd;
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string token;
+  for (int i = 0; i < 32; ++i)
+    token.push_back(hex[rd() & 0xf]);
+  return token;
+}
+
+/// With no tokens configured, an admin token in DATA/admin.token (mode 0600)
+/// lets the CLI on this machine in; nobody else has it.
+std::string ensure_admin_token(const std::string& data_dir) {
+  auto path = data_dir + "/admin.token";
+  std::ifstream in{path};
+  std::string token;
+  if (in >> token && token.size() >= 16)
+    return token;
+  token = random_token();
+  auto old_mask = ::umask(077);
+  {
+    std::ofstream out{path, std::ios::trunc};
+    out << token << "\n";
+  }
+  ::umask(old_mask);
+  ::chmod(path.c_str(), 0600);
+  return token;
+}
+
+struct serve_config : net_config {
+  serve_config(const cfg::node_config& node, bool tls) {
+    if (tls) {
+      load<caf::openssl::manager>();
+      set("openssl.certificate", node.tls_certificate);
+      set("openssl.key", node.tls_key);
+      set("openssl.cafile", node.tls_ca);
+    }
+  }
+};
+
+} // namespace
+
+int run_serve(int argc, char** argv) {
+  args a{argc, argv, 2, {"config", "data", "listen"}, {}};
+  if (!a.positional().empty())
+    throw usage_error("serve takes no arguments, got '" + a.positional()[0] + "'");
+  auto config_path = a.get_or("config", default_config_path());
+  auto loaded = cfg::load_config(config_path);
+  if (!loaded) {
+    std::cerr << "conveyor: invalid configuration " << config_path << ":\n"
+              << loaded.error().message << "\n";
+    return invalid;
+  }
+  auto conf = std::move(*loaded);
+  // Without --config, data defaults to ./conveyor-data (not next to the
+  // shipped config); --data always wins.
+  std::string data = a.get_or("data", a.has("config") ? conf.node.data
+                                                      : std::string{"./conveyor-data"});
+  auto listen = a.get_or("listen", conf.node.listen);
+  auto [host, port] = parse_endpoint(listen);
+  bool tls = !conf.node.tls_certificate.empty();
+  if (!is_loopback(host) && !tls) {
+    std::cerr << "conveyor: refusing to listen on " << listen
+              << " without mutual TLS: plain CAF networking is only safe on "
+                 "loopback (set node.tls.certificate, key and ca)\n";
+    return usage;
+  }
+  auto reg = cfg::build_registry(conf);
+  if (!reg) {
+    std::cerr << "conveyor: " << reg.error().message << "\n";
+    return invalid;
+  }
+  auto options = cfg::to_runtime_options(conf);
+  options.data_dir = data;
+  options.continuous = true;
+  options.workers = conf.node.workers;
+  options.durability = conf.node.durability;
+  options.on_terminal = [](const model::job& j) {
+    json line = {{"event", "job"},
+                 {"id", std::to_string(j.id)},
+                 {"slug", j.slug()},
+                 {"queue", j.queue},
+                 {"status", model::to_string(j.status)},
+                 {"totalTried", j.total_tried}};
+    if (j.has_error && j.error.is_object())
+      line["error"] = j.error.value("message", "");
+    std::cout << line.dump() << std::endl;
+  };
+  // Signals are handled by sigwait below; block them before any thread
+  // exists so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  serve_config sys_cfg{conf.node, tls};
+  caf::actor_system sys{sys_cfg};
+  fs::create_directories(data);
+  auto rt = start(sys, *reg, options);
+  if (!rt) {
+    std::cerr << "conveyor: " << rt.error().message << "\n";
+    return failure;
+  }
+  authenticator auth;
+  if (conf.access.tokens.empty()) {
+    auto admin = ensure_admin_token(data);
+    auth = [admin](const std::string& token) -> std::optional<principal_info> {
+      if (token == admin)
+        return principal_info{"admin", {"admin"}};
+      return std::nullopt;
+    };
+  } else {
+    auto access = conf.access;
+    auth = [access](const std::string& token) -> std::optional<principal_info> {
+      if (const auto* p = access.authenticate(token))
+        return principal_info{p->principal, p->roles};
+      return std::nullopt;
+    };
+  }
+  auto gw = spawn_gateway(sys, **rt, auth);
+  caf::expected<std::uint16_t> bound = caf::sec::runtime_error;
+  if (tls)
+    bound = caf::openssl::publish(gw, port, host.c_str(), true);
+  else
+    bound = sys.middleman().publish(gw, port, host.c_str(), true);
+  if (!bound) {
+    std::cerr << "conveyor: cannot listen on " << listen << ": "
+              << sys.render(bound.error()) << "\n";
+    (*rt)->stop();
+    return failure;
+  }
+  std::cout << json{{"event", "listening"},
+                    {"address", host + ":" + std::to_string(*bound)},
+                    {"data", data},
+                    {"tls", tls}}
+                 .dump()
+            << std::endl;
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::cout << json{{"event", "stopping"}, {"signal", sig}}.dump() << std::endl;
+  caf::anon_send_exit(gw, caf::exit_reason::user_shutdown);
+  (*rt)->stop();
+  return ok;
+}
+
+} // namespace conveyor::app

@@ -1,0 +1,103 @@
+// conveyor worker: a remote worker node. It runs the tasks of its own
+// config for the queues it serves, taking attempts from a serve node.
+
+#include <atomic>
+#include <csignal>
+#include <thread>
+#include <iostream>
+
+#include "actors/errors.hpp"
+#include "apps/conveyor/cli.hpp"
+#include "config/config.hpp"
+#include "config/registry_builder.hpp"
+
+namespace conveyor::app {
+
+int run_worker(int argc, char** argv) {
+  args a{argc, argv, 2, {"queue", "concurrency", "config", "connect", "token", "data"},
+         {}};
+  if (!a.positional().empty())
+    throw usage_error("worker takes no arguments, got '" + a.positional()[0] + "'");
+  auto queue = a.get("queue");
+  if (!queue)
+    throw usage_error("worker needs --queue Q");
+  std::size_t concurrency = 4;
+  if (auto c = a.get("concurrency")) {
+    try {
+      concurrency = std::stoul(*c);
+    } catch (const std::exception&) {
+      throw usage_error("--concurrency needs a positive integer");
+    }
+    if (concurrency == 0)
+      throw usage_error("--concurrency needs a positive integer");
+  }
+  auto config_path = a.get_or("config", "config/conveyor.json");
+  auto conf = cfg::load_config(config_path);
+  if (!conf) {
+    std::cerr << "conveyor: invalid configuration " << config_path << ":\n"
+              << conf.error().message << "\n";
+    return invalid;
+  }
+  auto reg = cfg::build_registry(*conf);
+  if (!reg) {
+    std::cerr << "conveyor: " << reg.error().message << "\n";
+    return invalid;
+  }
+  std::vector<std::string> slugs;
+  for (auto& [slug, def] : (*reg)->tasks())
+    if (def.handler)
+      slugs.push_back(slug);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  net_config cfg;
+  caf::actor_system sys{cfg};
+  auto gw = connect(sys, a);
+  auto node = spawn_worker_node(sys, *reg, concurrency);
+  request_context ctx;
+  ctx.token = find_token(a);
+  caf::scoped_actor self{sys};
+  bool registered = false;
+  caf::error failure_reason;
+  self
+    ->request(gw, std::chrono::seconds(10), register_worker_atom::value, ctx,
+              node, std::vector<std::string>{*queue}, slugs)
+    .receive([&](bool) { registered = true; },
+             [&](caf::error& err) { failure_reason = err; });
+  if (!registered) {
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    throw request_error(actors::from_caf_error(failure_reason));
+  }
+  std::cout << json{{"event", "worker"},
+                    {"queue", *queue},
+                    {"tasks", slugs},
+                    {"concurrency", concurrency}}
+                 .dump()
+            << std::endl;
+  // Run until a signal, or until the serve node goes away.
+  self->monitor(gw);
+  std::atomic<bool> stop{false};
+  std::thread waiter{[&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    stop = true;
+    caf::anon_send(caf::actor_cast<caf::actor>(self), caf::tick_atom::value);
+  }};
+  int code = ok;
+  self->receive(
+    [&](caf::down_msg&) {
+      std::cerr << "conveyor: lost the connection to the serve node\n";
+      code = unreachable;
+    },
+    [&](caf::tick_atom) {});
+  if (!stop) {
+    pthread_kill(waiter.native_handle(), SIGTERM);
+  }
+  waiter.join();
+  caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+  return code;
+}
+
+} // namespace conveyor::app

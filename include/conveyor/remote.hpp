@@ -1,0 +1,95 @@
+#pragma once
+
+// Remote nodes: what a serve node publishes, and the protocol of remote
+// worker nodes. Both sides must call conveyor::register_types.
+//
+// A worker node connects to the serve node's gateway and registers the
+// queues it serves and the task slugs it implements. The serve node then
+// sends it task attempts of those queues (tasks declared `remote` in its own
+// registry); the worker runs each on its own threads and answers with the
+// result. Every attempt carries the job's lease token; a result whose lease
+// is gone (the worker was declared dead and the job handed to another) is
+// rejected. When a worker node's connection drops, the serve node notices
+// through actor monitoring at once and makes its in-flight jobs claimable
+// again without consuming a retry.
+
+#include <string>
+#include <vector>
+
+#include "conveyor/runtime.hpp"
+
+namespace conveyor {
+
+using run_task_atom = caf::atom_constant<caf::atom("cv_rtask")>;
+using register_worker_atom = caf::atom_constant<caf::atom("cv_regwork")>;
+
+/// One task attempt sent to a worker node.
+struct remote_task {
+  std::uint64_t job_id = 0;
+  std::string lease_token; ///< fencing token of the job's current lease
+  std::uint64_t attempt_no = 0;
+  std::string slug;
+  std::string task_id;
+  json input = json::object();
+  json job; ///< the job document when the attempt started
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remote_task& x) {
+  return f(caf::meta::type_name("conveyor::remote_task"), x.job_id,
+           x.lease_token, x.attempt_no, x.slug, x.task_id, x.input, x.job);
+}
+
+/// What a worker node answers.
+struct remote_result {
+  std::uint64_t job_id = 0;
+  std::string lease_token;
+  std::uint64_t attempt_no = 0;
+  bool ok = false;
+  bool cancelled = false;
+  json output = json::object();
+  json error;
+  std::int64_t executed_at = 0;
+  std::int64_t completed_at = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remote_result& x) {
+  return f(caf::meta::type_name("conveyor::remote_result"), x.job_id,
+           x.lease_token, x.attempt_no, x.ok, x.cancelled, x.output, x.error, x.executed_at,
+           x.completed_at);
+}
+
+/// The actor a worker node registers.
+using worker_node_actor = caf::typed_actor<
+  caf::replies_to<run_task_atom, remote_task>::with<remote_result>>;
+
+/// What a serve node publishes: the supervisor's interface for remote
+/// clients (every request is authenticated by its token and access-checked)
+/// plus worker registration.
+using gateway_actor = supervisor_actor::extend<
+  caf::replies_to<register_worker_atom, request_context, worker_node_actor,
+                  std::vector<std::string>, std::vector<std::string>>::with<bool>>;
+
+/// Who a token belongs to.
+struct principal_info {
+  std::string principal;
+  std::vector<std::string> roles;
+};
+
+/// Maps a presented token to a principal; nullopt: unknown token.
+using authenticator =
+  std::function<std::optional<principal_info>(const std::string& token)>;
+
+/// Spawns the gateway in front of a runtime. Requests arriving through it
+/// always have override_access = false and the principal of their token.
+gateway_actor spawn_gateway(caf::actor_system& sys, runtime& rt,
+                            authenticator auth);
+
+/// Serves `slugs` of `reg` for a serve node: the actor to register with
+/// register_worker_atom. Attempts run on `workers` threads.
+worker_node_actor spawn_worker_node(caf::actor_system& sys,
+                                    std::shared_ptr<const registry> reg,
+                                    std::size_t workers);
+
+} // namespace conveyor

@@ -1,0 +1,94 @@
+// Config sections beyond tasks and workflows: access rules and tokens,
+// concurrency keys.
+
+#include "config_helpers.hpp"
+
+using namespace conveyor;
+using namespace conveyor::cfg;
+using namespace conveyor::testing;
+
+BOOST_AUTO_TEST_SUITE(config_sections)
+
+BOOST_AUTO_TEST_CASE(access_tokens_and_rules) {
+  folder f;
+  json doc = {{"jobs", {
+    {"queues", {{"media", json::object()}}},
+    {"access", {
+      {"tokens", {{"0123456789abcdef-ci", {{"principal", "ci"}, {"roles", {"deployer"}}}},
+                  {"0123456789abcdef-ops", {{"principal", "ops"}, {"roles", {"admin"}}}}}},
+      {"queue", {{{"roles", {"deployer"}}, {"queues", {"media"}}}, {{"roles", {"admin"}}}}},
+      {"cancel", {{{"roles", {"admin"}}, {"queues", {"*"}}}}},
+      {"read", {{{"roles", {"*"}}}}},
+      {"run", json::array()}}}}}};
+  auto cfg = parse_config(doc, f.dir.path());
+  BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
+  const auto& access = cfg->access;
+  const auto* ci = access.authenticate("0123456789abcdef-ci");
+  BOOST_REQUIRE(ci);
+  BOOST_TEST(ci->principal == "ci");
+  BOOST_TEST(!access.authenticate("0123456789abcdef-c"));
+  BOOST_TEST(!access.authenticate(""));
+  std::vector<std::string> deployer{"deployer"}, admin{"admin"}, nobody;
+  BOOST_TEST(access.allows(operation::queue, deployer, "media"));
+  BOOST_TEST(!access.allows(operation::queue, deployer, "default"));
+  BOOST_TEST(!access.allows(operation::queue, deployer, "*"));
+  BOOST_TEST(access.allows(operation::queue, admin, "default"));
+  BOOST_TEST(access.allows(operation::queue, admin, "*"));
+  BOOST_TEST(!access.allows(operation::cancel, deployer, "media"));
+  BOOST_TEST(access.allows(operation::read, nobody, "media"));
+  BOOST_TEST(!access.allows(operation::run, admin, "default")); // empty list
+  // An empty access object: any authenticated principal may do anything.
+  auto open = parse_config(json{{"jobs", {{"access", json::object()}}}}, f.dir.path());
+  BOOST_REQUIRE(open);
+  for (auto op : {operation::queue, operation::run, operation::cancel, operation::read})
+    BOOST_TEST(open->access.allows(op, nobody, "any"));
+
+  json bad = {{"jobs", {{"access", {
+    {"tokens", {{"short-secret", {{"principal", "x"}}},
+                {"0123456789abcdef-x", {{"roles", "admin"}}}}},
+    {"queue", {{{"queues", {"nope"}}}}},
+    {"delete", json::array()}}}}}};
+  auto ls = problems(bad, f.dir.path());
+  const std::vector<std::string> expected = {
+    "jobs.access.delete: unknown key",
+    "jobs.access.tokens[token #0].principal: missing (required)",
+    "jobs.access.tokens[token #0].roles: expected array of strings, got string",
+    "jobs.access.tokens[token of 'x']: a token must have at least 16 characters",
+    "jobs.access.queue[0].roles: missing (required)",
+    "jobs.access.queue[0].queues[0]: unknown queue 'nope'",
+  };
+  for (const auto& e : expected)
+    BOOST_TEST(has_line(ls, e), "missing: " << e);
+  BOOST_TEST(ls.size() == expected.size());
+  for (const auto& l : ls) // tokens are secrets: never in a message
+    BOOST_TEST(l.find("short-secret") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(concurrency_keys_render_from_input_and_queue) {
+  folder f;
+  json doc = {{"jobs", {{"tasks", json::array({
+    {{"slug", "a"}, {"run", {"true"}}, {"concurrency", "post-${input.id}"}},
+    {{"slug", "b"}, {"run", {"true"}},
+     {"concurrency", {{"key", "${queue}:${input.id}"}, {"supersedes", true}}}},
+    {{"slug", "c"}, {"run", {"true"}}, {"concurrency", {{"key", "${input.id}"}, {"exclusive", false}}},
+     {"priority", -3}, {"label", "C"}}})}}}};
+  auto cfg = parse_config(doc, f.dir.path());
+  BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
+  const auto& a = *cfg->tasks[0].concurrency;
+  BOOST_TEST(a.exclusive);
+  BOOST_TEST(!a.supersedes);
+  BOOST_TEST(*render_concurrency_key(a, json{{"id", 7}}, "default") == "post-7");
+  const auto& b = *cfg->tasks[1].concurrency;
+  BOOST_TEST(b.supersedes);
+  BOOST_TEST(*render_concurrency_key(b, json{{"id", "x"}}, "media") == "media:x");
+  const auto& c = *cfg->tasks[2].concurrency;
+  BOOST_TEST(!c.exclusive);
+  BOOST_TEST(*render_concurrency_key(c, json{{"id", 12}}, "q") == "12");
+  BOOST_TEST(cfg->tasks[2].priority == -3);
+  BOOST_TEST(cfg->tasks[2].label == "C");
+  auto missing = render_concurrency_key(c, json::object(), "q");
+  BOOST_REQUIRE(!missing);
+  BOOST_TEST(missing.error().message == "template reference ${input.id} not found");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
