@@ -63,7 +63,8 @@ bool try_dispatch(remote_pool_pointer self, remote_dispatch& d) {
   // A plain send: the worker's reply arrives as a remote_result message, so
   // no request (and no timer) stays pending if the worker dies.
   self->send(best->handle, run_task_atom::value, d.task);
-  st.in_flight.emplace(key_of(d.task),
+  auto key = key_of(d.task); // before `d` is moved below
+  st.in_flight.emplace(std::move(key),
                        std::make_pair(best->handle.address(), std::move(d)));
   return true;
 }
@@ -253,9 +254,8 @@ gateway_actor::behavior_type gateway_impl(gateway_pointer self,
 struct worker_node_state {
   static constexpr const char* name = "conveyor.worker_node";
   std::shared_ptr<runtime_env> env;
-  std::map<std::uint64_t, std::pair<caf::typed_response_promise<remote_result>,
-                                    remote_task>>
-    running;
+  /// Attempts running here: where to answer, and what.
+  std::map<std::uint64_t, std::pair<caf::actor, remote_task>> running;
   std::uint64_t counter = 0;
 };
 
@@ -268,8 +268,9 @@ worker_node_impl_actor::behavior_type
 worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
   self->state.env = env;
   return {
-    [=](run_task_atom, remote_task& t) -> caf::result<remote_result> {
+    [=](run_task_atom, remote_task& t) {
       auto& st = self->state;
+      auto reply_to = caf::actor_cast<caf::actor>(self->current_sender());
       const auto* def = st.env->reg->find_task(t.slug);
       if (!def || !def->handler) {
         remote_result r;
@@ -278,7 +279,8 @@ worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
         r.attempt_no = t.attempt_no;
         r.error = model::error_json("Error", "Task '" + t.slug
                                                + "' is not registered on this worker");
-        return r;
+        caf::anon_send(reply_to, std::move(r));
+        return;
       }
       task_request req;
       auto doc = model::job_from_json(t.job);
@@ -291,18 +293,16 @@ worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
       req.def = def;
       req.stop = std::make_shared<std::atomic<bool>>(false);
       auto n = ++st.counter;
-      auto rp = self->make_response_promise<remote_result>();
-      st.running.emplace(n, std::make_pair(rp, std::move(t)));
+      st.running.emplace(n, std::make_pair(reply_to, std::move(t)));
       st.env->tasks->submit(
         task_item{std::move(req), caf::actor_cast<caf::actor>(self), n});
-      return rp;
     },
     [=](step_done_atom, std::uint64_t n, task_result& res) {
       auto& st = self->state;
       auto it = st.running.find(n);
       if (it == st.running.end())
         return;
-      auto [rp, t] = std::move(it->second);
+      auto [reply_to, t] = std::move(it->second);
       st.running.erase(it);
       remote_result r;
       r.job_id = t.job_id;
@@ -314,7 +314,7 @@ worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
       r.error = std::move(res.error);
       r.executed_at = res.executed_at;
       r.completed_at = res.completed_at;
-      rp.deliver(std::move(r));
+      caf::anon_send(reply_to, std::move(r));
     },
   };
 }

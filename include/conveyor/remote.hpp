@@ -60,9 +60,11 @@ typename Inspector::result_type inspect(Inspector& f, remote_result& x) {
            x.completed_at);
 }
 
-/// The actor a worker node registers.
-using worker_node_actor = caf::typed_actor<
-  caf::replies_to<run_task_atom, remote_task>::with<remote_result>>;
+/// The actor a worker node registers. It answers each attempt with a
+/// remote_result message sent back to the attempt's sender (not a request
+/// reply: the serve node must never wait on a request to a node that may
+/// vanish).
+using worker_node_actor = caf::typed_actor<caf::reacts_to<run_task_atom, remote_task>>;
 
 /// What a serve node publishes: the supervisor's interface for remote
 /// clients (every request is authenticated by its token and access-checked)
