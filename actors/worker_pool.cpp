@@ -3,6 +3,7 @@
 #include <deque>
 
 #include "actors/errors.hpp"
+#include "model/json_guard.hpp"
 #include "model/schema.hpp"
 #include "model/transitions.hpp"
 
@@ -19,8 +20,16 @@ json exception_error(const std::exception& e) {
 std::optional<json> check_output(const task_request& req, json& output) {
   if (output.is_null())
     output = json::object();
+  // Same limits as inputs: depth first (dump would recurse on a hostile
+  // value), then size and encodability.
+  model::json_limits limits;
+  if (model::json_depth(output) > limits.max_depth)
+    return model::error_json("InvalidOutput",
+                             "task output is nested deeper than "
+                               + std::to_string(limits.max_depth));
   try {
-    (void) output.dump();
+    if (output.dump().size() > limits.max_bytes)
+      return model::error_json("InvalidOutput", "task output is larger than 2 MiB");
   } catch (const std::exception& e) {
     return model::error_json("InvalidOutput",
                              std::string{"task output is not valid JSON: "}

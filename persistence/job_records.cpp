@@ -35,7 +35,13 @@ std::string encode_job(const model::job& j) {
 
 model::expected<model::job> decode_job(std::string_view bytes) {
   // Our own bytes, but still untrusted after a disk fault: guarded parse.
-  return model::job_from_text(bytes);
+  // The limits are wider than at intake: a document nests inputs and
+  // outputs (each at most 64 deep) a few levels down, and its log grows
+  // with every attempt.
+  model::json_limits stored;
+  stored.max_depth = 128;
+  stored.max_bytes = 512u * 1024 * 1024;
+  return model::job_from_text(bytes, stored);
 }
 
 void add_job_write(write_batch& b, const model::job& after,

@@ -261,3 +261,40 @@ BOOST_AUTO_TEST_CASE(idempotency_key_returns_the_original_job) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+json nested(int depth) {
+  json v = json::object();
+  for (int i = 1; i < depth; ++i)
+    v = json{{"d", v}};
+  return v;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(limits_tests, fixture)
+
+BOOST_AUTO_TEST_CASE(input_at_the_depth_limit_is_stored_and_read_back) {
+  options.delete_job_on_complete = false;
+  start();
+  auto id = queue_task("CreateSimple", nested(64));
+  jobs->run();
+  auto j = jobs->get(id); // the stored document nests the input deeper
+  BOOST_TEST(j["status"] == "completed");
+  BOOST_TEST(j["log"][0]["input"] == nested(64));
+}
+
+BOOST_AUTO_TEST_CASE(output_too_deep_fails_the_task_not_the_runtime) {
+  options.delete_job_on_complete = false;
+  add_task({.slug = "deep-output",
+            .handler = [](task_context&) { return nested(200); }});
+  start();
+  auto id = queue_task("deep-output");
+  jobs->run();
+  auto j = jobs->get(id);
+  BOOST_TEST(j["status"] == "failed");
+  BOOST_TEST(j["log"][0]["error"]["name"] == "InvalidOutput");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
