@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "config/registry_builder.hpp"
 #include "model/json_guard.hpp"
 
 namespace conveyor::app {
@@ -158,6 +159,21 @@ json read_input(const std::string& text) {
   if (!parsed)
     throw request_error({parsed.error().code, "--input: " + parsed.error().message});
   return std::move(*parsed);
+}
+
+std::optional<loaded_config> load_for_node(const std::string& path) {
+  auto conf = cfg::load_config(path);
+  if (!conf) {
+    std::cerr << "conveyor: invalid configuration " << path << ":\n"
+              << conf.error().message << "\n";
+    return std::nullopt;
+  }
+  auto reg = cfg::build_registry(*conf);
+  if (!reg) {
+    std::cerr << "conveyor: " << path << ": " << reg.error().message << "\n";
+    return std::nullopt;
+  }
+  return loaded_config{std::move(*conf), std::move(*reg)};
 }
 
 void print(const json& value) {

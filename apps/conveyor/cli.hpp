@@ -12,6 +12,7 @@
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
 #include "conveyor/client.hpp"
+#include "config/config.hpp"
 #include "conveyor/remote.hpp"
 
 namespace conveyor::app {
@@ -78,6 +79,14 @@ json read_input(const std::string& text);
 
 /// Prints a JSON value (pretty) on stdout.
 void print(const json& value);
+
+/// Loads and validates a config file and builds its registry; on failure
+/// prints every problem (with its JSON path) and returns nullopt.
+struct loaded_config {
+  cfg::config conf;
+  std::shared_ptr<registry> reg;
+};
+std::optional<loaded_config> load_for_node(const std::string& path);
 
 int run_serve(int argc, char** argv);
 int run_worker(int argc, char** argv);

@@ -82,13 +82,10 @@ int run_serve(int argc, char** argv) {
   if (!a.positional().empty())
     throw usage_error("serve takes no arguments, got '" + a.positional()[0] + "'");
   auto config_path = a.get_or("config", default_config_path());
-  auto loaded = cfg::load_config(config_path);
-  if (!loaded) {
-    std::cerr << "conveyor: invalid configuration " << config_path << ":\n"
-              << loaded.error().message << "\n";
+  auto loaded = load_for_node(config_path);
+  if (!loaded)
     return invalid;
-  }
-  auto conf = std::move(*loaded);
+  auto& conf = loaded->conf;
   // Without --config, data defaults to ./conveyor-data (not next to the
   // shipped config); --data always wins.
   std::string data = a.get_or("data", a.has("config") ? conf.node.data
@@ -101,11 +98,6 @@ int run_serve(int argc, char** argv) {
               << " without mutual TLS: plain CAF networking is only safe on "
                  "loopback (set node.tls.certificate, key and ca)\n";
     return usage;
-  }
-  auto reg = cfg::build_registry(conf);
-  if (!reg) {
-    std::cerr << "conveyor: " << reg.error().message << "\n";
-    return invalid;
   }
   auto options = cfg::to_runtime_options(conf);
   options.data_dir = data;
@@ -133,7 +125,7 @@ int run_serve(int argc, char** argv) {
   serve_config sys_cfg{conf.node, tls};
   caf::actor_system sys{sys_cfg};
   fs::create_directories(data);
-  auto rt = start(sys, *reg, options);
+  auto rt = start(sys, loaded->reg, options);
   if (!rt) {
     std::cerr << "conveyor: " << rt.error().message << "\n";
     return failure;

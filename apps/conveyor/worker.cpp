@@ -32,19 +32,12 @@ int run_worker(int argc, char** argv) {
       throw usage_error("--concurrency needs a positive integer");
   }
   auto config_path = a.get_or("config", "config/conveyor.json");
-  auto conf = cfg::load_config(config_path);
-  if (!conf) {
-    std::cerr << "conveyor: invalid configuration " << config_path << ":\n"
-              << conf.error().message << "\n";
+  auto loaded = load_for_node(config_path);
+  if (!loaded)
     return invalid;
-  }
-  auto reg = cfg::build_registry(*conf);
-  if (!reg) {
-    std::cerr << "conveyor: " << reg.error().message << "\n";
-    return invalid;
-  }
+  auto reg = loaded->reg;
   std::vector<std::string> slugs;
-  for (auto& [slug, def] : (*reg)->tasks())
+  for (auto& [slug, def] : reg->tasks())
     if (def.handler)
       slugs.push_back(slug);
   sigset_t signals;
@@ -55,7 +48,7 @@ int run_worker(int argc, char** argv) {
   net_config cfg;
   caf::actor_system sys{cfg};
   auto gw = connect(sys, a);
-  auto node = spawn_worker_node(sys, *reg, concurrency);
+  auto node = spawn_worker_node(sys, reg, concurrency);
   request_context ctx;
   ctx.token = find_token(a);
   caf::scoped_actor self{sys};
