@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   build-essential cmake ninja-build pkg-config
   libcaf-dev librocksdb-dev nlohmann-json3-dev libboost-test-dev libssl-dev
-  python3 procps
+  python3 procps openssl
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -125,17 +125,38 @@ std::string find_token(const args& a) {
   return token;
 }
 
-net_config::net_config() {
+tls_files client_tls(const args& a) {
+  tls_files t{a.get_or("tls-certificate", ""), a.get_or("tls-key", ""),
+              a.get_or("tls-ca", "")};
+  int given = !t.certificate.empty() + !t.key.empty() + !t.ca.empty();
+  if (given != 0 && given != 3)
+    throw usage_error("mutual TLS needs all of --tls-certificate, --tls-key "
+                      "and --tls-ca");
+  return t;
+}
+
+net_config::net_config(const tls_files& tls) {
   register_types(*this);
   load<caf::io::middleman>();
+  if (tls.enabled()) {
+    // With certificate, key and CA set, CAF's OpenSSL layer requires a valid
+    // certificate from the peer too (mutual TLS).
+    load<caf::openssl::manager>();
+    set("openssl.certificate", tls.certificate);
+    set("openssl.key", tls.key);
+    set("openssl.cafile", tls.ca);
+  }
   set("scheduler.max-threads", 2);
   // Detect a silently vanished peer, not only a closed connection.
   set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
 }
 
-gateway_actor connect(caf::actor_system& sys, const args& a) {
+gateway_actor connect(caf::actor_system& sys, const args& a,
+                      const tls_files& tls) {
   auto [host, port] = parse_endpoint(a.get_or("connect", ""));
-  auto gw = sys.middleman().remote_actor<gateway_actor>(host, port);
+  auto gw = tls.enabled()
+              ? caf::openssl::remote_actor<gateway_actor>(sys, host, port)
+              : sys.middleman().remote_actor<gateway_actor>(host, port);
   if (!gw)
     throw request_error({model::errc::unavailable,
                          "cannot reach a conveyor node at " + host + ":"

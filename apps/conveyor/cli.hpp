@@ -11,6 +11,7 @@
 
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
+#include "caf/openssl/all.hpp"
 #include "conveyor/client.hpp"
 #include "config/config.hpp"
 #include "conveyor/remote.hpp"
@@ -66,13 +67,26 @@ bool is_loopback(const std::string& host);
 /// a serve node on this machine wrote to DATA/admin.token.
 std::string find_token(const args& a);
 
-/// An actor system that can reach serve nodes.
+/// Mutual TLS material (PEM files); all three or none.
+struct tls_files {
+  std::string certificate, key, ca;
+  bool enabled() const { return !certificate.empty(); }
+};
+
+/// --tls-certificate, --tls-key, --tls-ca of a client or worker; throws
+/// usage_error if only some are given ("TLS without certificates" would be
+/// encrypted but unauthenticated, so it is refused).
+tls_files client_tls(const args& a);
+
+/// An actor system that can reach serve nodes (over mutual TLS when `tls`
+/// is enabled).
 struct net_config : caf::actor_system_config {
-  net_config();
+  explicit net_config(const tls_files& tls = {});
 };
 
 /// Connects to the gateway at --connect. Throws request_error(unavailable).
-gateway_actor connect(caf::actor_system& sys, const args& a);
+gateway_actor connect(caf::actor_system& sys, const args& a,
+                      const tls_files& tls = {});
 
 /// Reads --input: inline JSON, or @file.
 json read_input(const std::string& text);

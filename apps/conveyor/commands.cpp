@@ -12,7 +12,9 @@ namespace conveyor::app {
 
 namespace {
 
-const std::vector<std::string> common_values{"connect", "token", "data"};
+const std::vector<std::string> common_values{"connect", "token", "data",
+                                             "tls-certificate", "tls-key",
+                                             "tls-ca"};
 
 std::vector<std::string> with(std::vector<std::string> extra) {
   extra.insert(extra.end(), common_values.begin(), common_values.end());
@@ -210,9 +212,10 @@ int run_client_command(const std::string& command, int argc, char** argv) {
     a = std::make_unique<args>(argc, argv, 2, with({}), std::vector<std::string>{});
   if (command == "get" || command == "run-by-id")
     one_id(*a, command.c_str());
-  net_config cfg;
+  auto tls = client_tls(*a);
+  net_config cfg{tls};
   caf::actor_system sys{cfg};
-  auto gw = connect(sys, *a);
+  auto gw = connect(sys, *a, tls);
   request_context ctx;
   ctx.token = find_token(*a);
   ctx.override_access = false;

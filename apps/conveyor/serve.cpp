@@ -64,16 +64,9 @@ std::string ensure_admin_token(const std::string& data_dir) {
   return token;
 }
 
-struct serve_config : net_config {
-  serve_config(const cfg::node_config& node, bool tls) {
-    if (tls) {
-      load<caf::openssl::manager>();
-      set("openssl.certificate", node.tls_certificate);
-      set("openssl.key", node.tls_key);
-      set("openssl.cafile", node.tls_ca);
-    }
-  }
-};
+tls_files node_tls(const cfg::node_config& node) {
+  return {node.tls_certificate, node.tls_key, node.tls_ca};
+}
 
 } // namespace
 
@@ -122,7 +115,7 @@ int run_serve(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  serve_config sys_cfg{conf.node, tls};
+  net_config sys_cfg{node_tls(conf.node)};
   caf::actor_system sys{sys_cfg};
   fs::create_directories(data);
   auto rt = start(sys, loaded->reg, options);

@@ -14,7 +14,9 @@
 namespace conveyor::app {
 
 int run_worker(int argc, char** argv) {
-  args a{argc, argv, 2, {"queue", "concurrency", "config", "connect", "token", "data"},
+  args a{argc, argv, 2,
+         {"queue", "concurrency", "config", "connect", "token", "data",
+          "tls-certificate", "tls-key", "tls-ca"},
          {}};
   if (!a.positional().empty())
     throw usage_error("worker takes no arguments, got '" + a.positional()[0] + "'");
@@ -45,9 +47,10 @@ int run_worker(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  net_config cfg;
+  auto tls = client_tls(a);
+  net_config cfg{tls};
   caf::actor_system sys{cfg};
-  auto gw = connect(sys, a);
+  auto gw = connect(sys, a, tls);
   auto node = spawn_worker_node(sys, reg, concurrency);
   request_context ctx;
   ctx.token = find_token(a);
