@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# End to end: every client subcommand of `conveyor` against a serve node,
+# with the JSON it prints and its exit codes; serve's own refusals (non-
+# loopback without TLS, invalid config).
+#
+#   bash tests/e2e/cli_test.sh build/conveyor
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "${1:-}"
+
+# ------------------------------------------------------------------ fixtures
+
+# echo: {"n": 1} -> {"echo": {"n": 1}}
+cat >"$T/echo.sh" <<'EOF'
+#!/bin/sh
+input=$(cat)
+printf '{"echo": %s}\n' "$input"
+EOF
+# fail: always fails with "boom" on stderr
+cat >"$T/fail.sh" <<'EOF'
+#!/bin/sh
+cat >/dev/null
+echo boom >&2
+exit 3
+EOF
+# block: runs until $GATE exists (at most 30 s), so a concurrency-1 queue can
+# be held busy; it exits early if its node vanished.
+cat >"$T/block.sh" <<EOF
+#!/bin/sh
+cat >/dev/null
+: >"$T/task-pids/\$\$"
+parent=\$PPID
+i=0
+while [ ! -e "$T/gate" ] && [ \$i -lt 300 ]; do
+  [ "\$(cut -d' ' -f4 /proc/\$\$/stat)" = "\$parent" ] || exit 1
+  sleep 0.1
+  i=\$((i + 1))
+done
+echo '{"released": true}'
+EOF
+chmod +x "$T"/*.sh
+
+cat >"$T/conveyor.json" <<EOF
+{
+  "jobs": {
+    "tasks": [
+      { "slug": "echo", "run": ["./echo.sh"], "timeout": 10000,
+        "inputSchema": { "type": "object",
+                         "properties": { "n": { "type": "integer" },
+                                         "tag": { "type": "string" } },
+                         "additionalProperties": false } },
+      { "slug": "fail", "run": ["./fail.sh"], "timeout": 10000 },
+      { "slug": "block", "run": ["./block.sh"], "timeout": 40000 }
+    ],
+    "workflows": [
+      { "slug": "pair",
+        "inputSchema": { "type": "object", "required": ["n"],
+                         "properties": { "n": { "type": "integer" } } },
+        "steps": [
+          { "id": "a", "task": "echo", "input": { "n": "\${input.n}" } },
+          { "id": "b", "task": "echo", "input": { "n": "\${steps.a.output.echo.n}",
+                                                  "tag": "after-a" } }
+        ] }
+    ],
+    "queues": { "default": { "concurrency": 4 }, "held": { "concurrency": 1 } },
+    "deleteJobOnComplete": false
+  },
+  "node": { "listen": "127.0.0.1:4242", "durability": "sync" }
+}
+EOF
+
+DATA="$T/data"
+start_serve "$T/conveyor.json" "$DATA"
+
+# ------------------------------------------------------------- admin token
+assert_eq 600 "$(stat -c %a "$DATA/admin.token")" "mode of DATA/admin.token"
+TOKEN=$(cat "$DATA/admin.token")
+((${#TOKEN} >= 16)) || fail "admin token too short: '$TOKEN'"
+
+# ------------------------------------------------------------ queue and get
+log "queue / get"
+must cv queue --task echo --input '{"n": 1}' --log "first job" --priority 7
+J1=$(json_get "$OUT" 'd["id"]')
+assert_eq echo "$(json_get "$OUT" 'd["taskSlug"]')" "taskSlug of a queued job"
+assert_eq queued "$(json_get "$OUT" 'd["status"]')" "status of a freshly queued job"
+assert_eq default "$(json_get "$OUT" 'd["queue"]')" "queue of a job queued without --queue"
+assert_eq '{"n":1}' "$(json_get "$OUT" 'd["input"]')" "input of the queued job"
+assert_eq 0 "$(json_get "$OUT" 'd["totalTried"]')" "totalTried of a queued job"
+assert_eq 7 "$(json_get "$OUT" 'd["priority"]')" "priority from --priority"
+assert_eq "first job" "$(json_get "$OUT" 'd["meta"]["log"][0]["message"]')" "--log note in meta.log"
+wait_status "$J1" completed
+must cv get "$J1"
+assert_eq "$J1" "$(json_get "$OUT" 'd["id"]')" "id of get"
+assert_eq false "$(json_get "$OUT" 'd["hasError"]')" "hasError of a completed job"
+assert_eq 1 "$(json_get "$OUT" 'd["totalTried"]')" "totalTried of a completed job"
+assert_eq 1 "$(json_get "$OUT" 'd["taskStatus"]["echo"]["1"]["output"]["echo"]["n"]')" \
+  "output of the echo task in taskStatus"
+assert_eq succeeded "$(json_get "$OUT" 'd["log"][0]["state"]')" "log entry state"
+assert_eq true "$(json_get "$OUT" '"completedAt" in d')" "completedAt set"
+grep -q "\"id\":\"$J1\".*\"status\":\"completed\"" "$SERVE_LOG" ||
+  fail "serve printed no completed event for job $J1"
+
+# ------------------------------------------------------------------ --wait
+log "queue --wait"
+capture cv queue --task echo --input '{"n": 2}' --wait
+assert_rc 0 "queue --wait of a succeeding job"
+assert_eq completed "$(json_get "$OUT" 'd["status"]')" "status from queue --wait"
+assert_eq 2 "$(json_get "$OUT" 'd["taskStatus"]["echo"]["1"]["output"]["echo"]["n"]')" \
+  "output from queue --wait"
+
+capture cv queue --task fail --wait
+assert_rc 1 "queue --wait of a failing job"
+assert_eq failed "$(json_get "$OUT" 'd["status"]')" "status of the failed job"
+assert_eq true "$(json_get "$OUT" 'd["hasError"]')" "hasError of the failed job"
+assert_contains "$(json_get "$OUT" 'd["error"]["message"]')" boom "error message (stderr of the task)"
+JFAIL=$(json_get "$OUT" 'd["id"]')
+
+capture cv queue --workflow pair --input '{"n": 5}' --wait
+assert_rc 0 "queue --workflow --wait"
+assert_eq completed "$(json_get "$OUT" 'd["status"]')" "status of the workflow job"
+assert_eq pair "$(json_get "$OUT" 'd["workflowSlug"]')" "workflowSlug"
+assert_eq '{"echo":{"n":5,"tag":"after-a"}}' \
+  "$(json_get "$OUT" 'd["taskStatus"]["echo"]["b"]["output"]')" "step b got step a's output"
+
+# input from a file
+echo '{"n": 3}' >"$T/input.json"
+capture cv queue --task echo --input "@$T/input.json" --wait
+assert_rc 0 "queue --input @file"
+assert_eq 3 "$(json_get "$OUT" 'd["input"]["n"]')" "input read from @file"
+
+# ------------------------------------------------------------ idempotency
+log "idempotency key"
+must cv queue --task echo --input '{"n": 40}' --idempotency-key key-1
+K1=$(json_get "$OUT" 'd["id"]')
+must cv queue --task echo --input '{"n": 40}' --idempotency-key key-1
+assert_eq "$K1" "$(json_get "$OUT" 'd["id"]')" "same idempotency key, same job"
+must cv queue --task echo --input '{"n": 41}' --idempotency-key key-1
+assert_eq "$K1" "$(json_get "$OUT" 'd["id"]')" "same idempotency key, other input, same job"
+must cv queue --task echo --input '{"n": 40}' --idempotency-key key-2
+assert_ne "$K1" "$(json_get "$OUT" 'd["id"]')" "another idempotency key gets another job"
+wait_status "$K1" completed
+must cv list --where '{"input.n": {"equals": 41}}'
+assert_eq 0 "$(json_get "$OUT" 'len(d)')" "no job was created for the duplicate key"
+
+# ----------------------------------------- a held-back queue: run, run-by-id
+# "held" has concurrency 1: while a block job runs, everything else queued
+# there stays queued until run / run-by-id runs it explicitly.
+log "held queue: list, run-by-id, run, cancel"
+must cv queue --task block --queue held
+JB=$(json_get "$OUT" 'd["id"]')
+wait_status "$JB" running
+must cv queue --task echo --queue held --input '{"n": 100}'
+JA=$(json_get "$OUT" 'd["id"]')
+must cv queue --task echo --queue held --input '{"n": 101}'
+JC=$(json_get "$OUT" 'd["id"]')
+must cv queue --task echo --queue held --input '{"n": 102}'
+JD=$(json_get "$OUT" 'd["id"]')
+FUTURE=$(iso_in 3600)
+must cv queue --task echo --queue held --input '{"n": 103}' --wait-until "$FUTURE"
+JF=$(json_get "$OUT" 'd["id"]')
+assert_eq waiting "$(json_get "$OUT" 'd["status"]')" "status of a job with waitUntil in the future"
+assert_eq "$FUTURE" "$(json_get "$OUT" 'd["waitUntil"]')" "waitUntil of the job"
+sleep 0.5 # give the node a chance to (wrongly) start anything
+for id in "$JA" "$JC" "$JD"; do
+  assert_eq queued "$(job_status "$id")" "job $id behind the busy concurrency-1 queue"
+done
+
+must cv list --queue held --status queued
+assert_eq "[\"$JA\",\"$JC\",\"$JD\"]" "$(json_get "$OUT" '[x["id"] for x in d]')" "list --queue held --status queued"
+must cv list --queue held --status running
+assert_eq "[\"$JB\"]" "$(json_get "$OUT" '[x["id"] for x in d]')" "list --status running"
+must cv list --status waiting
+assert_eq "[\"$JF\"]" "$(json_get "$OUT" '[x["id"] for x in d]')" "list --status waiting"
+must cv list --status failed
+assert_eq "[\"$JFAIL\"]" "$(json_get "$OUT" '[x["id"] for x in d]')" "list --status failed"
+must cv list --where '{"input.n": {"equals": 101}}'
+assert_eq "[\"$JC\"]" "$(json_get "$OUT" '[x["id"] for x in d]')" "list --where input.n equals"
+must cv list --queue held --where '{"input.n": {"greater_than": 100}}' --status queued
+assert_eq "[\"$JC\",\"$JD\"]" "$(json_get "$OUT" '[x["id"] for x in d]')" "list --where combined with --status"
+must cv list --queue held --limit 2
+assert_eq 2 "$(json_get "$OUT" 'len(d)')" "list --limit 2"
+must cv list --queue nosuchqueue
+assert_eq "[]" "$OUT" "list of an unknown queue"
+
+# run-by-id of a job that is not due yet must not run it early.
+must cv run-by-id "$JF"
+assert_eq false "$(json_get "$OUT" '"'"$JF"'" in d.get("jobStatus", {})')" "run-by-id result of a job not due"
+assert_eq waiting "$(job_status "$JF")" "job with future waitUntil after run-by-id"
+must cv get "$JF"
+assert_eq 0 "$(json_get "$OUT" 'd["totalTried"]')" "totalTried after run-by-id of a job not due"
+
+# run-by-id of a due job runs it now, concurrency notwithstanding.
+must cv run-by-id "$JA"
+assert_eq success "$(json_get "$OUT" 'd["jobStatus"]["'"$JA"'"]["status"]')" "run-by-id result"
+assert_eq '["'"$JA"'"]' "$(json_get "$OUT" 'list(d["jobStatus"])')" "run-by-id ran only that job"
+assert_eq completed "$(job_status "$JA")" "job after run-by-id"
+
+# run --limit 1 runs the oldest due job of the queue, only that one.
+must cv run --queue held --limit 1
+assert_eq '["'"$JC"'"]' "$(json_get "$OUT" 'sorted(d["jobStatus"])')" "run --queue held --limit 1 ran the oldest due job"
+assert_eq 0 "$(json_get "$OUT" 'd["remainingJobsFromQueried"]')" "remainingJobsFromQueried"
+assert_eq completed "$(job_status "$JC")" "job after run"
+assert_eq queued "$(job_status "$JD")" "job beyond --limit"
+assert_eq waiting "$(job_status "$JF")" "job not due after run"
+
+# run --where selects.
+must cv run --queue held --where '{"input.n": {"equals": 999}}'
+assert_eq false "$(json_get "$OUT" 'bool(d.get("jobStatus"))')" "run --where matching nothing"
+assert_eq queued "$(job_status "$JD")" "job not matched by run --where"
+
+# cancel ID
+must cv cancel "$JD"
+assert_eq "$JD" "$(json_get "$OUT" 'd["id"]')" "id of cancel"
+assert_eq cancelled "$(json_get "$OUT" 'd["status"]')" "status after cancel"
+assert_eq cancelled "$(job_status "$JD")" "get after cancel"
+must cv cancel "$JD"
+assert_eq cancelled "$(json_get "$OUT" 'd["status"]')" "cancelling a cancelled job again"
+must cv cancel "$J1"
+assert_eq completed "$(json_get "$OUT" 'd["status"]')" "cancel of a completed job leaves it completed"
+
+# cancel --where
+must cv queue --task echo --queue held --input '{"n": 200, "tag": "sweep"}' --wait-until "$FUTURE"
+JW1=$(json_get "$OUT" 'd["id"]')
+must cv queue --task echo --queue held --input '{"n": 201, "tag": "sweep"}' --wait-until "$FUTURE"
+JW2=$(json_get "$OUT" 'd["id"]')
+must cv queue --task echo --input '{"n": 202, "tag": "sweep"}' --wait-until "$FUTURE"
+JW3=$(json_get "$OUT" 'd["id"]') # default queue: outside the --queue held scope
+must cv cancel --where '{"input.tag": {"equals": "sweep"}}' --queue held
+assert_eq "[\"$JW1\",\"$JW2\"]" "$(json_get "$OUT" 'sorted(d["cancelled"], key=int)')" "cancel --where --queue held"
+assert_eq cancelled "$(job_status "$JW1")" "job cancelled by --where"
+assert_eq waiting "$(job_status "$JW3")" "job of another queue untouched by cancel --where --queue"
+must cv cancel --where '{"input.tag": {"equals": "sweep"}}'
+assert_eq "[\"$JW3\"]" "$(json_get "$OUT" 'd["cancelled"]')" "cancel --where over all queues"
+assert_eq waiting "$(job_status "$JF")" "job not matched by cancel --where"
+
+# Release the block job; everything settles.
+touch "$T/gate"
+wait_status "$JB" completed
+must cv list --queue held --status completed
+assert_eq "$(printf '%s\n' "$JA" "$JB" "$JC" | sort -n | paste -sd,)" "$(json_get "$OUT" '",".join(x["id"] for x in d)')" "completed jobs of queue held"
+must cv run --all-queues
+assert_eq true "$(json_get "$OUT" 'd.get("noJobsRemaining") == True and not d.get("jobStatus")')" "run --all-queues with nothing due"
+must cv cancel "$JF"
+
+# --------------------------------------------------------------- exit codes
+log "exit codes: usage (2)"
+capture conveyor bogus-command
+assert_rc 2 "unknown command"
+capture cv queue --input '{}'
+assert_rc 2 "queue without --task/--workflow"
+capture cv queue --task echo --workflow pair
+assert_rc 2 "queue with both --task and --workflow"
+capture cv queue --task echo --no-such-option
+assert_rc 2 "unknown option"
+assert_contains "$ERR" "unknown option --no-such-option" "usage message"
+capture cv get not-a-number
+assert_rc 2 "get with a non-numeric id"
+capture cv get
+assert_rc 2 "get without an id"
+capture cv run --queue held --all-queues
+assert_rc 2 "run with --queue and --all-queues"
+capture cv queue --task echo --priority high
+assert_rc 2 "--priority not an integer"
+capture conveyor queue --connect "$SERVE_ADDR" --data "$SERVE_DATA" --task
+assert_rc 2 "--task without a value"
+
+log "exit codes: forbidden (3)"
+capture conveyor list --connect "$SERVE_ADDR" --token not-the-admin-token-at-all
+assert_rc 3 "unknown --token"
+capture env CONVEYOR_TOKEN=also-not-the-admin-token "$CONVEYOR_BIN" get "$J1" --connect "$SERVE_ADDR"
+assert_rc 3 "unknown CONVEYOR_TOKEN"
+mkdir -p "$T/empty-data"
+capture conveyor queue --task echo --connect "$SERVE_ADDR" --data "$T/empty-data"
+assert_rc 3 "no token at all"
+capture conveyor queue --task echo --input '{"n":1}' --connect "$SERVE_ADDR" --token "$TOKEN"
+assert_rc 0 "the admin token given with --token"
+
+log "exit codes: not found (4)"
+capture cv get 987654321
+assert_rc 4 "get of an unknown id"
+capture cv cancel 987654321
+assert_rc 4 "cancel of an unknown id"
+capture cv run-by-id 987654321
+assert_rc 4 "run-by-id of an unknown id"
+
+log "exit codes: invalid input (5)"
+capture cv queue --task echo --input '{"n": '
+assert_rc 5 "malformed --input JSON"
+capture cv queue --task no-such-task
+assert_rc 5 "unknown task slug"
+capture cv queue --workflow no-such-workflow --input '{}'
+assert_rc 5 "unknown workflow slug"
+capture cv queue --task echo --input '{"n": "not a number"}'
+assert_rc 5 "input not matching the task's inputSchema"
+capture cv queue --task echo --input '{"unexpected": 1}'
+assert_rc 5 "input with a property the schema forbids"
+capture cv queue --workflow pair --input '{}'
+assert_rc 5 "input not matching the workflow's inputSchema"
+capture cv queue --task echo --input "@$T/no-such-file.json"
+assert_rc 5 "--input @missing-file"
+capture cv queue --task echo --input '{}' --wait-until yesterday
+assert_rc 5 "--wait-until not ISO 8601"
+capture cv cancel --where '{"status": {"no_such_operator": 1}}'
+assert_rc 5 "cancel --where with an unknown operator"
+capture cv run --where '{"status": {"no_such_operator": 1}}'
+assert_rc 5 "run --where with an unknown operator"
+capture cv list --where '{"status": '
+assert_rc 5 "list --where malformed JSON"
+must cv list --status failed
+assert_eq "[\"$JFAIL\"]" "$(json_get "$OUT" '[x["id"] for x in d]')" "no job was created by the invalid requests"
+# Last: the request that the node mishandles (see the report) is bounded by
+# CLI_TIMEOUT; the correct answer is exit code 5 at once.
+CLI_TIMEOUT=5 capture cv list --where '{"status": {"no_such_operator": 1}}'
+assert_rc 5 "list --where with an unknown operator"
+
+log "exit codes: unreachable (6)"
+capture conveyor list --connect "127.0.0.1:$(free_port)" --token "$TOKEN"
+assert_rc 6 "nothing listening on the port"
+
+# ------------------------------------------------------- serve's refusals
+log "serve refuses a non-loopback --listen without TLS"
+# 192.0.2.1 (TEST-NET-1) is never local: even a wrong bind attempt would fail.
+capture conveyor serve --config "$T/conveyor.json" --data "$T/data-tls" --listen 192.0.2.1:0
+assert_ne 0 "$RC" "exit code of serve on a non-loopback address without TLS"
+assert_ne 124 "$RC" "serve on a non-loopback address without TLS must not start"
+assert_contains "$ERR" "TLS" "refusal message"
+
+log "serve refuses an invalid config"
+cat >"$T/bad.json" <<EOF
+{
+  "jobs": {
+    "tasks": [ { "slug": "t", "run": ["./echo.sh"],
+                 "retries": { "attempts": 1, "backoff": { "type": "linear" } } } ],
+    "workflows": [ { "slug": "w", "steps": [ { "id": "1", "task": "upload" } ] } ],
+    "deleteJobOnCompletion": true
+  },
+  "node": { "durability": "fast" }
+}
+EOF
+capture conveyor serve --config "$T/bad.json" --data "$T/data-bad" --listen 127.0.0.1:0
+assert_rc 5 "serve with an invalid config"
+assert_contains "$ERR" 'jobs.tasks[0].retries.backoff.type' "JSON path of the bad backoff type"
+assert_contains "$ERR" 'jobs.workflows[0].steps[0].task' "JSON path of the unknown step task"
+assert_contains "$ERR" "unknown task 'upload'" "unknown step task message"
+assert_contains "$ERR" 'jobs.deleteJobOnCompletion' "JSON path of the misspelt key"
+assert_contains "$ERR" 'node.durability' "JSON path of the bad durability"
+[[ ! -e "$T/data-bad" ]] || fail "serve created its data dir despite the invalid config"
+
+# ---------------------------------------------------------- clean shutdown
+stop_serve
+grep -q '"event":"stopping"' "$SERVE_LOG" || fail "serve printed no stopping line"
+log "ok"

@@ -1,0 +1,332 @@
+# Helpers for the end-to-end tests of the `conveyor` binary.
+#
+#   source "$(dirname "$0")/lib.sh" "$1"     # $1: path of the conveyor binary
+#
+# Provides: $T (a private temp dir, removed on exit), start_serve / stop_serve
+# (a serve node on 127.0.0.1, port 0), start_worker, `conveyor` (the binary
+# under a timeout) and `cv` (the same, connected to the current serve node),
+# `capture` (stdout/stderr/exit code of a command into OUT/ERR/RC), JSON
+# access through python3, polling helpers and assertions that say what failed
+# and exit 1.
+#
+# Cleanup (trap EXIT) kills only processes this script started (their PIDs
+# are recorded when they start) plus task programs that recorded their own
+# PID under $T/task-pids (checked against /proc/PID/cmdline so an unrelated
+# process that got the PID later is never touched). Nothing is killed by name.
+
+if [[ $# -lt 1 || -z "$1" ]]; then
+  echo "usage: $0 PATH/TO/conveyor" >&2
+  exit 2
+fi
+CONVEYOR_BIN=$(realpath "$1")
+if [[ ! -x "$CONVEYOR_BIN" ]]; then
+  echo "not an executable: $CONVEYOR_BIN" >&2
+  exit 2
+fi
+TEST_NAME=$(basename "$0" .sh)
+T=$(mktemp -d "${TMPDIR:-/tmp}/conveyor-e2e-${TEST_NAME}.XXXXXX")
+mkdir -p "$T/task-pids"
+# Never pick up a token from the caller's environment.
+unset CONVEYOR_TOKEN
+# Seconds a single CLI call may take before it counts as hung (exit 124).
+CLI_TIMEOUT=${CLI_TIMEOUT:-20}
+STARTED_PIDS=()
+SERVE_PID=""
+SERVE_ADDR=""
+SERVE_DATA=""
+SERVE_LOG=""
+_serve_count=0
+_test_started=$SECONDS
+
+log() { printf '[%s +%ss] %s\n' "$TEST_NAME" "$((SECONDS - _test_started))" "$*" >&2; }
+
+_kill_pid() { # pid: SIGKILL it and reap it if it is our child
+  local pid=$1
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+_cleanup() {
+  local rc=$?
+  set +e
+  trap - EXIT INT TERM
+  # Serve and worker processes: ask nicely first, then insist.
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null
+  done
+  local deadline=$((SECONDS + 5)) alive
+  while ((SECONDS < deadline)); do
+    alive=0
+    for pid in "${STARTED_PIDS[@]}"; do
+      kill -0 "$pid" 2>/dev/null && alive=1
+    done
+    ((alive)) || break
+    sleep 0.1
+  done
+  for pid in "${STARTED_PIDS[@]}"; do
+    _kill_pid "$pid"
+  done
+  # Task programs orphaned by a kill -9 of their node (they stop on their own
+  # once orphaned; this is the safety net). Only if it still is our script.
+  local f
+  for f in "$T"/task-pids/*; do
+    [[ -e "$f" ]] || continue
+    pid=$(basename "$f")
+    if [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -qF "$T/"; then
+      kill -9 "$pid" 2>/dev/null
+    fi
+  done
+  if ((rc != 0)); then
+    echo "---- $TEST_NAME failed (exit $rc); node logs from $T ----" >&2
+    for f in "$T"/*.out "$T"/*.err "$T"/effects*; do
+      [[ -s "$f" ]] || continue
+      echo "== $(basename "$f") (last 40 lines)" >&2
+      tail -n 40 "$f" >&2
+    done
+  fi
+  if [[ -n "${KEEP_E2E_TMP:-}" ]]; then
+    echo "kept $T" >&2
+  else
+    rm -rf "$T"
+  fi
+  log "finished with exit code $rc after $((SECONDS - _test_started)) s"
+  exit "$rc"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- assertions
+
+fail() {
+  echo "FAIL [$TEST_NAME]: $*" >&2
+  exit 1
+}
+
+assert_eq() { # expected actual message
+  if [[ "$1" != "$2" ]]; then
+    fail "$3: expected '$1', got '$2'"
+  fi
+}
+
+assert_ne() { # unexpected actual message
+  if [[ "$1" == "$2" ]]; then
+    fail "$3: did not expect '$2'"
+  fi
+}
+
+assert_contains() { # haystack needle message
+  if [[ "$1" != *"$2"* ]]; then
+    fail "$3: '$2' not found in: $1"
+  fi
+}
+
+assert_not_contains() { # haystack needle message
+  if [[ "$1" == *"$2"* ]]; then
+    fail "$3: '$2' unexpectedly found in: $1"
+  fi
+}
+
+# After capture: the exit code must be $1.
+assert_rc() { # expected-rc message
+  if [[ "$RC" != "$1" ]]; then
+    fail "$2: expected exit code $1, got $RC
+  stdout: ${OUT:0:2000}
+  stderr: ${ERR:0:2000}"
+  fi
+}
+
+# ------------------------------------------------------------- running things
+
+# The binary, bounded in time so a hung request fails the test instead of
+# hanging it (exit code 124 then).
+conveyor() {
+  timeout -k 2 "$CLI_TIMEOUT" "$CONVEYOR_BIN" "$@"
+}
+
+# A client command against the current serve node with its admin token.
+cv() {
+  conveyor "$@" --connect "$SERVE_ADDR" --data "$SERVE_DATA"
+}
+
+# capture CMD...: runs it; OUT, ERR and RC hold its stdout, stderr and exit
+# code. Never fails by itself.
+capture() {
+  local o="$T/.capture.out" e="$T/.capture.err"
+  RC=0
+  "$@" >"$o" 2>"$e" || RC=$?
+  OUT=$(cat "$o")
+  ERR=$(cat "$e")
+}
+
+# must CMD...: capture, and fail unless it exited 0. OUT holds stdout.
+must() {
+  capture "$@"
+  if [[ "$RC" != 0 ]]; then
+    fail "command failed (exit $RC): $*
+  stdout: ${OUT:0:2000}
+  stderr: ${ERR:0:2000}"
+  fi
+}
+
+# ---------------------------------------------------------------------- JSON
+
+# json_get JSON EXPR: evaluates the python expression EXPR with d = the
+# parsed JSON; prints strings raw and everything else as compact JSON.
+json_get() {
+  python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+v = eval(sys.argv[2], {"d": d, "json": json})
+print(v if isinstance(v, str) else json.dumps(v, sort_keys=True, separators=(",", ":")))
+' "$1" "$2" || fail "cannot evaluate $2 on: ${1:0:2000}"
+}
+
+# json_field JSON a.b.0.c: a dotted path (list indices as numbers).
+json_field() {
+  python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+for k in sys.argv[2].split("."):
+    d = d[int(k)] if isinstance(d, list) else d[k]
+print(d if isinstance(d, str) else json.dumps(d, sort_keys=True, separators=(",", ":")))
+' "$1" "$2" || fail "no field $2 in: ${1:0:2000}"
+}
+
+# ------------------------------------------------------------------- polling
+
+# wait_until SECONDS DESCRIPTION CMD...: polls CMD every 0.1 s until it
+# succeeds; fails the test after SECONDS.
+wait_until() {
+  local limit=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + limit))
+  until "$@"; do
+    if ((SECONDS >= deadline)); then
+      fail "timed out after ${limit}s waiting for: $what"
+    fi
+    sleep 0.1
+  done
+}
+
+# job_status ID: the job's status on the current node ("" if get fails).
+job_status() {
+  local out
+  out=$(cv get "$1" 2>/dev/null) || { echo ""; return 0; }
+  json_get "$out" 'd.get("status", "")'
+}
+
+_status_is() { [[ "$(job_status "$1")" == "$2" ]]; }
+
+# wait_status ID STATUS [SECONDS]
+wait_status() {
+  wait_until "${3:-15}" "job $1 to be $2 (is '$(job_status "$1")')" _status_is "$1" "$2"
+}
+
+# count_lines FILE REGEX: number of lines matching (0 if the file is missing).
+count_lines() {
+  if [[ -e "$1" ]]; then
+    grep -cE "$2" "$1" || true
+  else
+    echo 0
+  fi
+}
+
+_has_line() { [[ -e "$1" ]] && grep -qE "$2" "$1"; }
+
+# wait_line FILE REGEX [SECONDS]
+wait_line() {
+  wait_until "${3:-15}" "a line matching '$2' in $(basename "$1")" _has_line "$1" "$2"
+}
+
+# free_port: a loopback port nobody listens on right now.
+free_port() {
+  python3 -c '
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+# ------------------------------------------------------------ serve/workers
+
+_serve_ready() { [[ -s "$SERVE_LOG" ]] && grep -q '"event":"listening"' "$SERVE_LOG"; }
+
+# start_serve CONFIG DATA_DIR: starts `conveyor serve` on 127.0.0.1:0 in the
+# background and waits for its listening line. Sets SERVE_PID, SERVE_ADDR,
+# SERVE_DATA and SERVE_LOG (stdout: JSON lines; stderr in ${SERVE_LOG%.out}.err).
+start_serve() {
+  local config=$1 data=$2
+  _serve_count=$((_serve_count + 1))
+  SERVE_LOG="$T/serve$_serve_count.out"
+  SERVE_DATA=$data
+  "$CONVEYOR_BIN" serve --config "$config" --data "$data" --listen 127.0.0.1:0 \
+    >"$SERVE_LOG" 2>"${SERVE_LOG%.out}.err" &
+  SERVE_PID=$!
+  STARTED_PIDS+=("$SERVE_PID")
+  local deadline=$((SECONDS + 15))
+  until _serve_ready; do
+    if ! kill -0 "$SERVE_PID" 2>/dev/null; then
+      fail "serve exited before listening: $(cat "${SERVE_LOG%.out}.err")"
+    fi
+    ((SECONDS < deadline)) || fail "serve did not print its listening line"
+    sleep 0.05
+  done
+  local line
+  line=$(grep -m1 '"event":"listening"' "$SERVE_LOG")
+  SERVE_ADDR=$(json_get "$line" 'd["address"]')
+  [[ "$SERVE_ADDR" == 127.0.0.1:* && "${SERVE_ADDR##*:}" != 0 ]] ||
+    fail "unexpected listening address '$SERVE_ADDR'"
+  log "serve pid $SERVE_PID listening on $SERVE_ADDR (data $data)"
+}
+
+# stop_serve: SIGTERM, and the node must exit 0 within 10 s.
+stop_serve() {
+  kill -TERM "$SERVE_PID"
+  local deadline=$((SECONDS + 10))
+  while kill -0 "$SERVE_PID" 2>/dev/null && [[ "$(cut -d' ' -f3 "/proc/$SERVE_PID/stat" 2>/dev/null)" != Z ]]; do
+    ((SECONDS < deadline)) || fail "serve $SERVE_PID did not stop on SIGTERM"
+    sleep 0.05
+  done
+  local rc=0
+  wait "$SERVE_PID" || rc=$?
+  assert_eq 0 "$rc" "exit code of serve after SIGTERM"
+}
+
+# kill9 PID: SIGKILL a process we started and reap it.
+kill9() {
+  kill -9 "$1"
+  wait "$1" 2>/dev/null || true
+}
+
+_worker_count=0
+# start_worker QUEUE CONFIG: a worker node for the current serve node, with
+# the serve node's admin token; waits for its registration line. Sets
+# WORKER_PID (and appends to STARTED_PIDS).
+start_worker() {
+  local queue=$1 config=$2
+  _worker_count=$((_worker_count + 1))
+  local out="$T/worker$_worker_count.out"
+  "$CONVEYOR_BIN" worker --queue "$queue" --concurrency 2 --config "$config" \
+    --connect "$SERVE_ADDR" --data "$SERVE_DATA" >"$out" 2>"${out%.out}.err" &
+  WORKER_PID=$!
+  STARTED_PIDS+=("$WORKER_PID")
+  local deadline=$((SECONDS + 15))
+  until [[ -s "$out" ]] && grep -q '"event":"worker"' "$out"; do
+    if ! kill -0 "$WORKER_PID" 2>/dev/null; then
+      fail "worker exited before registering: $(cat "${out%.out}.err")"
+    fi
+    ((SECONDS < deadline)) || fail "worker did not register"
+    sleep 0.05
+  done
+  log "worker pid $WORKER_PID registered for queue $queue"
+}
+
+# iso_in SECONDS: an ISO 8601 UTC time SECONDS from now.
+iso_in() {
+  date -u -d "@$(($(date +%s) + $1))" +%Y-%m-%dT%H:%M:%S.000Z
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Mutual TLS: a serve node with certificate, key and CA answers a client that
+# presents a certificate signed by that CA, and refuses a plain client, a
+# client without a certificate and a client whose certificate comes from
+# another CA. Certificates are generated here with the openssl tool.
+set -euo pipefail
+conveyor="$1"
+dir=$(mktemp -d)
+serve_pid=""
+cleanup() {
+  [[ -n "$serve_pid" ]] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+cd "$dir"
+mkca() { openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1.key.pem" -out "$1.pem" \
+           -days 1 -subj "/CN=$1" 2>/dev/null; }
+mkcert() { # name ca
+  openssl req -newkey rsa:2048 -nodes -keyout "$1.key.pem" -out "$1.csr" -subj "/CN=$1" 2>/dev/null
+  openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key.pem" -CAcreateserial \
+    -out "$1.pem" -days 1 2>/dev/null
+}
+mkca ca; mkca other-ca
+mkcert server ca; mkcert client ca; mkcert stranger other-ca
+cat > hello.sh <<'SH'
+#!/bin/sh
+cat >/dev/null
+echo '{"greeting":"hello over tls"}'
+SH
+chmod +x hello.sh
+cat > tls.json <<'JSON'
+{ "jobs": { "tasks": [ { "slug": "hello", "run": ["./hello.sh"] } ] },
+  "node": { "listen": "127.0.0.1:0", "data": "./data",
+            "tls": { "certificate": "server.pem", "key": "server.key.pem", "ca": "ca.pem" } } }
+JSON
+"$conveyor" serve --config tls.json > serve.log 2>&1 &
+serve_pid=$!
+for _ in $(seq 100); do grep -q listening serve.log && break; sleep 0.1; done
+grep -q '"tls":true' serve.log || fail "serve did not start with TLS: $(cat serve.log)"
+addr=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["address"])' serve.log)
+
+client() { "$conveyor" "$@" --connect "$addr" --data ./data; }
+out=$(client queue --task hello --wait --tls-certificate client.pem \
+        --tls-key client.key.pem --tls-ca ca.pem) || fail "TLS client was refused"
+echo "$out" | grep -q '"greeting": "hello over tls"' || fail "unexpected output: $out"
+
+set +e
+client list >/dev/null 2>&1; code=$?
+[[ $code -eq 6 ]] || fail "plain client: expected exit 6, got $code"
+client list --tls-certificate stranger.pem --tls-key stranger.key.pem \
+  --tls-ca ca.pem >/dev/null 2>&1; code=$?
+[[ $code -eq 6 ]] || fail "certificate from another CA: expected exit 6, got $code"
+client list --tls-ca ca.pem >/dev/null 2>&1; code=$?
+[[ $code -eq 2 ]] || fail "TLS without a certificate: expected usage error 2, got $code"
+set -e
+# Partial TLS configuration is refused at start.
+sed 's/"key": "server.key.pem", //' tls.json > partial.json
+if "$conveyor" serve --config partial.json > partial.log 2>&1; then
+  fail "serve started with TLS but no key"
+fi
+grep -qi "tls" partial.log || fail "no TLS message: $(cat partial.log)"
+echo "tls: ok"
