@@ -65,6 +65,16 @@ task_result run_task_attempt(caf::actor_system& sys, const runtime_env& env,
                              const task_request& req) {
   task_result res;
   res.executed_at = env.now();
+  // Inputs of jobs are checked at queue time; inputs a workflow builds for
+  // its steps are checked here, before the handler sees them.
+  if (req.def && !req.def->input_schema.is_null()) {
+    if (auto st = model::validate(req.def->input_schema, req.input, "input");
+        !st) {
+      res.error = model::error_json("InvalidInput", st.error().message);
+      res.completed_at = env.now();
+      return res;
+    }
+  }
   try {
     task_context ctx{req.input,  *req.job, req.slug,
                      req.id,     req.stop, make_nested_runner(sys, env, req)};

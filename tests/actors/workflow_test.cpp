@@ -370,3 +370,29 @@ BOOST_AUTO_TEST_CASE(continuous_mode_runs_jobs_without_run_calls) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(step_input_tests, fixture)
+
+BOOST_AUTO_TEST_CASE(a_step_input_that_breaks_the_task_schema_fails_the_step) {
+  add_task({.slug = "typed",
+            .handler = [this](task_context&) {
+              bump("typed");
+              return json::object();
+            },
+            .input_schema = json{{"type", "object"}, {"required", {"path"}}}});
+  add_workflow({.slug = "wrong-input",
+                .handler = [](workflow_context& wf) -> workflow {
+                  json in = {{"file", "x"}};
+                  co_await wf.task("typed", "1", {in});
+                }});
+  start();
+  auto id = queue_workflow("wrong-input");
+  jobs->run();
+  auto j = job(*this, id);
+  BOOST_TEST(j["status"] == "failed");
+  BOOST_TEST(count("typed") == 0); // the handler never saw the bad input
+  BOOST_REQUIRE(j["log"].size() == 1u);
+  BOOST_TEST(j["log"][0]["error"]["name"] == "InvalidInput");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

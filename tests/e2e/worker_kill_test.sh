@@ -118,7 +118,7 @@ assert_eq 0 "$(count_lines "$EFFECTS" "^(2 $VICTIM done|3 $VICTIM )")" "step 2 d
 assert_eq "2 $VICTIM start" "$(grep -E '^2 ' "$EFFECTS" | head -n1)" "first line of step 2"
 assert_eq 1 "$(count_lines "$EFFECTS" '^3 [0-9]+ start$')" "step 3 starts"
 assert_eq 1 "$(count_lines "$EFFECTS" '^3 [0-9]+ done$')" "step 3 finishes"
-assert_eq 6 "$(wc -l <"$EFFECTS")" "lines in the effects file"
+assert_eq 7 "$(wc -l <"$EFFECTS")" "lines in the effects file"
 assert_eq 1 "$(count_lines "$SERVE_LOG" "\"id\":\"$JOB\"")" "terminal events of the job on serve's stdout"
 grep -q "\"id\":\"$JOB\".*\"status\":\"completed\"" "$SERVE_LOG" || fail "serve did not report the job completed"
 
