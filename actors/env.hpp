@@ -9,6 +9,7 @@
 #include <string>
 
 #include "actors/journal_actor.hpp"
+#include "actors/key_locks.hpp"
 #include "conveyor/registry.hpp"
 #include "conveyor/runtime.hpp"
 #include "persistence/journal.hpp"
@@ -25,6 +26,8 @@ struct runtime_env {
   std::shared_ptr<task_pool> tasks; ///< where workflows submit attempts
   caf::actor remote; ///< remote_pool_actor: attempts for worker nodes
   runtime_options options;
+  /// Exclusive concurrency keys of running jobs (all queues).
+  std::shared_ptr<key_locks> keys = std::make_shared<key_locks>();
   /// Next job id; starts at the recovered high-water mark.
   mutable std::atomic<model::job_id> next_id{1};
 
@@ -35,6 +38,22 @@ struct runtime_env {
     if (it != options.queues.end() && !it->second.processing_order.empty())
       return it->second.processing_order;
     return options.processing_order;
+  }
+
+  /// The exclusive concurrency key of a job, or nullptr: set at queue time,
+  /// exclusive unless its task/workflow says otherwise.
+  const std::string* exclusive_key(const model::job& j) const {
+    if (!j.concurrency_key || j.concurrency_key->empty())
+      return nullptr;
+    const concurrency_config* c = nullptr;
+    if (j.workflow_slug) {
+      if (auto* w = reg->find_workflow(*j.workflow_slug); w && w->concurrency)
+        c = &*w->concurrency;
+    } else if (j.task_slug) {
+      if (auto* t = reg->find_task(*j.task_slug); t && t->concurrency)
+        c = &*t->concurrency;
+    }
+    return c && !c->exclusive ? nullptr : &*j.concurrency_key;
   }
 
   std::int32_t concurrency_for(const std::string& queue) const {

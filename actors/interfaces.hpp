@@ -49,6 +49,9 @@ using queue_actor = caf::typed_actor<
   caf::replies_to<cancel_job_atom, model::job_id, std::string>::with<model::job>,
   /// cancel every matching job -> the cancelled documents
   caf::replies_to<cancel_where_atom, std::shared_ptr<const model::where>>::with<std::vector<model::job>>,
+  /// take every pending job with this concurrency key out of the index (the
+  /// supervisor journals their deletion) -> those jobs
+  caf::replies_to<supersede_atom, std::string>::with<std::vector<model::job>>,
   /// the job once terminal -> its final document (status completed, possibly
   /// already deleted)
   caf::replies_to<watch_atom, model::job_id>::with<model::job>,

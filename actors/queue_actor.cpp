@@ -31,6 +31,7 @@ order_key key_of(const model::job& j) {
 
 struct running_job {
   doc_ptr doc;
+  std::string held_key; ///< exclusive concurrency key, released at the end
   job_actor actor; ///< null until executed
   std::vector<caf::typed_response_promise<attempt_report>> reporters;
   std::vector<caf::typed_response_promise<model::job>> cancel_waiters;
@@ -126,14 +127,56 @@ void for_each_ready(queue_state& st, bool lifo, F f) {
 }
 
 /// Takes a lease on a ready job: it leaves the ready index and is running.
-void claim_job(queue_pointer self, const doc_ptr& doc) {
+/// Fails (returns false) if the job's exclusive concurrency key is held by
+/// a running job of any queue; the queue then gets a tick on its release.
+bool claim_job(queue_pointer self, const doc_ptr& doc) {
   auto& st = self->state;
+  std::string held;
+  if (const auto* k = st.env->exclusive_key(*doc)) {
+    if (!st.env->keys->try_acquire(*k)) {
+      if (st.continuous)
+        st.env->keys->wait_for(*k, caf::actor_cast<caf::actor>(self));
+      return false;
+    }
+    held = *k;
+  }
   auto now = st.env->now();
   st.ready.erase(key_of(*doc));
   st.pending_docs.erase(doc->id);
   auto claimed = std::make_shared<model::job>(model::claim(
     *doc, make_unique_id(), now + st.env->options.lease.count(), now));
-  st.running[claimed->id].doc = std::move(claimed);
+  auto& r = st.running[claimed->id];
+  r.doc = std::move(claimed);
+  r.held_key = std::move(held);
+  return true;
+}
+
+/// A running entry ends (attempt over, released, or cancelled before it
+/// started): its key is free again.
+running_job take_running(queue_state& st,
+                         std::unordered_map<job_id, running_job>::iterator it) {
+  auto r = std::move(it->second);
+  st.running.erase(it);
+  if (!r.held_key.empty())
+    st.env->keys->release(r.held_key);
+  return r;
+}
+
+/// Ready jobs in processing order that could be claimed now (their key is
+/// not held), at most `limit`.
+template <class Pred>
+std::vector<doc_ptr> candidates(queue_state& st, bool lifo, std::size_t limit,
+                                Pred accept) {
+  std::vector<doc_ptr> out;
+  for_each_ready(st, lifo, [&](const doc_ptr& d) {
+    if (out.size() >= limit)
+      return false;
+    const auto* k = st.env->exclusive_key(*d);
+    if ((!k || !st.env->keys->held(*k)) && accept(*d))
+      out.push_back(d);
+    return true;
+  });
+  return out;
 }
 
 void execute_job(queue_pointer self, job_id id) {
@@ -150,16 +193,22 @@ void pump(queue_pointer self) {
   if (!st.continuous)
     return;
   promote_due(self, st.env->now());
-  while (!st.ready.empty()
-         && static_cast<std::int32_t>(st.running.size()) < st.concurrency) {
-    doc_ptr next;
+  auto running = static_cast<std::int32_t>(st.running.size());
+  if (st.ready.empty() || running >= st.concurrency)
+    return;
+  auto free = static_cast<std::size_t>(st.concurrency - running);
+  auto picks = candidates(st, st.lifo, free, [](const model::job&) { return true; });
+  for (auto& d : picks)
+    if (claim_job(self, d))
+      execute_job(self, d->id);
+  // Jobs whose key is busy stay pending; if only such jobs are left, ask
+  // for a tick when their keys are released.
+  if (picks.empty())
     for_each_ready(st, st.lifo, [&](const doc_ptr& d) {
-      next = d;
-      return false;
+      if (const auto* k = st.env->exclusive_key(*d))
+        st.env->keys->wait_for(*k, caf::actor_cast<caf::actor>(self));
+      return true;
     });
-    claim_job(self, next);
-    execute_job(self, next->id);
-  }
 }
 
 void notify_watchers(queue_pointer self, const model::job& doc) {
@@ -180,8 +229,7 @@ void attempt_ended(queue_pointer self, job_id id, model::run_status status,
   auto& st = self->state;
   auto it = st.running.find(id);
   if (it != st.running.end()) {
-    auto r = std::move(it->second);
-    st.running.erase(it);
+    auto r = take_running(st, it);
     if (r.actor)
       self->demonitor(r.actor.address());
     for (auto& rp : r.reporters)
@@ -281,7 +329,7 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
         if (it == st.running.end() || it->second.actor)
           continue;
         auto doc = model::release(*it->second.doc, st.env->now());
-        st.running.erase(it);
+        take_running(st, it);
         add_pending(self, std::make_shared<model::job>(std::move(doc)));
       }
       pump(self);
@@ -290,18 +338,20 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
       auto& st = self->state;
       auto now = st.env->now();
       promote_due(self, now);
-      std::vector<doc_ptr> picked;
-      for_each_ready(st, req.lifo, [&](const doc_ptr& d) {
-        if (static_cast<std::int32_t>(picked.size()) >= req.limit)
-          return false;
-        if (!req.where || model::matches(*req.where, model::to_json(*d, now)))
-          picked.push_back(d);
-        return true;
-      });
+      // Candidates in order, then claims: a second job of one exclusive key
+      // in the same batch fails its claim and waits (spec §4.2 step 2).
+      auto picked = candidates(st, req.lifo, st.ready.size(),
+                               [&](const model::job& j) {
+                                 return !req.where
+                                        || model::matches(*req.where,
+                                                          model::to_json(j, now));
+                               });
       std::vector<claimed_job> out;
       for (auto& d : picked) {
-        claim_job(self, d);
-        out.push_back({d->id, d->priority});
+        if (static_cast<std::int32_t>(out.size()) >= req.limit)
+          break;
+        if (claim_job(self, d))
+          out.push_back({d->id, d->priority});
       }
       return out;
     },
@@ -310,10 +360,8 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
       promote_due(self, st.env->now());
       std::vector<job_id> ids;
       auto doc = find_pending(st, id);
-      if (doc && st.ready.count(key_of(*doc))) {
-        claim_job(self, doc);
+      if (doc && st.ready.count(key_of(*doc)) && claim_job(self, doc))
         ids.push_back(id);
-      }
       return ids;
     },
     [=](execute_atom, job_id id) -> caf::result<attempt_report> {
@@ -357,7 +405,7 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
           // Claimed by run() but not started: cancel it as pending.
           auto doc = it->second.doc;
           auto waiters = std::move(it->second.cancel_waiters);
-          st.running.erase(it);
+          take_running(st, it);
           add_pending(self, std::make_shared<model::job>(
                               model::release(*doc, st.env->now())));
           auto pending = find_pending(st, id);
@@ -417,6 +465,20 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
       }
       cancel_pending(self, std::move(pending), {}, one_done);
       return rp;
+    },
+    [=](supersede_atom, const std::string& key) {
+      // Pending jobs only: running, failed and cancelled jobs stay.
+      auto& st = self->state;
+      std::vector<model::job> removed;
+      std::vector<doc_ptr> hits;
+      for (auto& [id, d] : st.pending_docs)
+        if (d->concurrency_key && *d->concurrency_key == key)
+          hits.push_back(d);
+      for (auto& d : hits) {
+        remove_pending(st, *d);
+        removed.push_back(*d);
+      }
+      return removed;
     },
     [=](watch_atom, job_id id) -> caf::result<model::job> {
       auto& st = self->state;

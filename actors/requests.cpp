@@ -37,6 +37,7 @@ model::expected<model::job> build_job(const registry& reg,
                                       model::time_ms now) {
   model::job j;
   const json* schema = nullptr;
+  const concurrency_config* concurrency = nullptr;
   if (req.task.empty() == req.workflow.empty())
     return invalid("exactly one of task and workflow must be set");
   if (!req.task.empty()) {
@@ -45,6 +46,8 @@ model::expected<model::job> build_job(const registry& reg,
       return invalid("task '" + req.task + "' is not registered");
     j.task_slug = req.task;
     schema = &def->input_schema;
+    if (def->concurrency)
+      concurrency = &*def->concurrency;
     j.queue = "default";
   } else {
     const auto* def = reg.find_workflow(req.workflow);
@@ -52,6 +55,8 @@ model::expected<model::job> build_job(const registry& reg,
       return invalid("workflow '" + req.workflow + "' is not registered");
     j.workflow_slug = req.workflow;
     schema = &def->input_schema;
+    if (def->concurrency)
+      concurrency = &*def->concurrency;
     j.queue = def->queue.value_or("default");
   }
   if (!req.queue.empty())
@@ -72,6 +77,18 @@ model::expected<model::job> build_job(const registry& reg,
   if (schema && !schema->is_null())
     if (auto st = model::validate(*schema, j.input, "input"); !st)
       return invalid(st.error().message);
+  if (concurrency && concurrency->key) {
+    std::string key;
+    try {
+      key = concurrency->key(j.input, j.queue);
+    } catch (const std::exception& e) {
+      return invalid(std::string{"concurrency key: "} + e.what());
+    }
+    if (key.size() > 512 || key.find('\0') != std::string::npos)
+      return invalid("concurrency key: longer than 512 bytes or contains NUL");
+    if (!key.empty())
+      j.concurrency_key = std::move(key);
+  }
   if (!req.meta.is_null() && !req.meta.is_object())
     return invalid("meta: expected an object");
   j.meta = req.meta;

@@ -44,6 +44,18 @@ using reader_actor = caf::typed_actor<
   caf::replies_to<read_atom, job_id>::with<std::vector<model::job>>,
   caf::replies_to<find_atom, scan_query>::with<std::vector<model::job>>>;
 
+/// A stored document with the state only the queue knows: the claim and
+/// its lease (which are not journaled). The log stays the journal's, which
+/// has every step success journaled so far.
+model::job with_live_lease(model::job stored, const model::job& live) {
+  if (model::is_terminal(stored.status))
+    return stored;
+  stored.status = live.status;
+  stored.processing_token = live.processing_token;
+  stored.processing_until = live.processing_until;
+  return stored;
+}
+
 reader_actor::behavior_type reader(reader_actor::pointer, env_ptr env) {
   return {
     [=](read_atom, job_id id) -> caf::result<std::vector<model::job>> {
@@ -60,10 +72,13 @@ reader_actor::behavior_type reader(reader_actor::pointer, env_ptr env) {
       auto now = env->now();
       auto st = env->db->scan_jobs(0, [&](const model::job& stored) {
         const model::job* j = &stored;
+        model::job merged;
         if (q.overlay) {
           auto it = q.overlay->find(stored.id);
-          if (it != q.overlay->end())
-            j = &it->second;
+          if (it != q.overlay->end()) {
+            merged = with_live_lease(stored, it->second);
+            j = &merged;
+          }
         }
         if (!q.queue.empty() && j->queue != q.queue)
           return true;
@@ -120,13 +135,32 @@ json render(const supervisor_pointer& self, const model::job& j) {
   return model::to_json(j, self->state.env->now());
 }
 
+/// Whether queueing `j` deletes older pending jobs of its key.
+bool supersedes(const runtime_env& env, const model::job& j) {
+  if (!j.concurrency_key)
+    return false;
+  const concurrency_config* c = nullptr;
+  if (j.workflow_slug) {
+    if (auto* w = env.reg->find_workflow(*j.workflow_slug); w && w->concurrency)
+      c = &*w->concurrency;
+  } else if (j.task_slug) {
+    if (auto* t = env.reg->find_task(*j.task_slug); t && t->concurrency)
+      c = &*t->concurrency;
+  }
+  return c && c->supersedes;
+}
+
 /// Journals new jobs in one batch, hands them to their queues, then calls
 /// `done` (or `fail`).
 void commit_new_jobs(supervisor_pointer self, std::vector<model::job> jobs,
                      std::function<void(const std::vector<model::job>&)> done,
-                     std::function<void(const caf::error&)> fail) {
+                     std::function<void(const caf::error&)> fail,
+                     std::vector<model::job> superseded = {}) {
   auto& st = self->state;
   persistence::write_batch batch;
+  // Superseded jobs vanish in the same batch that adds their successor.
+  for (auto& old : superseded)
+    persistence::add_job_erase(batch, old);
   for (auto& j : jobs) {
     j.id = st.env->next_id.fetch_add(1);
     persistence::add_job_write(batch, j, nullptr);
@@ -142,7 +176,15 @@ void commit_new_jobs(supervisor_pointer self, std::vector<model::job> jobs,
           self->send(queue_of(self, q), enqueue_atom::value, std::move(js));
         done(jobs);
       },
-      [=](caf::error& err) { fail(err); });
+      [=](caf::error& err) {
+        // Nothing was written: superseded jobs are pending again.
+        std::map<std::string, std::vector<model::job>> back;
+        for (auto& old : superseded)
+          back[old.queue].push_back(old);
+        for (auto& [q, js] : back)
+          self->send(queue_of(self, q), enqueue_atom::value, std::move(js));
+        fail(err);
+      });
 }
 
 /// Loads a job from the journal, then calls `f` with it (or replies
@@ -219,6 +261,7 @@ void handle_queue(supervisor_pointer self, queue_request& req,
     st.in_flight_keys[key] = pending_key{};
   }
   std::vector<model::job> jobs{std::move(*j)};
+  auto commit = [=](std::vector<model::job> superseded) mutable {
   commit_new_jobs(
     self, std::move(jobs),
     [=](const std::vector<model::job>& done) mutable {
@@ -243,7 +286,33 @@ void handle_queue(supervisor_pointer self, queue_request& req,
           self->state.in_flight_keys.erase(it);
         }
       }
-    });
+    },
+    std::move(superseded));
+  };
+  if (!supersedes(*st.env, jobs.front())) {
+    commit({});
+    return;
+  }
+  // Take the older pending jobs of this key out of every queue, then delete
+  // them in the batch that adds the new one. The supervisor handles one
+  // request at a time, so two supersedes of one key cannot interleave.
+  auto ckey = *jobs.front().concurrency_key;
+  auto removed = std::make_shared<std::vector<model::job>>();
+  auto left = std::make_shared<std::size_t>(st.queues.size() + 1);
+  auto one_done = [=]() mutable {
+    if (--*left == 0)
+      commit(std::move(*removed));
+  };
+  for (auto& [name, q] : st.queues)
+    self->request(q, caf::infinite, supersede_atom::value, ckey)
+      .then(
+        [=](std::vector<model::job>& js) mutable {
+          for (auto& x : js)
+            removed->push_back(std::move(x));
+          one_done();
+        },
+        [=](caf::error&) mutable { one_done(); });
+  one_done();
 }
 
 void handle_queue_bulk(supervisor_pointer self,
@@ -482,9 +551,11 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
           rp.deliver(render(self, j));
           return;
         }
-        // Leases live in memory: the queue has the current document.
+        // Leases live in memory, journaled step successes in the journal.
         self->request(it->second, caf::infinite, peek_job_atom::value, id)
-          .then([=](model::job& live) mutable { rp.deliver(render(self, live)); },
+          .then([=](model::job& live) mutable {
+                  rp.deliver(render(self, with_live_lease(j, live)));
+                },
                 [=](caf::error&) mutable {
                   // Finished meanwhile: the journal has the final state.
                   with_stored_job(self, id, rp, [=](model::job f) mutable {
@@ -501,7 +572,6 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
         scope = req.queue;
       if (auto no = denied(self, operation::read, ctx, {scope}))
         return *no;
-      auto rp = self->make_response_promise<json>();
       scan_query q;
       q.queue = req.queue;
       if (!ctx.override_access) {
@@ -519,6 +589,9 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
                                 "where: " + w.error().message);
         q.where = std::make_shared<const model::where>(std::move(*w));
       }
+      // Errors above return directly: once a promise exists, a returned
+      // error would never reach the requester.
+      auto rp = self->make_response_promise<json>();
       q.overlay = std::make_shared<std::unordered_map<job_id, model::job>>();
       auto& queues = self->state.queues;
       auto left = std::make_shared<std::size_t>(queues.size() + 1);

@@ -75,6 +75,20 @@ private:
   nested_runner nested_;
 };
 
+/// Job-level concurrency (Payload's `concurrency`, spec §4.2): a key
+/// computed from the input and the job's queue when the job is queued.
+/// Keys are global across queues (put the queue in the key to scope it).
+struct concurrency_config {
+  /// The key; an empty result means "no key" for that job.
+  std::function<std::string(const json& input, const std::string& queue)> key;
+  /// At most one job per key runs at a time (Payload ignores this flag; we
+  /// honour it: false allows parallel runs).
+  bool exclusive = true;
+  /// Queueing a job deletes older *pending* jobs with the same key (never
+  /// running, failed or cancelled ones).
+  bool supersedes = false;
+};
+
 struct task_definition {
   std::string slug;
   task_handler handler;
@@ -89,6 +103,8 @@ struct task_definition {
   /// Run by remote worker nodes that registered this slug (no local
   /// handler); attempts wait until such a worker serves the job's queue.
   bool remote = false;
+  /// Only for jobs queued for this task directly.
+  std::optional<concurrency_config> concurrency;
 };
 
 using workflow_handler = std::function<workflow(workflow_context&)>;
@@ -100,6 +116,7 @@ struct workflow_definition {
   std::optional<model::retry_config> retries;
   json input_schema;
   std::string label;
+  std::optional<concurrency_config> concurrency;
 };
 
 /// The set of tasks and workflows a runtime knows. Fill it before start();

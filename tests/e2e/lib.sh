@@ -31,6 +31,7 @@ unset CONVEYOR_TOKEN
 # Seconds a single CLI call may take before it counts as hung (exit 124).
 CLI_TIMEOUT=${CLI_TIMEOUT:-20}
 STARTED_PIDS=()
+SOFT_FAILURES=()
 SERVE_PID=""
 SERVE_ADDR=""
 SERVE_DATA=""
@@ -51,6 +52,13 @@ _kill_pid() { # pid: SIGKILL it and reap it if it is our child
 _cleanup() {
   local rc=$?
   set +e
+  if ((rc == 0 && ${#SOFT_FAILURES[@]} > 0)); then
+    rc=1
+  fi
+  if ((${#SOFT_FAILURES[@]} > 0)); then
+    echo "---- $TEST_NAME: ${#SOFT_FAILURES[@]} check(s) failed:" >&2
+    printf '  %s\n' "${SOFT_FAILURES[@]}" >&2
+  fi
   trap - EXIT INT TERM
   # Serve and worker processes: ask nicely first, then insist.
   local pid
@@ -136,6 +144,25 @@ assert_rc() { # expected-rc message
     fail "$2: expected exit code $1, got $RC
   stdout: ${OUT:0:2000}
   stderr: ${ERR:0:2000}"
+  fi
+}
+
+# Checks: like the assertions, but the test goes on; it still fails at the
+# end. Used where the rest of the test is worth running after a failure.
+check_failed() {
+  echo "FAIL [$TEST_NAME] (continuing): $*" >&2
+  SOFT_FAILURES+=("$*")
+}
+
+check_eq() { # expected actual message
+  if [[ "$1" != "$2" ]]; then
+    check_failed "$3: expected '$1', got '$2'"
+  fi
+}
+
+check_rc() { # expected-rc message
+  if [[ "$RC" != "$1" ]]; then
+    check_failed "$2: expected exit code $1, got $RC (stderr: ${ERR:0:300})"
   fi
 }
 
@@ -295,6 +322,18 @@ stop_serve() {
   local rc=0
   wait "$SERVE_PID" || rc=$?
   assert_eq 0 "$rc" "exit code of serve after SIGTERM"
+}
+
+# wait_pid PID SECONDS: waits for a background child to exit; RC = its exit
+# code. Fails the test if it is still running after SECONDS.
+wait_pid() {
+  local pid=$1 deadline=$((SECONDS + $2))
+  while kill -0 "$pid" 2>/dev/null && [[ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ]]; do
+    ((SECONDS < deadline)) || fail "process $pid still running after $2 s"
+    sleep 0.05
+  done
+  RC=0
+  wait "$pid" || RC=$?
 }
 
 # kill9 PID: SIGKILL a process we started and reap it.
