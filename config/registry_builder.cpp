@@ -35,6 +35,23 @@ conveyor::access_rule rule_for(std::shared_ptr<const access_config> access,
   };
 }
 
+/// The config's key template as a key function (spec §4.2).
+std::optional<conveyor::concurrency_config>
+to_concurrency(const std::optional<concurrency_config>& c) {
+  if (!c)
+    return std::nullopt;
+  conveyor::concurrency_config out;
+  out.exclusive = c->exclusive;
+  out.supersedes = c->supersedes;
+  out.key = [c = *c](const json& input, const std::string& queue) {
+    auto key = render_concurrency_key(c, input, queue);
+    if (!key) // reported as "concurrency key: ..." and nothing is written
+      throw std::runtime_error(key.error().message);
+    return *key;
+  };
+  return out;
+}
+
 } // namespace
 
 model::expected<std::shared_ptr<registry>> build_registry(const config& cfg) {
@@ -50,6 +67,7 @@ model::expected<std::shared_ptr<registry>> build_registry(const config& cfg) {
     def.input_schema = t.input_schema;
     def.output_schema = t.output_schema;
     def.label = t.label;
+    def.concurrency = to_concurrency(t.concurrency);
     if (auto st = reg->add_task(std::move(def)); !st)
       return st.error();
   }
@@ -63,6 +81,7 @@ model::expected<std::shared_ptr<registry>> build_registry(const config& cfg) {
     def.retries = w.retries;
     def.input_schema = w.input_schema;
     def.label = w.label;
+    def.concurrency = to_concurrency(w.concurrency);
     if (auto st = reg->add_workflow(std::move(def)); !st)
       return st.error();
   }
