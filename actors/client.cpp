@@ -67,6 +67,14 @@ json client::wait(model::job_id id) {
   return ask(wait_job_atom::value, ctx_, id);
 }
 
+json client::pause(const std::string& queue, bool pause) {
+  return ask(pause_queue_atom::value, ctx_, queue, pause);
+}
+
+json client::set_concurrency(const std::string& queue, std::int32_t limit) {
+  return ask(set_concurrency_atom::value, ctx_, queue, limit);
+}
+
 model::job_id client::id_of(const json& job) {
   return std::stoull(job.at("id").get<std::string>());
 }

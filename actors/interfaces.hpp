@@ -10,6 +10,7 @@
 //   everyone ──commit──▶ journal (group commit)
 
 #include "actors/internal_messages.hpp"
+#include "conveyor/runtime.hpp"
 
 namespace conveyor::actors {
 
@@ -57,6 +58,10 @@ using queue_actor = caf::typed_actor<
   caf::replies_to<watch_atom, model::job_id>::with<model::job>,
   /// from the job actor: the attempt ended; `next` is the journaled document
   caf::reacts_to<attempt_done_atom, model::job_id, model::run_status, model::job>,
+  /// pause / resume (already journaled by the supervisor)
+  caf::reacts_to<pause_queue_atom, bool>,
+  /// new concurrency limit
+  caf::reacts_to<set_concurrency_atom, std::int32_t>,
   /// timer for delayed jobs
   caf::reacts_to<caf::tick_atom>>;
 

@@ -45,6 +45,7 @@ struct queue_state {
   std::int32_t concurrency = 16;
   bool continuous = false;
   bool lifo = false;
+  bool paused = false; ///< mirror of the journal's paused/<queue> key
   // -- mirror of durable state --
   std::map<order_key, doc_ptr> ready;
   std::set<std::pair<time_ms, job_id>> delayed;
@@ -190,7 +191,7 @@ void execute_job(queue_pointer self, job_id id) {
 /// Continuous mode: start due jobs while the concurrency limit allows.
 void pump(queue_pointer self) {
   auto& st = self->state;
-  if (!st.continuous)
+  if (!st.continuous || st.paused)
     return;
   promote_due(self, st.env->now());
   auto running = static_cast<std::int32_t>(st.running.size());
@@ -293,8 +294,10 @@ void cancel_pending(queue_pointer self, std::vector<doc_ptr> docs,
 
 queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
                                       std::string name,
-                                      std::vector<model::job> recovered) {
+                                      std::vector<model::job> recovered,
+                                      bool paused) {
   auto& st = self->state;
+  st.paused = paused;
   st.env = env;
   st.queue_name = name;
   st.concurrency = env->concurrency_for(name);
@@ -336,6 +339,8 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
     },
     [=](claim_atom, const claim_request& req) {
       auto& st = self->state;
+      if (st.paused)
+        return std::vector<claimed_job>{};
       auto now = st.env->now();
       promote_due(self, now);
       // Candidates in order, then claims: a second job of one exclusive key
@@ -357,6 +362,8 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
     },
     [=](claim_id_atom, job_id id) {
       auto& st = self->state;
+      if (st.paused)
+        return std::vector<job_id>{};
       promote_due(self, st.env->now());
       std::vector<job_id> ids;
       auto doc = find_pending(st, id);
@@ -494,6 +501,14 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
       attempt_ended(self, id, status, next);
       pump(self);
     },
+    [=](pause_queue_atom, bool paused) {
+      self->state.paused = paused;
+      pump(self);
+    },
+    [=](set_concurrency_atom, std::int32_t limit) {
+      self->state.concurrency = limit;
+      pump(self);
+    },
     [=](caf::tick_atom) {
       auto& st = self->state;
       st.timer_at.reset();
@@ -508,9 +523,9 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
 
 queue_actor spawn_queue_actor(caf::actor_system& sys, env_ptr env,
                               std::string name,
-                              std::vector<model::job> recovered) {
+                              std::vector<model::job> recovered, bool paused) {
   return sys.spawn(queue_impl, std::move(env), std::move(name),
-                   std::move(recovered));
+                   std::move(recovered), paused);
 }
 
 } // namespace conveyor::actors

@@ -19,6 +19,7 @@ namespace conveyor::actors {
 /// `recovered` are the queue's pending jobs from the journal, in order.
 queue_actor spawn_queue_actor(caf::actor_system& sys, env_ptr env,
                               std::string name,
-                              std::vector<model::job> recovered);
+                              std::vector<model::job> recovered,
+                              bool paused = false);
 
 } // namespace conveyor::actors

@@ -230,6 +230,22 @@ gateway_actor::behavior_type gateway_impl(gateway_pointer self,
     [=](wait_job_atom a, const request_context& c, std::uint64_t id) {
       return forward(self, a, c, id);
     },
+    [=](pause_queue_atom a, const request_context& c, std::string& q,
+        bool pause) -> caf::result<json> {
+      auto ctx = authenticate(self, c);
+      if (!ctx)
+        return unknown_token();
+      return self->delegate(self->state.sup, a, std::move(*ctx), std::move(q),
+                            pause);
+    },
+    [=](set_concurrency_atom a, const request_context& c, std::string& q,
+        std::int32_t limit) -> caf::result<json> {
+      auto ctx = authenticate(self, c);
+      if (!ctx)
+        return unknown_token();
+      return self->delegate(self->state.sup, a, std::move(*ctx), std::move(q),
+                            limit);
+    },
     [=](register_worker_atom, const request_context& c, worker_node_actor w,
         std::vector<std::string>& queues,
         std::vector<std::string>& slugs) -> caf::result<bool> {

@@ -1,5 +1,6 @@
 #include "actors/supervisor.hpp"
 
+#include <set>
 #include <unordered_map>
 
 #include "actors/errors.hpp"
@@ -113,6 +114,8 @@ struct supervisor_state {
   env_ptr env;
   reader_actor reader;
   std::map<std::string, queue_actor> queues;
+  /// Queues paused by an operator (durable in the journal's meta keys).
+  std::set<std::string> paused;
   /// Idempotency keys whose enqueue is in flight: duplicates wait for it.
   std::unordered_map<std::string, pending_key> in_flight_keys;
 };
@@ -125,7 +128,8 @@ queue_actor queue_of(supervisor_pointer self, const std::string& name,
   auto it = st.queues.find(name);
   if (it != st.queues.end())
     return it->second;
-  auto q = spawn_queue_actor(self->system(), st.env, name, std::move(recovered));
+  auto q = spawn_queue_actor(self->system(), st.env, name, std::move(recovered),
+                             st.paused.count(name) > 0);
   self->link_to(q);
   st.queues.emplace(name, q);
   return q;
@@ -483,9 +487,52 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
   self->link_to(env->journal);
   self->link_to(env->pool);
   self->link_to(env->remote);
+  // Paused before any queue exists, so recovered queues start paused.
+  for (auto& name : recovered.paused)
+    st.paused.insert(name);
   for (auto& [name, jobs] : recovered.pending)
     queue_of(self, name, std::move(jobs));
+  for (auto& name : recovered.paused)
+    queue_of(self, name); // exists, so it reports as paused
   return {
+    [=](pause_queue_atom, const request_context& ctx, const std::string& queue,
+        bool pause) -> caf::result<json> {
+      if (auto no = denied(self, operation::run, ctx, {queue}))
+        return *no;
+      if (!valid_queue_name(queue))
+        return make_caf_error(errc::invalid_input,
+                              "queue: '" + queue + "' is not a queue name");
+      persistence::write_batch batch;
+      batch.ops.push_back({persistence::column::meta, persistence::paused_key(queue),
+                           pause ? std::optional<std::string>{"1"} : std::nullopt});
+      auto rp = self->make_response_promise<json>();
+      self->request(env->journal, caf::infinite, commit_atom::value, std::move(batch))
+        .then(
+          [=](std::uint64_t) mutable {
+            auto& st = self->state;
+            if (pause)
+              st.paused.insert(queue);
+            else
+              st.paused.erase(queue);
+            self->send(queue_of(self, queue), pause_queue_atom::value, pause);
+            rp.deliver(json{{"queue", queue}, {"paused", pause}});
+          },
+          [=](caf::error& err) mutable { rp.deliver(err); });
+      return rp;
+    },
+    [=](set_concurrency_atom, const request_context& ctx,
+        const std::string& queue, std::int32_t limit) -> caf::result<json> {
+      if (auto no = denied(self, operation::run, ctx, {queue}))
+        return *no;
+      if (!valid_queue_name(queue))
+        return make_caf_error(errc::invalid_input,
+                              "queue: '" + queue + "' is not a queue name");
+      if (limit < 1)
+        return make_caf_error(errc::invalid_input,
+                              "concurrency: must be at least 1");
+      self->send(queue_of(self, queue), set_concurrency_atom::value, limit);
+      return json{{"queue", queue}, {"concurrency", limit}};
+    },
     [=](queue_atom, const request_context& ctx,
         queue_request& req) -> caf::result<json> {
       if (auto no = denied(self, operation::queue, ctx,

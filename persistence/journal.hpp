@@ -54,7 +54,14 @@ struct recovered_state {
   std::map<std::string, std::vector<model::job>> pending;
   /// The next job id to allocate (never reuses a deleted job's id).
   model::job_id next_id = 1;
+  /// Queues paused by an operator (meta keys "paused/<queue>").
+  std::vector<std::string> paused;
 };
+
+/// The meta key that marks `queue` as paused (present = paused).
+inline std::string paused_key(const std::string& queue) {
+  return "paused/" + queue;
+}
 
 struct journal_options {
   std::string path;

@@ -255,6 +255,13 @@ public:
     }
     if (!it->status().ok())
       return storage_error("cannot read ready index", it->status());
+    std::unique_ptr<rocksdb::Iterator> meta{db_->NewIterator({}, cf(column::meta))};
+    const std::string prefix = "paused/";
+    for (meta->Seek(prefix); meta->Valid() && meta->key().starts_with(prefix);
+         meta->Next())
+      state.paused.emplace_back(view(meta->key()).substr(prefix.size()));
+    if (!meta->status().ok())
+      return storage_error("cannot read meta", meta->status());
     return state;
   }
 

@@ -210,8 +210,21 @@ int run_client_command(const std::string& command, int argc, char** argv) {
                                std::vector<std::string>{});
   else
     a = std::make_unique<args>(argc, argv, 2, with({}), std::vector<std::string>{});
+  // Everything the command line alone can refute is refused before any
+  // connection attempt (exit 2, not 6).
   if (command == "get" || command == "run-by-id")
     one_id(*a, command.c_str());
+  if ((command == "queue" || command == "run" || command == "list")
+      && !a->positional().empty())
+    throw usage_error("unexpected argument '" + a->positional()[0] + "'");
+  if (command == "cancel" && !a->has("where") && a->positional().size() != 1)
+    throw usage_error("cancel needs a job ID or --where JSON");
+  if (command == "cancel" && a->has("where") && !a->positional().empty())
+    throw usage_error("cancel takes an ID or --where, not both");
+  if ((command == "pause" || command == "resume") && a->positional().size() != 1)
+    throw usage_error(command + " needs exactly one queue name");
+  if (command == "queue" && a->has("task") == a->has("workflow"))
+    throw usage_error("queue needs exactly one of --task SLUG or --workflow SLUG");
   auto tls = client_tls(*a);
   net_config cfg{tls};
   caf::actor_system sys{cfg};
@@ -237,6 +250,12 @@ int run_client_command(const std::string& command, int argc, char** argv) {
     return cmd_list(jobs, *a);
   if (command == "cancel")
     return cmd_cancel(jobs, *a);
+  if (command == "pause" || command == "resume") {
+    if (a->positional().size() != 1)
+      throw usage_error(command + " needs exactly one queue name");
+    print(jobs.pause(a->positional()[0], command == "pause"));
+    return ok;
+  }
   throw usage_error("unknown command '" + command + "'");
 }
 

@@ -18,6 +18,7 @@ const char* usage_text = R"(usage:
   conveyor list [--queue Q] [--status S] [--where JSON] [--limit N]
   conveyor cancel ID
   conveyor cancel --where JSON [--queue Q]
+  conveyor pause Q | conveyor resume Q
   conveyor worker --queue Q [--concurrency N] [--config FILE]
 common: --connect HOST:PORT (default 127.0.0.1:4242), --token T (or
         CONVEYOR_TOKEN; default: DATA/admin.token of a local node, --data DIR),
@@ -41,7 +42,8 @@ int main(int argc, char** argv) {
     if (command == "worker")
       return run_worker(argc, argv);
     if (command == "queue" || command == "run" || command == "run-by-id"
-        || command == "get" || command == "list" || command == "cancel")
+        || command == "get" || command == "list" || command == "cancel"
+        || command == "pause" || command == "resume")
       return run_client_command(command, argc, argv);
     throw usage_error("unknown command '" + command + "'");
   } catch (const usage_error& e) {

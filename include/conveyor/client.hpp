@@ -34,6 +34,10 @@ public:
   json cancel(const cancel_request& req);
   /// Blocks until the job is terminal; returns its final document.
   json wait(model::job_id id);
+  /// Pauses or resumes a queue (durable) -> {queue, paused}
+  json pause(const std::string& queue, bool pause = true);
+  /// Changes a queue's concurrency limit until restart -> {queue, concurrency}
+  json set_concurrency(const std::string& queue, std::int32_t limit);
 
   request_context& context() { return ctx_; }
   const supervisor_actor& supervisor() const { return sup_; }

@@ -40,6 +40,8 @@ using find_atom = caf::atom_constant<caf::atom("cv_find")>;
 using cancel_by_id_atom = caf::atom_constant<caf::atom("cv_cancid")>;
 using cancel_atom = caf::atom_constant<caf::atom("cv_cancel")>;
 using wait_job_atom = caf::atom_constant<caf::atom("cv_wait")>;
+using pause_queue_atom = caf::atom_constant<caf::atom("cv_pause")>;
+using set_concurrency_atom = caf::atom_constant<caf::atom("cv_setconc")>;
 
 /// The supervisor's interface: what in-process actors, the blocking client
 /// and remote nodes may send. Jobs travel as their JSON document (Payload's
@@ -65,7 +67,14 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<cancel_atom, request_context, cancel_request>::with<json>,
   /// the job once it is terminal (completed jobs that were deleted come back
   /// as {id, status: "completed"})
-  caf::replies_to<wait_job_atom, request_context, std::uint64_t>::with<json>>;
+  caf::replies_to<wait_job_atom, request_context, std::uint64_t>::with<json>,
+  /// pause (true) or resume (false) a queue; persisted across restarts. A
+  /// paused queue keeps accepting jobs but starts none (run() claims none).
+  /// -> {queue, paused}
+  caf::replies_to<pause_queue_atom, request_context, std::string, bool>::with<json>,
+  /// change a queue's concurrency limit at runtime -> {queue, concurrency}
+  caf::replies_to<set_concurrency_atom, request_context, std::string,
+                  std::int32_t>::with<json>>;
 
 /// Per-queue settings.
 struct queue_options {

@@ -262,6 +262,18 @@ capture cv queue --task echo --priority high
 assert_rc 2 "--priority not an integer"
 capture conveyor queue --connect "$SERVE_ADDR" --data "$SERVE_DATA" --task
 assert_rc 2 "--task without a value"
+capture cv queue --task echo stray-argument
+assert_rc 2 "queue with a stray positional argument"
+capture cv cancel 1 2
+assert_rc 2 "cancel with two ids"
+# A bad command line is a usage error whether or not a node is reachable.
+NOBODY="127.0.0.1:$(free_port)"
+capture conveyor get 1 2 --connect "$NOBODY" --token "$TOKEN"
+assert_rc 2 "get with two ids, no node at the address"
+capture conveyor queue --task echo stray-argument --connect "$NOBODY" --token "$TOKEN"
+check_rc 2 "queue with a stray positional argument, no node at the address"
+capture conveyor cancel 1 2 --connect "$NOBODY" --token "$TOKEN"
+check_rc 2 "cancel with two ids, no node at the address"
 
 log "exit codes: forbidden (3)"
 capture conveyor list --connect "$SERVE_ADDR" --token not-the-admin-token-at-all

@@ -41,9 +41,15 @@ _test_started=$SECONDS
 
 log() { printf '[%s +%ss] %s\n' "$TEST_NAME" "$((SECONDS - _test_started))" "$*" >&2; }
 
+# Whether PID is (still) a child of this shell: a PID we started that has
+# exited and been reaped may belong to someone else by now.
+_is_our_child() {
+  [[ "$(cut -d' ' -f4 "/proc/$1/stat" 2>/dev/null)" == "$$" ]]
+}
+
 _kill_pid() { # pid: SIGKILL it and reap it if it is our child
   local pid=$1
-  if kill -0 "$pid" 2>/dev/null; then
+  if _is_our_child "$pid"; then
     kill -9 "$pid" 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null || true
@@ -63,13 +69,15 @@ _cleanup() {
   # Serve and worker processes: ask nicely first, then insist.
   local pid
   for pid in "${STARTED_PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null
+    _is_our_child "$pid" && kill -TERM "$pid" 2>/dev/null
   done
   local deadline=$((SECONDS + 5)) alive
   while ((SECONDS < deadline)); do
     alive=0
     for pid in "${STARTED_PIDS[@]}"; do
-      kill -0 "$pid" 2>/dev/null && alive=1
+      if _is_our_child "$pid" && [[ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ]]; then
+        alive=1
+      fi
     done
     ((alive)) || break
     sleep 0.1

@@ -1,0 +1,92 @@
+// Queue controls beyond Payload: pause and resume (durable), and the
+// concurrency limit changed at runtime.
+
+#include <boost/test/unit_test.hpp>
+
+#include <thread>
+
+#include "support/runtime_fixture.hpp"
+
+using namespace conveyor;
+using conveyor::testing::runtime_fixture;
+
+namespace {
+
+struct fixture : runtime_fixture {
+  std::atomic<int> running{0};
+  std::atomic<int> peak{0};
+  std::atomic<bool> release{false};
+
+  fixture() {
+    options.delete_job_on_complete = false;
+    add_task({.slug = "t", .handler = [this](task_context&) {
+                bump("t");
+                return json::object();
+              }});
+    // Counts how many run at once, until released.
+    add_task({.slug = "hold", .handler = [this](task_context&) {
+                auto now = ++running;
+                for (int p = peak; now > p && !peak.compare_exchange_weak(p, now);)
+                  ;
+                while (!release)
+                  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                --running;
+                return json::object();
+              }});
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(queue_controls_tests, fixture)
+
+BOOST_AUTO_TEST_CASE(a_paused_queue_starts_nothing_until_resumed) {
+  start();
+  BOOST_TEST(jobs->pause("default")["paused"] == true);
+  auto id = queue_task("t");
+  BOOST_TEST(jobs->run().value("noJobsRemaining", false));
+  BOOST_TEST(jobs->run_by_id(id).value("noJobsRemaining", false));
+  BOOST_TEST(count("t") == 0);
+  jobs->pause("default", false);
+  jobs->run();
+  BOOST_TEST(count("t") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(pause_survives_a_restart) {
+  options.continuous = true;
+  start();
+  jobs->pause("default");
+  auto id = queue_task("t");
+  restart();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  BOOST_TEST(jobs->get(id)["status"] == "queued");
+  BOOST_TEST(count("t") == 0);
+  jobs->pause("default", false);
+  BOOST_TEST(jobs->wait(id)["status"] == "completed");
+  restart();
+  auto again = queue_task("t");
+  BOOST_TEST(jobs->wait(again)["status"] == "completed"); // resume was durable
+}
+
+BOOST_AUTO_TEST_CASE(the_concurrency_limit_changes_at_runtime) {
+  options.continuous = true;
+  options.queues["default"].concurrency = 1;
+  start();
+  std::vector<model::job_id> ids;
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(queue_task("hold"));
+  while (running < 1)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  BOOST_TEST(running.load() == 1);
+  jobs->set_concurrency("default", 3);
+  while (running < 3)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  BOOST_TEST(peak.load() == 3);
+  release = true;
+  for (auto id : ids)
+    BOOST_TEST(jobs->wait(id)["status"] == "completed");
+  BOOST_CHECK_THROW(jobs->set_concurrency("default", 0), request_error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
