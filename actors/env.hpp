@@ -10,6 +10,7 @@
 
 #include "actors/journal_actor.hpp"
 #include "actors/key_locks.hpp"
+#include "actors/requests.hpp"
 #include "conveyor/registry.hpp"
 #include "conveyor/runtime.hpp"
 #include "persistence/journal.hpp"
@@ -45,14 +46,7 @@ struct runtime_env {
   const std::string* exclusive_key(const model::job& j) const {
     if (!j.concurrency_key || j.concurrency_key->empty())
       return nullptr;
-    const concurrency_config* c = nullptr;
-    if (j.workflow_slug) {
-      if (auto* w = reg->find_workflow(*j.workflow_slug); w && w->concurrency)
-        c = &*w->concurrency;
-    } else if (j.task_slug) {
-      if (auto* t = reg->find_task(*j.task_slug); t && t->concurrency)
-        c = &*t->concurrency;
-    }
+    const auto* c = concurrency_of(*reg, j);
     return c && !c->exclusive ? nullptr : &*j.concurrency_key;
   }
 

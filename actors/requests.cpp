@@ -127,6 +127,27 @@ json run_result_json(const std::vector<run_outcome>& reports,
 }
 
 
+const concurrency_config* concurrency_of(const registry& reg,
+                                         const model::job& j) {
+  if (j.workflow_slug) {
+    if (auto* w = reg.find_workflow(*j.workflow_slug); w && w->concurrency)
+      return &*w->concurrency;
+  } else if (j.task_slug) {
+    if (auto* t = reg.find_task(*j.task_slug); t && t->concurrency)
+      return &*t->concurrency;
+  }
+  return nullptr;
+}
+
+bool supersedes(const registry& reg, const model::job& j) {
+  const auto* c = concurrency_of(reg, j);
+  return j.concurrency_key && c && c->supersedes;
+}
+
+json deleted_completed(model::job_id id) {
+  return json{{"id", std::to_string(id)}, {"status", "completed"}};
+}
+
 std::string effective_queue(const registry& reg, const queue_request& req) {
   if (!req.queue.empty())
     return req.queue;

@@ -29,6 +29,16 @@ model::expected<model::job> build_job(const registry& reg,
 /// "default". Known before validation, for the access check.
 std::string effective_queue(const registry& reg, const queue_request& req);
 
+/// The concurrency settings of a job's task or workflow, or nullptr.
+const concurrency_config* concurrency_of(const registry& reg,
+                                         const model::job& j);
+
+/// Whether queueing `j` deletes older pending jobs of its key.
+bool supersedes(const registry& reg, const model::job& j);
+
+/// The answer for a completed job that was deleted on completion.
+json deleted_completed(model::job_id id);
+
 struct run_outcome {
   model::job_id id = 0;
   model::run_status status = model::run_status::success;

@@ -5,6 +5,7 @@
 
 #include "actors/errors.hpp"
 #include "actors/queue_actor.hpp"
+#include "actors/reader.hpp"
 #include "actors/requests.hpp"
 #include "actors/worker_pool.hpp"
 #include "model/job_json.hpp"
@@ -20,87 +21,6 @@ namespace {
 using model::errc;
 using model::job_id;
 
-// -- reader: journal reads on their own thread ----------------------------------
-
-struct scan_query {
-  std::shared_ptr<const model::where> where;
-  std::string queue;
-  std::int32_t limit = 100;
-  /// In-memory documents (running jobs carry their lease there).
-  std::shared_ptr<std::unordered_map<job_id, model::job>> overlay;
-  /// Access filter; empty: everything is visible.
-  std::function<bool(const model::job&)> visible;
-};
-
-} // namespace
-} // namespace conveyor::actors
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::actors::scan_query)
-
-namespace conveyor::actors {
-
-namespace {
-
-using reader_actor = caf::typed_actor<
-  caf::replies_to<read_atom, job_id>::with<std::vector<model::job>>,
-  caf::replies_to<find_atom, scan_query>::with<std::vector<model::job>>>;
-
-/// A stored document with the state only the queue knows: the claim and
-/// its lease (which are not journaled). The log stays the journal's, which
-/// has every step success journaled so far.
-model::job with_live_lease(model::job stored, const model::job& live) {
-  if (model::is_terminal(stored.status))
-    return stored;
-  stored.status = live.status;
-  stored.processing_token = live.processing_token;
-  stored.processing_until = live.processing_until;
-  return stored;
-}
-
-reader_actor::behavior_type reader(reader_actor::pointer, env_ptr env) {
-  return {
-    [=](read_atom, job_id id) -> caf::result<std::vector<model::job>> {
-      auto j = env->db->load(id);
-      if (!j)
-        return to_caf_error(j.error());
-      std::vector<model::job> out;
-      if (*j)
-        out.push_back(std::move(**j));
-      return out;
-    },
-    [=](find_atom, const scan_query& q) -> caf::result<std::vector<model::job>> {
-      std::vector<model::job> out;
-      auto now = env->now();
-      auto st = env->db->scan_jobs(0, [&](const model::job& stored) {
-        const model::job* j = &stored;
-        model::job merged;
-        if (q.overlay) {
-          auto it = q.overlay->find(stored.id);
-          if (it != q.overlay->end()) {
-            merged = with_live_lease(stored, it->second);
-            j = &merged;
-          }
-        }
-        if (!q.queue.empty() && j->queue != q.queue)
-          return true;
-        if (q.visible && !q.visible(*j))
-          return true;
-        if (q.where && !model::matches(*q.where, model::to_json(*j, now)))
-          return true;
-        out.push_back(*j);
-        return static_cast<std::int32_t>(out.size()) < q.limit;
-      });
-      if (!st)
-        return to_caf_error(st.error());
-      return out;
-    },
-  };
-}
-
-/// A completed job that was deleted on completion.
-json deleted_completed(job_id id) {
-  return json{{"id", std::to_string(id)}, {"status", "completed"}};
-}
 
 // -- supervisor ------------------------------------------------------------------
 
@@ -139,20 +59,6 @@ json render(const supervisor_pointer& self, const model::job& j) {
   return model::to_json(j, self->state.env->now());
 }
 
-/// Whether queueing `j` deletes older pending jobs of its key.
-bool supersedes(const runtime_env& env, const model::job& j) {
-  if (!j.concurrency_key)
-    return false;
-  const concurrency_config* c = nullptr;
-  if (j.workflow_slug) {
-    if (auto* w = env.reg->find_workflow(*j.workflow_slug); w && w->concurrency)
-      c = &*w->concurrency;
-  } else if (j.task_slug) {
-    if (auto* t = env.reg->find_task(*j.task_slug); t && t->concurrency)
-      c = &*t->concurrency;
-  }
-  return c && c->supersedes;
-}
 
 /// Journals new jobs in one batch, hands them to their queues, then calls
 /// `done` (or `fail`).
@@ -293,7 +199,7 @@ void handle_queue(supervisor_pointer self, queue_request& req,
     },
     std::move(superseded));
   };
-  if (!supersedes(*st.env, jobs.front())) {
+  if (!supersedes(*st.env->reg, jobs.front())) {
     commit({});
     return;
   }
@@ -645,7 +551,7 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
       auto scan = [=]() mutable {
         if (--*left > 0)
           return;
-        self->request(self->state.reader, caf::infinite, find_atom::value, q)
+        self->request(self->state.reader, caf::infinite, find_scan_atom::value, q)
           .then(
             [=](std::vector<model::job>& found) mutable {
               json out = json::array();
