@@ -6,7 +6,7 @@
 //   supervisor ──claim/execute──▶ queue ──spawn──▶ job ──spawn──▶ workflow
 //        ▲                          ▲  ◀─attempt_done─┘               │
 //        └──────── replies ─────────┘        ◀──────outcome───────────┘
-//                                   workflow ──exec_task──▶ worker pool
+//                                   workflow ──submit──▶ worker pool (shared queue)
 //   everyone ──commit──▶ journal (group commit)
 
 #include "actors/internal_messages.hpp"

@@ -19,7 +19,6 @@
 
 namespace conveyor::actors {
 
-using exec_task_atom = caf::atom_constant<caf::atom("cv_exec")>;
 using nested_begin_atom = caf::atom_constant<caf::atom("cv_nbegin")>;
 using nested_end_atom = caf::atom_constant<caf::atom("cv_nend")>;
 using claim_atom = caf::atom_constant<caf::atom("cv_claim")>;
@@ -33,7 +32,6 @@ using cancel_where_atom = caf::atom_constant<caf::atom("cv_cwhere")>;
 using peek_job_atom = caf::atom_constant<caf::atom("cv_peek")>;
 using watch_atom = caf::atom_constant<caf::atom("cv_watch")>;
 using outcome_atom = caf::atom_constant<caf::atom("cv_outcome")>;
-using stop_atom = caf::atom_constant<caf::atom("cv_stop")>;
 using read_atom = caf::atom_constant<caf::atom("cv_read")>;
 using release_atom = caf::atom_constant<caf::atom("cv_release")>;
 using supersede_atom = caf::atom_constant<caf::atom("cv_supers")>;
