@@ -1,6 +1,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -251,6 +253,63 @@ BOOST_AUTO_TEST_CASE(acknowledged_sync_writes_survive_kill_9) {
   auto rec = db->recover(0);
   BOOST_REQUIRE(rec);
   BOOST_TEST(rec->next_id > *acked.rbegin());
+}
+
+namespace {
+
+/// Runs the writer child until it acknowledged `n` jobs, then kill -9s it.
+std::size_t write_then_kill(const std::string& dir, std::size_t n) {
+  int fds[2];
+  BOOST_REQUIRE(::pipe(fds) == 0);
+  auto pid = ::fork();
+  BOOST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    ::close(fds[0]);
+    ::execl(CONVEYOR_JOURNAL_WRITER, CONVEYOR_JOURNAL_WRITER, dir.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  FILE* in = ::fdopen(fds[0], "r");
+  std::size_t acked = 0;
+  unsigned long id = 0;
+  while (acked < n && std::fscanf(in, "%lu", &id) == 1)
+    ++acked;
+  ::kill(pid, SIGKILL);
+  std::fclose(in);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return acked;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(corruption_in_the_middle_of_the_log_refuses_to_open) {
+  testing::temp_dir dir;
+  BOOST_REQUIRE(write_then_kill(dir.path(), 500) == 500u);
+  // The killed writer left its log unflushed: flip one byte in its middle.
+  std::string log;
+  for (auto& e : std::filesystem::directory_iterator(dir.path()))
+    if (e.path().extension() == ".log" && e.file_size() > log.size())
+      log = e.path().string();
+  BOOST_REQUIRE(!log.empty());
+  auto size = std::filesystem::file_size(log);
+  BOOST_REQUIRE(size > 1000);
+  {
+    std::fstream f{log, std::ios::in | std::ios::out | std::ios::binary};
+    f.seekg(static_cast<std::streamoff>(size / 2));
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x5a);
+    f.seekp(static_cast<std::streamoff>(size / 2));
+    f.write(&c, 1);
+  }
+  auto reopened = persistence::open_rocksdb_journal({dir.path()});
+  BOOST_REQUIRE(!reopened); // never opens silently with a prefix
+  BOOST_TEST(reopened.error().code == model::errc::storage);
+  BOOST_TEST(reopened.error().message.find("orruption") != std::string::npos,
+             reopened.error().message);
 }
 
 BOOST_AUTO_TEST_CASE(a_corrupt_document_is_an_error_not_a_crash) {
