@@ -67,8 +67,9 @@ struct bench_config : caf::actor_system_config {
   bench_config() {
     register_types(*this);
     set("scheduler.max-threads", env_int("CONVEYOR_BENCH_THREADS", 2));
-    if (const char* p = std::getenv("CONVEYOR_BENCH_POLICY"))
-      set("scheduler.policy", caf::atom_from_string(p));
+    // Same scheduler as `conveyor serve` unless overridden.
+    const char* p = std::getenv("CONVEYOR_BENCH_POLICY");
+    set("scheduler.policy", caf::atom_from_string(p ? p : "sharing"));
   }
   static int env_int(const char* name, int fallback) {
     const char* v = std::getenv(name);
