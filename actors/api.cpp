@@ -6,6 +6,7 @@
 #include "conveyor/registry.hpp"
 #include "conveyor/workflow.hpp"
 #include "actors/env.hpp"
+#include "model/cron.hpp"
 #include "model/schema.hpp"
 
 namespace conveyor {
@@ -31,8 +32,36 @@ model::status registry::check_slug(const std::string& slug,
   return model::ok();
 }
 
+namespace {
+
+/// Schedules must name a valid cron and queue; a concurrency config needs
+/// its key function.
+model::status check_extras(const std::string& what,
+                           const std::vector<schedule_entry>& schedule,
+                           const std::optional<concurrency_config>& conc) {
+  auto fail = [&](const std::string& msg) {
+    return model::make_error(model::errc::invalid_input, what + ": " + msg);
+  };
+  for (std::size_t i = 0; i < schedule.size(); ++i) {
+    auto at = "schedule[" + std::to_string(i) + "]";
+    if (auto c = model::cron_expr::parse(schedule[i].cron); !c)
+      return fail(at + ".cron: " + c.error().message);
+    if (!actors::valid_queue_name(schedule[i].queue))
+      return fail(at + ".queue: '" + schedule[i].queue
+                  + "' is not a queue name (1-128 of letters, digits, - _ . :)");
+  }
+  if (conc && !conc->key)
+    return fail("concurrency.key: the key function is missing");
+  return model::ok();
+}
+
+} // namespace
+
 model::status registry::add_task(task_definition def) {
   if (auto st = check_slug(def.slug, "task"); !st)
+    return st;
+  if (auto st = check_extras("task '" + def.slug + "'", def.schedule,
+                             def.concurrency); !st)
     return st;
   if (!def.handler && !def.remote)
     return model::make_error(model::errc::invalid_input,
@@ -50,6 +79,9 @@ model::status registry::add_task(task_definition def) {
 
 model::status registry::add_workflow(workflow_definition def) {
   if (auto st = check_slug(def.slug, "workflow"); !st)
+    return st;
+  if (auto st = check_extras("workflow '" + def.slug + "'", def.schedule,
+                             def.concurrency); !st)
     return st;
   if (!def.handler)
     return model::make_error(model::errc::invalid_input,

@@ -75,6 +75,21 @@ json client::set_concurrency(const std::string& queue, std::int32_t limit) {
   return ask(set_concurrency_atom::value, ctx_, queue, limit);
 }
 
+json client::handle_schedules(const schedules_request& req) {
+  return ask(handle_schedules_atom::value, ctx_, req);
+}
+
+std::int64_t client::count_active(const count_request& req) {
+  std::int64_t out = 0;
+  caf::error failure;
+  self_->request(sup_, timeout_, count_active_atom::value, ctx_, req)
+    .receive([&](std::int64_t n) { out = n; },
+             [&](caf::error& err) { failure = std::move(err); });
+  if (failure)
+    throw request_error(actors::from_caf_error(failure));
+  return out;
+}
+
 model::job_id client::id_of(const json& job) {
   return std::stoull(job.at("id").get<std::string>());
 }

@@ -29,6 +29,9 @@ struct runtime_env {
   runtime_options options;
   /// Exclusive concurrency keys of running jobs (all queues).
   std::shared_ptr<key_locks> keys = std::make_shared<key_locks>();
+  /// The clock when start() ran: crons count their first tick from here,
+  /// since actors initialise asynchronously, after start() returned.
+  model::time_ms started_at = 0;
   /// Next job id; starts at the recovered high-water mark.
   mutable std::atomic<model::job_id> next_id{1};
 

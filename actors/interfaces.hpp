@@ -62,6 +62,8 @@ using queue_actor = caf::typed_actor<
   caf::reacts_to<pause_queue_atom, bool>,
   /// new concurrency limit
   caf::reacts_to<set_concurrency_atom, std::int32_t>,
+  /// non-terminal jobs of a slug (pending or running)
+  caf::replies_to<count_active_atom, count_request>::with<std::int64_t>,
   /// timer for delayed jobs
   caf::reacts_to<caf::tick_atom>>;
 

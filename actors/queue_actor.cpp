@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "actors/errors.hpp"
 #include "actors/job_actor.hpp"
@@ -50,6 +51,10 @@ struct queue_state {
   std::map<order_key, doc_ptr> ready;
   std::set<std::pair<time_ms, job_id>> delayed;
   std::unordered_map<job_id, doc_ptr> pending_docs; ///< ready + delayed
+  /// Jobs queued by handle_schedules, by slug, so counting them for the
+  /// default beforeSchedule is a lookup. Ids of jobs that left the queue
+  /// are dropped lazily, when counted.
+  std::unordered_map<std::string, std::unordered_set<job_id>> scheduled;
   // -- volatile --
   std::unordered_map<job_id, running_job> running;
   std::unordered_map<job_id, std::vector<caf::typed_response_promise<model::job>>>
@@ -80,10 +85,19 @@ void schedule_timer(queue_pointer self) {
                      caf::tick_atom::value);
 }
 
+bool is_scheduled(const model::job& j) {
+  if (!j.meta.is_object())
+    return false;
+  auto it = j.meta.find("scheduled");
+  return it != j.meta.end() && *it == true;
+}
+
 /// Adds a pending job to the in-memory index.
 void add_pending(queue_pointer self, doc_ptr doc) {
   auto& st = self->state;
   st.pending_docs[doc->id] = doc;
+  if (is_scheduled(*doc))
+    st.scheduled[doc->slug()].insert(doc->id);
   if (doc->wait_until && *doc->wait_until >= st.env->now()) {
     st.delayed.emplace(*doc->wait_until, doc->id);
     schedule_timer(self);
@@ -508,6 +522,34 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
     [=](set_concurrency_atom, std::int32_t limit) {
       self->state.concurrency = limit;
       pump(self);
+    },
+    [=](count_active_atom, const count_request& req) {
+      auto& st = self->state;
+      const auto& slug = req.task.empty() ? req.workflow : req.task;
+      bool want_task = !req.task.empty();
+      auto live = [&](job_id id) {
+        return st.pending_docs.count(id) > 0 || st.running.count(id) > 0;
+      };
+      std::int64_t n = 0;
+      if (req.only_scheduled) {
+        auto it = st.scheduled.find(slug);
+        if (it == st.scheduled.end())
+          return n;
+        std::erase_if(it->second, [&](job_id id) { return !live(id); });
+        // Slugs are unique across tasks and workflows, so the slug decides.
+        n = static_cast<std::int64_t>(it->second.size());
+        if (it->second.empty())
+          st.scheduled.erase(it);
+        return n;
+      }
+      auto matches = [&](const model::job& j) {
+        return want_task ? j.task_slug == slug : j.workflow_slug == slug;
+      };
+      for (auto& [id, d] : st.pending_docs)
+        n += matches(*d) ? 1 : 0;
+      for (auto& [id, r] : st.running)
+        n += matches(*r.doc) ? 1 : 0;
+      return n;
     },
     [=](caf::tick_atom) {
       auto& st = self->state;

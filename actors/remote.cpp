@@ -182,9 +182,9 @@ caf::error unknown_token() {
   return make_caf_error(model::errc::forbidden, "unknown token");
 }
 
-template <class Atom, class Request>
-caf::result<json> forward(gateway_pointer self, Atom atom,
-                          const request_context& in, Request&& req) {
+template <class Result = json, class Atom, class Request>
+caf::result<Result> forward(gateway_pointer self, Atom atom,
+                            const request_context& in, Request&& req) {
   auto ctx = authenticate(self, in);
   if (!ctx)
     return unknown_token();
@@ -245,6 +245,16 @@ gateway_actor::behavior_type gateway_impl(gateway_pointer self,
         return unknown_token();
       return self->delegate(self->state.sup, a, std::move(*ctx), std::move(q),
                             limit);
+    },
+    [=](handle_schedules_atom a, const request_context& c,
+        schedules_request& r) {
+      return forward(self, a, c, std::move(r));
+    },
+    [=](count_active_atom a, const request_context& c, count_request& r) {
+      return forward<std::int64_t>(self, a, c, std::move(r));
+    },
+    [=](clock_changed_atom) {
+      // Only the node's own clock owner may say the clock moved.
     },
     [=](register_worker_atom, const request_context& c, worker_node_actor w,
         std::vector<std::string>& queues,

@@ -38,6 +38,7 @@ model::expected<model::job> build_job(const registry& reg,
   model::job j;
   const json* schema = nullptr;
   const concurrency_config* concurrency = nullptr;
+  std::int32_t default_priority = 0;
   if (req.task.empty() == req.workflow.empty())
     return invalid("exactly one of task and workflow must be set");
   if (!req.task.empty()) {
@@ -48,6 +49,7 @@ model::expected<model::job> build_job(const registry& reg,
     schema = &def->input_schema;
     if (def->concurrency)
       concurrency = &*def->concurrency;
+    default_priority = def->priority;
     j.queue = "default";
   } else {
     const auto* def = reg.find_workflow(req.workflow);
@@ -57,6 +59,7 @@ model::expected<model::job> build_job(const registry& reg,
     schema = &def->input_schema;
     if (def->concurrency)
       concurrency = &*def->concurrency;
+    default_priority = def->priority;
     j.queue = def->queue.value_or("default");
   }
   if (!req.queue.empty())
@@ -104,7 +107,7 @@ model::expected<model::job> build_job(const registry& reg,
   }
   if (req.wait_until != 0)
     j.wait_until = req.wait_until;
-  j.priority = req.priority;
+  j.priority = req.priority != 0 ? req.priority : default_priority;
   j.created_at = now;
   j.updated_at = now;
   j.status = model::pending_status(j, now);

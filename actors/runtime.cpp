@@ -8,6 +8,7 @@
 #include "actors/remote_pool.hpp"
 #include "actors/worker_pool.hpp"
 #include "conveyor/remote.hpp"
+#include "model/cron.hpp"
 
 namespace conveyor {
 
@@ -18,6 +19,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<run_request>("conveyor::run_request");
   cfg.add_message_type<find_request>("conveyor::find_request");
   cfg.add_message_type<cancel_request>("conveyor::cancel_request");
+  cfg.add_message_type<schedules_request>("conveyor::schedules_request");
+  cfg.add_message_type<count_request>("conveyor::count_request");
   cfg.add_message_type<supervisor_actor>("conveyor::supervisor_actor");
   cfg.add_message_type<remote_task>("conveyor::remote_task");
   cfg.add_message_type<remote_result>("conveyor::remote_result");
@@ -58,6 +61,16 @@ model::status check_options(const runtime_options& o) {
   }
   if (o.lease.count() < 1)
     return bad("lease: must be positive");
+  for (std::size_t i = 0; i < o.auto_run.size(); ++i) {
+    auto& a = o.auto_run[i];
+    auto at = "auto_run[" + std::to_string(i) + "].";
+    if (auto c = model::cron_expr::parse(a.cron); !c)
+      return bad(at + "cron: " + c.error().message);
+    if (a.limit < 1)
+      return bad(at + "limit: must be at least 1");
+    if (!a.all_queues && !actors::valid_queue_name(a.queue))
+      return bad(at + "queue: '" + a.queue + "' is not a queue name");
+  }
   return model::ok();
 }
 
@@ -73,6 +86,11 @@ public:
   supervisor_actor supervisor() const override { return sup_; }
   caf::actor remote_workers() const override { return remote_; }
   const access_rules& access() const override { return access_; }
+
+  void clock_changed() override {
+    if (sup_)
+      caf::anon_send(sup_, clock_changed_atom::value);
+  }
 
   void stop() override {
     if (stopped_)
@@ -124,6 +142,7 @@ start(caf::actor_system& sys, std::shared_ptr<const registry> reg,
   env->db = db;
   env->options = std::move(options);
   env->next_id = recovered->next_id;
+  env->started_at = env->options.clock();
   env->journal = actors::spawn_journal_actor(sys, db);
   env->tasks = std::make_shared<actors::task_pool>();
   env->pool = actors::spawn_worker_pool(sys, env, env->tasks,

@@ -1,12 +1,8 @@
 #include "actors/supervisor.hpp"
 
-#include <set>
-#include <unordered_map>
-
 #include "actors/errors.hpp"
 #include "actors/queue_actor.hpp"
-#include "actors/reader.hpp"
-#include "actors/requests.hpp"
+#include "actors/supervisor_state.hpp"
 #include "actors/worker_pool.hpp"
 #include "model/job_json.hpp"
 #include "model/json_guard.hpp"
@@ -14,36 +10,14 @@
 #include "model/where.hpp"
 #include "persistence/job_records.hpp"
 
-namespace conveyor::actors {
-
-namespace {
+namespace conveyor::actors::sup {
 
 using model::errc;
 using model::job_id;
 
 
-// -- supervisor ------------------------------------------------------------------
-
-struct pending_key {
-  job_id id;
-  std::vector<caf::typed_response_promise<json>> waiters;
-};
-
-struct supervisor_state {
-  static constexpr const char* name = "conveyor.supervisor";
-  env_ptr env;
-  reader_actor reader;
-  std::map<std::string, queue_actor> queues;
-  /// Queues paused by an operator (durable in the journal's meta keys).
-  std::set<std::string> paused;
-  /// Idempotency keys whose enqueue is in flight: duplicates wait for it.
-  std::unordered_map<std::string, pending_key> in_flight_keys;
-};
-
-using supervisor_pointer = supervisor_actor::stateful_pointer<supervisor_state>;
-
 queue_actor queue_of(supervisor_pointer self, const std::string& name,
-                     std::vector<model::job> recovered = {}) {
+                     std::vector<model::job> recovered) {
   auto& st = self->state;
   auto it = st.queues.find(name);
   if (it != st.queues.end())
@@ -59,6 +33,41 @@ json render(const supervisor_pointer& self, const model::job& j) {
   return model::to_json(j, self->state.env->now());
 }
 
+namespace {
+
+/// Sends the same request to every queue in `targets` and calls `done` with
+/// all the jobs they answered, once each one answered (failures count as no
+/// jobs).
+template <class... Ts>
+void gather_jobs(supervisor_pointer self, const std::vector<queue_actor>& targets,
+                 std::function<void(std::vector<model::job>)> done, Ts... xs) {
+  auto all = std::make_shared<std::vector<model::job>>();
+  auto left = std::make_shared<std::size_t>(targets.size() + 1);
+  auto one_done = [=]() mutable {
+    if (--*left == 0)
+      done(std::move(*all));
+  };
+  for (auto& q : targets)
+    self->request(q, caf::infinite, xs...)
+      .then(
+        [=](std::vector<model::job>& js) mutable {
+          for (auto& j : js)
+            all->push_back(std::move(j));
+          one_done();
+        },
+        [=](caf::error&) mutable { one_done(); });
+  one_done();
+}
+
+std::vector<queue_actor> all_queues(supervisor_pointer self) {
+  std::vector<queue_actor> out;
+  for (auto& [name, q] : self->state.queues)
+    out.push_back(q);
+  return out;
+}
+
+
+} // namespace
 
 /// Journals new jobs in one batch, hands them to their queues, then calls
 /// `done` (or `fail`).
@@ -206,23 +215,8 @@ void handle_queue(supervisor_pointer self, queue_request& req,
   // Take the older pending jobs of this key out of every queue, then delete
   // them in the batch that adds the new one. The supervisor handles one
   // request at a time, so two supersedes of one key cannot interleave.
-  auto ckey = *jobs.front().concurrency_key;
-  auto removed = std::make_shared<std::vector<model::job>>();
-  auto left = std::make_shared<std::size_t>(st.queues.size() + 1);
-  auto one_done = [=]() mutable {
-    if (--*left == 0)
-      commit(std::move(*removed));
-  };
-  for (auto& [name, q] : st.queues)
-    self->request(q, caf::infinite, supersede_atom::value, ckey)
-      .then(
-        [=](std::vector<model::job>& js) mutable {
-          for (auto& x : js)
-            removed->push_back(std::move(x));
-          one_done();
-        },
-        [=](caf::error&) mutable { one_done(); });
-  one_done();
+  gather_jobs(self, all_queues(self), commit, supersede_atom::value,
+              *jobs.front().concurrency_key);
 }
 
 void handle_queue_bulk(supervisor_pointer self,
@@ -260,128 +254,6 @@ void handle_queue_bulk(supervisor_pointer self,
     [=](const caf::error& err) mutable { rp.deliver(err); });
 }
 
-/// Executes claimed jobs (all at once, or one after another) and replies the
-/// RunJobsResult.
-void execute_claimed(supervisor_pointer self,
-                     std::vector<std::pair<queue_actor, job_id>> claimed,
-                     bool sequential, caf::typed_response_promise<json> rp) {
-  if (claimed.empty()) {
-    rp.deliver(run_result_json({}, true));
-    return;
-  }
-  auto reports = std::make_shared<std::vector<attempt_report>>();
-  auto total = claimed.size();
-  if (sequential) {
-    auto list = std::make_shared<decltype(claimed)>(std::move(claimed));
-    // The loop holds itself only through pending replies (no cycle).
-    auto next = std::make_shared<std::function<void(std::size_t)>>();
-    std::weak_ptr<std::function<void(std::size_t)>> weak = next;
-    *next = [=](std::size_t i) mutable {
-      if (i == list->size()) {
-        rp.deliver(run_result_json(*reports, false));
-        return;
-      }
-      auto strong = weak.lock();
-      auto [q, id] = (*list)[i];
-      self->request(q, caf::infinite, execute_atom::value, id)
-        .then([=](attempt_report& r) { reports->push_back(r); (*strong)(i + 1); },
-              [=](caf::error&) { (*strong)(i + 1); });
-    };
-    (*next)(0);
-    return;
-  }
-  auto left = std::make_shared<std::size_t>(total);
-  for (auto& [q, id] : claimed) {
-    auto on_done = [=]() mutable {
-      if (--*left == 0)
-        rp.deliver(run_result_json(*reports, false));
-    };
-    self->request(q, caf::infinite, execute_atom::value, id)
-      .then([=](attempt_report& r) mutable { reports->push_back(r); on_done(); },
-            [=](caf::error&) mutable { on_done(); });
-  }
-}
-
-void handle_run(supervisor_pointer self, const run_request& req,
-                caf::typed_response_promise<json> rp) {
-  auto& st = self->state;
-  if (req.limit < 1) {
-    rp.deliver(make_caf_error(errc::invalid_input, "limit: must be at least 1"));
-    return;
-  }
-  auto order = req.processing_order;
-  if (order.empty())
-    order = req.all_queues ? st.env->options.processing_order
-                           : st.env->order_for(req.queue);
-  if (order != "createdAt" && order != "-createdAt") {
-    rp.deliver(make_caf_error(errc::invalid_input,
-                              "processingOrder: '" + order
-                                + "' (supported: createdAt, -createdAt)"));
-    return;
-  }
-  claim_request claim;
-  claim.limit = req.limit;
-  claim.lifo = order == "-createdAt";
-  if (!req.where.is_null()) {
-    auto w = model::parse_where(req.where);
-    if (!w) {
-      rp.deliver(make_caf_error(errc::invalid_input,
-                                "where: " + w.error().message));
-      return;
-    }
-    claim.where = std::make_shared<const model::where>(std::move(*w));
-  }
-  std::vector<queue_actor> targets;
-  if (req.all_queues) {
-    for (auto& [name, q] : st.queues)
-      targets.push_back(q);
-  } else if (auto it = st.queues.find(req.queue); it != st.queues.end()) {
-    targets.push_back(it->second);
-  }
-  if (targets.empty()) {
-    rp.deliver(run_result_json({}, true));
-    return;
-  }
-  // Claim up to `limit` from every target, keep the first `limit` in
-  // processing order across queues, give the rest back.
-  using claimed_t = std::vector<std::pair<queue_actor, claimed_job>>;
-  auto claimed = std::make_shared<claimed_t>();
-  auto left = std::make_shared<std::size_t>(targets.size());
-  auto finish = [=]() mutable {
-    auto& all = *claimed;
-    // Same order as inside a queue: priority, then id (FIFO or LIFO).
-    std::stable_sort(all.begin(), all.end(), [&](auto& a, auto& b) {
-      if (a.second.priority != b.second.priority)
-        return a.second.priority > b.second.priority;
-      return claim.lifo ? a.second.id > b.second.id : a.second.id < b.second.id;
-    });
-    std::map<queue_actor, std::vector<job_id>> extra;
-    while (all.size() > static_cast<std::size_t>(claim.limit)) {
-      extra[all.back().first].push_back(all.back().second.id);
-      all.pop_back();
-    }
-    for (auto& [q, ids] : extra)
-      self->send(q, release_atom::value, ids);
-    std::vector<std::pair<queue_actor, job_id>> order;
-    for (auto& [q, c] : all)
-      order.emplace_back(q, c.id);
-    execute_claimed(self, std::move(order), req.sequential, rp);
-  };
-  for (auto& q : targets) {
-    self->request(q, caf::infinite, claim_atom::value, claim)
-      .then(
-        [=](std::vector<claimed_job>& got) mutable {
-          for (auto& c : got)
-            claimed->emplace_back(q, c);
-          if (--*left == 0)
-            finish();
-        },
-        [=](caf::error&) mutable {
-          if (--*left == 0)
-            finish();
-        });
-  }
-}
 
 supervisor_actor::behavior_type
 supervisor_impl(supervisor_pointer self, env_ptr env,
@@ -400,7 +272,39 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
     queue_of(self, name, std::move(jobs));
   for (auto& name : recovered.paused)
     queue_of(self, name); // exists, so it reports as paused
+  st.scheduler = spawn_scheduler(self->system(), env,
+                                 caf::actor_cast<supervisor_actor>(self));
+  self->link_to(st.scheduler);
   return {
+    [=](handle_schedules_atom, const request_context& ctx,
+        schedules_request& req) -> caf::result<json> {
+      if (auto no = denied(self, operation::run, ctx,
+                           {req.all_queues ? std::string{"*"} : req.queue}))
+        return *no;
+      if (!req.all_queues && !valid_queue_name(req.queue))
+        return make_caf_error(errc::invalid_input,
+                              "queue: '" + req.queue + "' is not a queue name");
+      return self->delegate(self->state.scheduler, handle_schedules_atom::value,
+                            std::move(req));
+    },
+    [=](count_active_atom, const request_context& ctx,
+        count_request& req) -> caf::result<std::int64_t> {
+      if (auto no = denied(self, operation::read, ctx, {req.queue}))
+        return *no;
+      if (req.task.empty() == req.workflow.empty())
+        return make_caf_error(errc::invalid_input,
+                              "exactly one of task and workflow must be set");
+      auto it = self->state.queues.find(req.queue);
+      if (it == self->state.queues.end())
+        return std::int64_t{0};
+      return self->delegate(it->second, count_active_atom::value,
+                            std::move(req));
+    },
+    [=](clock_changed_atom) {
+      for (auto& [name, q] : self->state.queues)
+        self->send(q, caf::tick_atom::value);
+      self->send(self->state.scheduler, clock_changed_atom::value);
+    },
     [=](pause_queue_atom, const request_context& ctx, const std::string& queue,
         bool pause) -> caf::result<json> {
       if (auto no = denied(self, operation::run, ctx, {queue}))
@@ -545,12 +449,12 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
       // Errors above return directly: once a promise exists, a returned
       // error would never reach the requester.
       auto rp = self->make_response_promise<json>();
-      q.overlay = std::make_shared<std::unordered_map<job_id, model::job>>();
-      auto& queues = self->state.queues;
-      auto left = std::make_shared<std::size_t>(queues.size() + 1);
-      auto scan = [=]() mutable {
-        if (--*left > 0)
-          return;
+      gather_jobs(self, all_queues(self), [=](std::vector<model::job> live) mutable {
+        // What the queues hold in memory is newer than the journal.
+        auto overlay = std::make_shared<std::unordered_map<job_id, model::job>>();
+        for (auto& d : live)
+          (*overlay)[d.id] = std::move(d);
+        q.overlay = std::move(overlay);
         self->request(self->state.reader, caf::infinite, find_scan_atom::value, q)
           .then(
             [=](std::vector<model::job>& found) mutable {
@@ -560,17 +464,7 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
               rp.deliver(std::move(out));
             },
             [=](caf::error& err) mutable { rp.deliver(err); });
-      };
-      for (auto& [name, queue] : queues)
-        self->request(queue, caf::infinite, snapshot_atom::value)
-          .then(
-            [=](std::vector<model::job>& docs) mutable {
-              for (auto& d : docs)
-                (*q.overlay)[d.id] = std::move(d);
-              scan();
-            },
-            [=](caf::error&) mutable { scan(); });
-      scan();
+      }, snapshot_atom::value);
       return rp;
     },
     [=](cancel_by_id_atom, const request_context& ctx,
@@ -616,27 +510,18 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
             && allowed(env->options.access, operation::cancel, ctx, {name}))
           targets.push_back(q);
       auto rp = self->make_response_promise<json>();
-      auto ids = std::make_shared<std::vector<job_id>>();
-      auto left = std::make_shared<std::size_t>(targets.size() + 1);
-      auto one_done = [=]() mutable {
-        if (--*left > 0)
-          return;
-        std::sort(ids->begin(), ids->end());
-        json out = json::array();
-        for (auto id : *ids)
-          out.push_back(std::to_string(id));
-        rp.deliver(json{{"cancelled", std::move(out)}});
-      };
-      for (auto& q : targets)
-        self->request(q, caf::infinite, cancel_where_atom::value, where)
-          .then(
-            [=](std::vector<model::job>& js) mutable {
-              for (auto& j : js)
-                ids->push_back(j.id);
-              one_done();
-            },
-            [=](caf::error&) mutable { one_done(); });
-      one_done();
+      gather_jobs(self, targets,
+                  [=](std::vector<model::job> done) mutable {
+                    std::vector<job_id> ids;
+                    for (auto& j : done)
+                      ids.push_back(j.id);
+                    std::sort(ids.begin(), ids.end());
+                    json out = json::array();
+                    for (auto id : ids)
+                      out.push_back(std::to_string(id));
+                    rp.deliver(json{{"cancelled", std::move(out)}});
+                  },
+                  cancel_where_atom::value, where);
       return rp;
     },
     [=](wait_job_atom, const request_context& ctx,
@@ -685,11 +570,13 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
   };
 }
 
-} // namespace
+} // namespace conveyor::actors::sup
+
+namespace conveyor::actors {
 
 supervisor_actor spawn_supervisor(caf::actor_system& sys, env_ptr env,
                                   persistence::recovered_state recovered) {
-  return sys.spawn(supervisor_impl, std::move(env), std::move(recovered));
+  return sys.spawn(sup::supervisor_impl, std::move(env), std::move(recovered));
 }
 
 } // namespace conveyor::actors

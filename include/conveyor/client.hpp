@@ -39,6 +39,12 @@ public:
   /// Changes a queue's concurrency limit until restart -> {queue, concurrency}
   json set_concurrency(const std::string& queue, std::int32_t limit);
 
+  /// handleSchedules -> {queued, skipped, errored}
+  json handle_schedules(const schedules_request& req = {});
+  /// Non-terminal jobs of a task/workflow on a queue (Payload's
+  /// countRunnableOrActiveJobsForQueue).
+  std::int64_t count_active(const count_request& req);
+
   request_context& context() { return ctx_; }
   const supervisor_actor& supervisor() const { return sup_; }
 

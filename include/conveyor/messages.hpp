@@ -115,4 +115,31 @@ typename Inspector::result_type inspect(Inspector& f, cancel_request& x) {
   return f(caf::meta::type_name("conveyor::cancel_request"), x.where, x.queue);
 }
 
+/// payload.jobs.handleSchedules({queue, allQueues})
+struct schedules_request {
+  std::string queue = "default";
+  bool all_queues = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, schedules_request& x) {
+  return f(caf::meta::type_name("conveyor::schedules_request"), x.queue,
+           x.all_queues);
+}
+
+/// Payload's countRunnableOrActiveJobsForQueue: jobs of `queue` for a task
+/// or workflow slug that are not terminal yet (queued, waiting or running).
+struct count_request {
+  std::string queue = "default";
+  std::string task;     ///< task slug, or
+  std::string workflow; ///< workflow slug (exactly one is set)
+  bool only_scheduled = false; ///< only jobs queued by handle_schedules
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, count_request& x) {
+  return f(caf::meta::type_name("conveyor::count_request"), x.queue, x.task,
+           x.workflow, x.only_scheduled);
+}
+
 } // namespace conveyor

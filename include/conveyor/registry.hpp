@@ -9,11 +9,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "conveyor/errors.hpp"
 #include "conveyor/workflow.hpp"
 #include "model/error.hpp"
 #include "model/retry.hpp"
+#include "model/schedule.hpp"
 #include "model/task_status.hpp"
 
 namespace conveyor {
@@ -89,6 +91,27 @@ struct concurrency_config {
   bool supersedes = false;
 };
 
+/// A custom beforeSchedule: decide whether (and with what input and
+/// waitUntil) to queue the candidate. Call model::default_before_schedule(a)
+/// to delegate to the default rule. Runs on the scheduler's own thread, one
+/// candidate at a time; it may block briefly. An exception marks the
+/// candidate errored.
+using before_schedule_hook =
+  std::function<model::schedule_decision(const model::before_schedule_args&)>;
+/// A custom afterSchedule, called for queued, skipped and errored
+/// candidates. Call model::default_after_schedule(a) to keep the stats
+/// (without it, the next tick is computed from now only).
+using after_schedule_hook = std::function<void(model::after_schedule_args&)>;
+
+/// `schedule: [{cron, queue, hooks}]` (spec §4.1): handle_schedules queues a
+/// job for the next tick of `cron` on `queue`, marked meta.scheduled = true.
+struct schedule_entry {
+  std::string cron;  ///< 5 fields, or 6 with leading seconds; UTC
+  std::string queue; ///< required
+  before_schedule_hook before_schedule; ///< empty: the default
+  after_schedule_hook after_schedule;   ///< empty: the default
+};
+
 struct task_definition {
   std::string slug;
   task_handler handler;
@@ -105,6 +128,10 @@ struct task_definition {
   bool remote = false;
   /// Only for jobs queued for this task directly.
   std::optional<concurrency_config> concurrency;
+  /// Jobs of this task queued by handle_schedules.
+  std::vector<schedule_entry> schedule;
+  /// Priority of its jobs when a queue request gives none (priority 0).
+  std::int32_t priority = 0;
 };
 
 using workflow_handler = std::function<workflow(workflow_context&)>;
@@ -117,6 +144,8 @@ struct workflow_definition {
   json input_schema;
   std::string label;
   std::optional<concurrency_config> concurrency;
+  std::vector<schedule_entry> schedule;
+  std::int32_t priority = 0;
 };
 
 /// The set of tasks and workflows a runtime knows. Fill it before start();
@@ -125,7 +154,8 @@ class registry {
 public:
   /// Errors (invalid_input, naming the field): empty or reserved slug
   /// ("inline"), a slug already used by a task or workflow, a missing
-  /// handler, an invalid schema.
+  /// handler, an invalid schema, a schedule with an invalid cron or queue
+  /// name, a concurrency config without a key function.
   model::status add_task(task_definition def);
   model::status add_workflow(workflow_definition def);
 

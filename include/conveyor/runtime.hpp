@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "caf/all.hpp"
 #include "conveyor/access.hpp"
@@ -42,6 +43,9 @@ using cancel_atom = caf::atom_constant<caf::atom("cv_cancel")>;
 using wait_job_atom = caf::atom_constant<caf::atom("cv_wait")>;
 using pause_queue_atom = caf::atom_constant<caf::atom("cv_pause")>;
 using set_concurrency_atom = caf::atom_constant<caf::atom("cv_setconc")>;
+using handle_schedules_atom = caf::atom_constant<caf::atom("cv_hsched")>;
+using count_active_atom = caf::atom_constant<caf::atom("cv_count")>;
+using clock_changed_atom = caf::atom_constant<caf::atom("cv_clock")>;
 
 /// The supervisor's interface: what in-process actors, the blocking client
 /// and remote nodes may send. Jobs travel as their JSON document (Payload's
@@ -74,7 +78,20 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<pause_queue_atom, request_context, std::string, bool>::with<json>,
   /// change a queue's concurrency limit at runtime -> {queue, concurrency}
   caf::replies_to<set_concurrency_atom, request_context, std::string,
-                  std::int32_t>::with<json>>;
+                  std::int32_t>::with<json>,
+  /// handleSchedules (spec §4.1): queue a job for the next tick of every
+  /// schedule of the selected queue(s) -> {queued: [...], skipped: [...],
+  /// errored: [...]}, each entry {queue, task|workflow, cron, waitUntil,
+  /// job? , error?}. Passes run one at a time (one scheduler actor), and
+  /// the stats are durable before the answer.
+  caf::replies_to<handle_schedules_atom, request_context,
+                  schedules_request>::with<json>,
+  /// countRunnableOrActiveJobs -> number of non-terminal matching jobs
+  caf::replies_to<count_active_atom, request_context,
+                  count_request>::with<std::int64_t>,
+  /// The injected clock moved: due autoRun ticks fire and delayed jobs
+  /// become due now rather than when their real-time timer fires.
+  caf::reacts_to<clock_changed_atom>>;
 
 /// Per-queue settings.
 struct queue_options {
@@ -82,6 +99,19 @@ struct queue_options {
   std::int32_t concurrency = 16;
   /// "createdAt" (FIFO) or "-createdAt" (LIFO). Empty: the runtime default.
   std::string processing_order;
+};
+
+/// An autoRun entry (spec §3.14): an in-process cron that, on each tick,
+/// handles schedules (unless disable_scheduling), asks should_auto_run, and
+/// runs up to `limit` jobs. A tick is skipped while the entry's previous
+/// tick is still running; a failing tick is logged and the cron goes on.
+struct auto_run_entry {
+  std::string cron = "* * * * *"; ///< 5 fields or 6 with seconds; UTC
+  std::int32_t limit = 10;
+  std::string queue = "default";
+  bool all_queues = false;
+  bool disable_scheduling = false;
+  bool silent = false; ///< no log lines from this entry
 };
 
 struct runtime_options {
@@ -113,6 +143,15 @@ struct runtime_options {
   /// (completed, failed or cancelled). Runs on an actor thread: keep it short
   /// and never block in it. Default: none.
   std::function<void(const model::job&)> on_terminal;
+  /// autoRun crons, started with the runtime. Default: none.
+  std::vector<auto_run_entry> auto_run;
+  /// Asked on every autoRun tick after schedule handling; false stops that
+  /// entry's cron for good (Payload's shouldAutoRun). Runs on the
+  /// scheduler's thread. Default: always true.
+  std::function<bool()> should_auto_run;
+  /// Where the scheduler reports errors and (unless silent) what its ticks
+  /// did: one line each. Default: none (errors are dropped).
+  std::function<void(const std::string&)> log;
 };
 
 /// Registers the message types. Call on the config before creating the
@@ -131,6 +170,10 @@ public:
   virtual const access_rules& access() const = 0;
   /// Stops every actor of this runtime. Running handlers finish first.
   virtual void stop() = 0;
+  /// With an injected clock: call after moving it forward. Due autoRun ticks
+  /// fire and delayed jobs become due at once (real-time timers only
+  /// approximate an injected clock).
+  virtual void clock_changed() = 0;
 };
 
 /// Opens the journal under options.data_dir, recovers pending jobs (jobs
