@@ -299,7 +299,8 @@ void run_tick(scheduler_pointer self, std::size_t i) {
       [=](json& result) {
         auto& a = self->state.autos[i];
         a.busy = false;
-        if (!a.entry.silent)
+        // Only ticks that ran something: an idle cron stays quiet.
+        if (!a.entry.silent && !result.value("noJobsRemaining", false))
           self->state.log(entry_name(i) + ": ran " + result.dump());
       },
       [=](caf::error& err) {

@@ -52,6 +52,20 @@ to_concurrency(const std::optional<concurrency_config>& c) {
   return out;
 }
 
+/// `schedule` entries as the registry takes them (the default hooks).
+std::vector<conveyor::schedule_entry>
+to_schedule(const std::vector<schedule_config>& entries) {
+  std::vector<conveyor::schedule_entry> out;
+  out.reserve(entries.size());
+  for (const auto& e : entries) {
+    conveyor::schedule_entry s;
+    s.cron = e.cron;
+    s.queue = e.queue;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 } // namespace
 
 model::expected<std::shared_ptr<registry>> build_registry(const config& cfg) {
@@ -68,6 +82,8 @@ model::expected<std::shared_ptr<registry>> build_registry(const config& cfg) {
     def.output_schema = t.output_schema;
     def.label = t.label;
     def.concurrency = to_concurrency(t.concurrency);
+    def.schedule = to_schedule(t.schedule);
+    def.priority = t.priority;
     if (auto st = reg->add_task(std::move(def)); !st)
       return st.error();
   }
@@ -82,6 +98,8 @@ model::expected<std::shared_ptr<registry>> build_registry(const config& cfg) {
     def.input_schema = w.input_schema;
     def.label = w.label;
     def.concurrency = to_concurrency(w.concurrency);
+    def.schedule = to_schedule(w.schedule);
+    def.priority = w.priority;
     if (auto st = reg->add_workflow(std::move(def)); !st)
       return st.error();
   }
@@ -105,6 +123,16 @@ runtime_options to_runtime_options(const config& cfg) {
     qo.concurrency = q.concurrency;
     qo.processing_order = q.processing_order;
     opts.queues[name] = qo;
+  }
+  for (const auto& a : cfg.auto_run) {
+    auto_run_entry e;
+    e.cron = a.cron;
+    e.limit = a.limit;
+    e.queue = a.queue;
+    e.all_queues = a.all_queues;
+    e.disable_scheduling = a.disable_scheduling;
+    e.silent = a.silent;
+    opts.auto_run.push_back(std::move(e));
   }
   return opts;
 }

@@ -1,4 +1,5 @@
-// The client subcommands: queue, run, run-by-id, get, list, cancel.
+// The client subcommands: queue, run, run-by-id, get, list, cancel, pause,
+// resume, handle-schedules.
 
 #include <atomic>
 #include <iostream>
@@ -120,6 +121,22 @@ int cmd_queue(caf::actor_system& sys, client& jobs, const args& a) {
   return done["status"] == "completed" ? ok : failure;
 }
 
+/// --queue Q (default "default") or --all-queues, as handle-schedules
+/// takes them.
+schedules_request schedules_for(const args& a) {
+  if (a.has("queue") && a.has("all-queues"))
+    throw usage_error("use --queue Q or --all-queues, not both");
+  schedules_request req;
+  req.queue = a.get_or("queue", "default");
+  req.all_queues = a.has("all-queues");
+  return req;
+}
+
+int cmd_handle_schedules(client& jobs, const args& a) {
+  print(jobs.handle_schedules(schedules_for(a)));
+  return ok;
+}
+
 int cmd_run(client& jobs, const args& a) {
   run_request req;
   if (a.has("queue") && a.has("all-queues"))
@@ -137,7 +154,14 @@ int cmd_run(client& jobs, const args& a) {
     req.where = read_input(*w);
   req.sequential = a.has("sequential");
   req.processing_order = a.get_or("processing-order", "");
-  print(jobs.run(req));
+  if (!a.has("handle-schedules")) {
+    print(jobs.run(req));
+    return ok;
+  }
+  // Queue what is due first, so this run can pick it up.
+  auto schedules = jobs.handle_schedules(schedules_for(a));
+  auto ran = jobs.run(req);
+  print(json{{"schedules", std::move(schedules)}, {"run", std::move(ran)}});
   return ok;
 }
 
@@ -200,7 +224,11 @@ int run_client_command(const std::string& command, int argc, char** argv) {
     a = std::make_unique<args>(argc, argv, 2,
                                with({"queue", "limit", "where",
                                      "processing-order"}),
-                               std::vector<std::string>{"all-queues", "sequential"});
+                               std::vector<std::string>{"all-queues", "sequential",
+                                                        "handle-schedules"});
+  else if (command == "handle-schedules")
+    a = std::make_unique<args>(argc, argv, 2, with({"queue"}),
+                               std::vector<std::string>{"all-queues"});
   else if (command == "list")
     a = std::make_unique<args>(argc, argv, 2,
                                with({"queue", "status", "where", "limit"}),
@@ -214,9 +242,13 @@ int run_client_command(const std::string& command, int argc, char** argv) {
   // connection attempt (exit 2, not 6).
   if (command == "get" || command == "run-by-id")
     one_id(*a, command.c_str());
-  if ((command == "queue" || command == "run" || command == "list")
+  if ((command == "queue" || command == "run" || command == "list"
+       || command == "handle-schedules")
       && !a->positional().empty())
     throw usage_error("unexpected argument '" + a->positional()[0] + "'");
+  if ((command == "run" || command == "handle-schedules") && a->has("queue")
+      && a->has("all-queues"))
+    throw usage_error("use --queue Q or --all-queues, not both");
   if (command == "cancel" && !a->has("where") && a->positional().size() != 1)
     throw usage_error("cancel needs a job ID or --where JSON");
   if (command == "cancel" && a->has("where") && !a->positional().empty())
@@ -238,6 +270,8 @@ int run_client_command(const std::string& command, int argc, char** argv) {
     return cmd_queue(sys, jobs, *a);
   if (command == "run")
     return cmd_run(jobs, *a);
+  if (command == "handle-schedules")
+    return cmd_handle_schedules(jobs, *a);
   if (command == "run-by-id") {
     print(jobs.run_by_id(parse_id(a->positional()[0])));
     return ok;

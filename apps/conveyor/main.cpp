@@ -1,5 +1,6 @@
 // conveyor: the runtime node (serve), remote worker nodes (worker), and the
-// command-line client (queue, run, run-by-id, get, list, cancel).
+// command-line client (queue, run, run-by-id, get, list, cancel, pause,
+// resume, handle-schedules).
 
 #include <iostream>
 
@@ -13,6 +14,8 @@ const char* usage_text = R"(usage:
                  [--wait-until ISO8601] [--log MSG] [--idempotency-key K]
                  [--priority N] [--wait]
   conveyor run [--queue Q | --all-queues] [--limit N] [--where JSON] [--sequential]
+               [--handle-schedules]
+  conveyor handle-schedules [--queue Q | --all-queues]
   conveyor run-by-id ID
   conveyor get ID
   conveyor list [--queue Q] [--status S] [--where JSON] [--limit N]
@@ -43,7 +46,8 @@ int main(int argc, char** argv) {
       return run_worker(argc, argv);
     if (command == "queue" || command == "run" || command == "run-by-id"
         || command == "get" || command == "list" || command == "cancel"
-        || command == "pause" || command == "resume")
+        || command == "pause" || command == "resume"
+        || command == "handle-schedules")
       return run_client_command(command, argc, argv);
     throw usage_error("unknown command '" + command + "'");
   } catch (const usage_error& e) {

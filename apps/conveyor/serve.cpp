@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <random>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,6 +69,17 @@ tls_files node_tls(const cfg::node_config& node) {
   return {node.tls_certificate, node.tls_key, node.tls_ca};
 }
 
+/// Prints one event line on stdout. Job events come from actor threads and
+/// scheduler lines from the scheduler's: one lock and one write per line
+/// keep lines whole.
+void emit(const json& line) {
+  static std::mutex mutex;
+  auto text = line.dump(-1, ' ', false, json::error_handler_t::replace);
+  text += '\n';
+  std::lock_guard guard{mutex};
+  std::cout << text << std::flush;
+}
+
 } // namespace
 
 int run_serve(int argc, char** argv) {
@@ -106,7 +118,12 @@ int run_serve(int argc, char** argv) {
                  {"totalTried", j.total_tried}};
     if (j.has_error && j.error.is_object())
       line["error"] = j.error.value("message", "");
-    std::cout << line.dump() << std::endl;
+    emit(line);
+  };
+  // autoRun ticks and schedule handling report here (errors, and what a
+  // non-silent tick did).
+  options.log = [](const std::string& message) {
+    emit({{"event", "scheduler"}, {"message", message}});
   };
   // Signals are handled by sigwait below; block them before any thread
   // exists so every thread inherits the mask.
@@ -151,15 +168,13 @@ int run_serve(int argc, char** argv) {
     (*rt)->stop();
     return failure;
   }
-  std::cout << json{{"event", "listening"},
-                    {"address", host + ":" + std::to_string(*bound)},
-                    {"data", data},
-                    {"tls", tls}}
-                 .dump()
-            << std::endl;
+  emit({{"event", "listening"},
+        {"address", host + ":" + std::to_string(*bound)},
+        {"data", data},
+        {"tls", tls}});
   int sig = 0;
   sigwait(&signals, &sig);
-  std::cout << json{{"event", "stopping"}, {"signal", sig}}.dump() << std::endl;
+  emit({{"event", "stopping"}, {"signal", sig}});
   caf::anon_send_exit(gw, caf::exit_reason::user_shutdown);
   (*rt)->stop();
   return ok;

@@ -81,9 +81,11 @@ using supervisor_actor = caf::typed_actor<
                   std::int32_t>::with<json>,
   /// handleSchedules (spec §4.1): queue a job for the next tick of every
   /// schedule of the selected queue(s) -> {queued: [...], skipped: [...],
-  /// errored: [...]}, each entry {queue, task|workflow, cron, waitUntil,
-  /// job? , error?}. Passes run one at a time (one scheduler actor), and
-  /// the stats are durable before the answer.
+  /// errored: [...]}, each entry {queue, task|workflow, cron, waitUntil
+  /// (the tick this pass considered: for a skipped entry, the one after the
+  /// pending job's), job (queued: its id), error (errored)}. Passes run one
+  /// at a time (one scheduler actor); the stats are durable before the
+  /// answer.
   caf::replies_to<handle_schedules_atom, request_context,
                   schedules_request>::with<json>,
   /// countRunnableOrActiveJobs -> number of non-terminal matching jobs

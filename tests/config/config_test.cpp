@@ -195,6 +195,33 @@ BOOST_AUTO_TEST_CASE(invalid_cron_unknown_queue_and_non_string_key) {
                   "${input...} and ${queue}"});
 }
 
+// Schedules and autoRun together: each problem is named by its path, on a
+// task, a workflow and the autoRun list alike.
+BOOST_AUTO_TEST_CASE(schedule_and_auto_run_problems_name_their_path) {
+  folder f;
+  json doc = json::parse(R"({"jobs": {
+    "queues": {"media": {}},
+    "tasks": [{"slug": "t", "run": ["true"],
+               "schedule": [{"cron": "* * * * * * *", "queue": "media"},
+                            {"cron": "0 * * * *", "queue": "nosuch"}]}],
+    "workflows": [{"slug": "w", "steps": [{"id": "a", "task": "t"}],
+                   "schedule": [{"cron": "0 25 * * *", "queue": "default"}]}],
+    "autoRun": [{"cron": "*/5 * * * * *", "queue": "media"},
+                {"cron": "soon", "allQueues": true}]}})");
+  auto ls = problems(doc, f.dir.path());
+  const std::vector<std::string> expected = {
+    "jobs.tasks[0].schedule[0].cron: cron '* * * * * * *'",
+    "jobs.tasks[0].schedule[1].queue: unknown queue 'nosuch'",
+    "jobs.workflows[0].schedule[0].cron: cron '0 25 * * *'",
+    "jobs.autoRun[1].cron: cron 'soon'",
+  };
+  for (const auto& e : expected)
+    BOOST_TEST(has_line(ls, e), "missing: " << e);
+  BOOST_TEST(ls.size() == expected.size());
+  for (const auto& l : ls)
+    BOOST_TEST_MESSAGE(l);
+}
+
 BOOST_AUTO_TEST_CASE(task_shape_problems) {
   folder f;
   f.file("plain.txt");

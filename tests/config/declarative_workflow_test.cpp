@@ -53,7 +53,11 @@ struct fixture : runtime_fixture {
   }
 
   void load(const json& workflows) {
-    json doc = {{"jobs", {{"tasks", tasks()}, {"workflows", workflows}}}};
+    load_doc({{"jobs", {{"tasks", tasks()}, {"workflows", workflows}}}});
+  }
+
+  /// Parses a whole config, builds its registry and starts the runtime.
+  void load_doc(const json& doc) {
     auto cfg = parse_config(doc, dir.path());
     BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
     auto built = build_registry(*cfg);
@@ -310,6 +314,96 @@ BOOST_AUTO_TEST_CASE(runtime_options_come_from_the_config) {
   BOOST_TEST(!opts.continuous);
 }
 
+BOOST_AUTO_TEST_CASE(schedules_and_priorities_come_from_the_config) {
+  json doc = json::parse(R"({"jobs": {
+    "queues": {"media": {}},
+    "tasks": [
+      {"slug": "tick", "run": ["true"], "priority": 7,
+       "schedule": [{"cron": "*/5 * * * *", "queue": "media"},
+                    {"cron": "0 0 * * * *", "queue": "default"}]},
+      {"slug": "plain", "run": ["true"]}],
+    "workflows": [
+      {"slug": "nightly", "priority": -2, "queue": "media",
+       "schedule": [{"cron": "0 3 * * *", "queue": "media"}],
+       "steps": [{"id": "a", "task": "tick"}]}]}})");
+  auto cfg = parse_config(doc, dir.path());
+  BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
+  auto built = build_registry(*cfg);
+  BOOST_REQUIRE(built);
+  const auto* tick = (*built)->find_task("tick");
+  BOOST_REQUIRE(tick);
+  BOOST_TEST(tick->priority == 7);
+  BOOST_REQUIRE(tick->schedule.size() == 2u);
+  BOOST_TEST(tick->schedule[0].cron == "*/5 * * * *");
+  BOOST_TEST(tick->schedule[0].queue == "media");
+  BOOST_TEST(!tick->schedule[0].before_schedule); // the default rules
+  BOOST_TEST(!tick->schedule[0].after_schedule);
+  BOOST_TEST(tick->schedule[1].cron == "0 0 * * * *");
+  BOOST_TEST(tick->schedule[1].queue == "default");
+  const auto* plain = (*built)->find_task("plain");
+  BOOST_REQUIRE(plain);
+  BOOST_TEST(plain->priority == 0);
+  BOOST_TEST(plain->schedule.empty());
+  const auto* nightly = (*built)->find_workflow("nightly");
+  BOOST_REQUIRE(nightly);
+  BOOST_TEST(nightly->priority == -2);
+  BOOST_REQUIRE(nightly->schedule.size() == 1u);
+  BOOST_TEST(nightly->schedule[0].cron == "0 3 * * *");
+  BOOST_TEST(nightly->schedule[0].queue == "media");
+}
+
+BOOST_AUTO_TEST_CASE(a_config_schedule_queues_a_scheduled_job) {
+  json doc = json::parse(R"({"jobs": {"tasks": [
+    {"slug": "tick", "run": ["true"], "priority": 4,
+     "schedule": [{"cron": "* * * * *", "queue": "default"}]}]}})");
+  load_doc(doc);
+  auto first = jobs->handle_schedules();
+  BOOST_TEST_MESSAGE(first.dump());
+  BOOST_REQUIRE(first["queued"].size() == 1u);
+  BOOST_TEST(first["queued"][0]["task"] == "tick");
+  BOOST_TEST(first["queued"][0]["queue"] == "default");
+  BOOST_TEST(first["queued"][0]["cron"] == "* * * * *");
+  BOOST_TEST(first["queued"][0].contains("waitUntil"));
+  BOOST_TEST(first["skipped"].empty());
+  BOOST_TEST(first["errored"].empty());
+  auto job = jobs->get(std::stoull(first["queued"][0]["job"].get<std::string>()));
+  BOOST_TEST(job["meta"]["scheduled"] == true);
+  BOOST_TEST(job["priority"] == 4); // the task's default priority
+  BOOST_TEST(job["waitUntil"] == first["queued"][0]["waitUntil"]);
+  auto second = jobs->handle_schedules();
+  BOOST_TEST(second["queued"].empty());
+  BOOST_REQUIRE(second["skipped"].size() == 1u);
+  BOOST_TEST(second["skipped"][0]["task"] == "tick");
+}
+
+BOOST_AUTO_TEST_CASE(auto_run_entries_come_from_the_config) {
+  json doc = json::parse(R"({"jobs": {"queues": {"media": {}}, "autoRun": [
+    {"cron": "*/5 * * * * *", "queue": "media", "limit": 3},
+    {"allQueues": true, "silent": true, "disableScheduling": true}]}})");
+  auto cfg = parse_config(doc, dir.path());
+  BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
+  auto opts = to_runtime_options(*cfg);
+  BOOST_REQUIRE(opts.auto_run.size() == 2u);
+  BOOST_TEST(opts.auto_run[0].cron == "*/5 * * * * *");
+  BOOST_TEST(opts.auto_run[0].queue == "media");
+  BOOST_TEST(opts.auto_run[0].limit == 3);
+  BOOST_TEST(!opts.auto_run[0].all_queues);
+  BOOST_TEST(!opts.auto_run[0].disable_scheduling);
+  BOOST_TEST(!opts.auto_run[0].silent);
+  BOOST_TEST(opts.auto_run[1].cron == "* * * * *");
+  BOOST_TEST(opts.auto_run[1].queue == "default");
+  BOOST_TEST(opts.auto_run[1].limit == 10);
+  BOOST_TEST(opts.auto_run[1].all_queues);
+  BOOST_TEST(opts.auto_run[1].disable_scheduling);
+  BOOST_TEST(opts.auto_run[1].silent);
+  BOOST_TEST(!opts.should_auto_run); // the caller's choice
+  BOOST_TEST(!opts.log);
+  // No autoRun key: none.
+  auto bare = parse_config(json::object(), dir.path());
+  BOOST_REQUIRE(bare);
+  BOOST_TEST(to_runtime_options(*bare).auto_run.empty());
+}
+
 BOOST_AUTO_TEST_CASE(access_rules_come_from_the_config) {
   json doc = json::parse(R"({"jobs": {"queues": {"media": {}},
     "access": {"queue": [{"roles": ["editor"], "queues": ["media"]}], "cancel": []}}})");
@@ -345,6 +439,16 @@ BOOST_AUTO_TEST_CASE(the_shipped_config_loads_and_its_workflow_runs) {
   BOOST_TEST(cfg->queues.at("default").concurrency == 8);
   auto built = build_registry(*cfg);
   BOOST_REQUIRE(built);
+  // hello every minute on the default queue; an autoRun tick every second.
+  const auto* hello_def = (*built)->find_task("hello");
+  BOOST_REQUIRE(hello_def);
+  BOOST_REQUIRE(hello_def->schedule.size() == 1u);
+  BOOST_TEST(hello_def->schedule[0].cron == "* * * * *");
+  BOOST_TEST(hello_def->schedule[0].queue == "default");
+  auto shipped = to_runtime_options(*cfg);
+  BOOST_REQUIRE(shipped.auto_run.size() == 1u);
+  BOOST_TEST(shipped.auto_run[0].cron == "* * * * * *");
+  BOOST_TEST(shipped.auto_run[0].all_queues);
   reg = *built;
   start();
   // The README's example input.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End to end: every client subcommand of `conveyor` against a serve node,
 # with the JSON it prints and its exit codes; serve's own refusals (non-
-# loopback without TLS, invalid config).
+# loopback without TLS, invalid config); handle-schedules against a node
+# running the shipped config.
 #
 #   bash tests/e2e/cli_test.sh build/conveyor
 set -euo pipefail
@@ -360,4 +361,100 @@ assert_contains "$ERR" 'node.durability' "JSON path of the bad durability"
 # ---------------------------------------------------------- clean shutdown
 stop_serve
 grep -q '"event":"stopping"' "$SERVE_LOG" || fail "serve printed no stopping line"
+
+# ------------------------------------------------ schedules (shipped config)
+# The shipped config schedules `hello` every minute on queue "default", and
+# its autoRun entry (every second, all queues) handles schedules too: by the
+# time the CLI asks, hello may already be scheduled. Either way there must be
+# exactly one pending scheduled hello job, and a manual pass skips it.
+log "handle-schedules against the shipped config"
+SHIPPED_CONFIG="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../config" && pwd)/conveyor.json"
+# Stay clear of a minute boundary, where the scheduled job becomes due, runs
+# and is deleted, and the next one is queued.
+sec=$((10#$(date -u +%S)))
+if ((sec >= 45)); then
+  sleep $((61 - sec))
+fi
+start_serve "$SHIPPED_CONFIG" "$T/data-shipped"
+
+capture cv handle-schedules --queue default --all-queues
+assert_rc 2 "handle-schedules with --queue and --all-queues"
+assert_contains "$ERR" "not both" "usage message of --queue with --all-queues"
+capture conveyor handle-schedules --all-queues --queue default --connect "$NOBODY" --token "$TOKEN"
+assert_rc 2 "handle-schedules with --queue and --all-queues, no node at the address"
+capture cv handle-schedules stray-argument
+assert_rc 2 "handle-schedules with a stray positional argument"
+capture cv run --handle-schedules --queue default --all-queues
+assert_rc 2 "run --handle-schedules with --queue and --all-queues"
+capture cv handle-schedules --queue 'not a queue!'
+assert_rc 5 "handle-schedules of an invalid queue name"
+
+must cv handle-schedules
+HS1=$OUT
+assert_eq '["errored","queued","skipped"]' "$(json_get "$HS1" 'sorted(d)')" "keys of a handle-schedules result"
+assert_eq '[]' "$(json_get "$HS1" 'd["errored"]')" "nothing errored"
+# hello is queued by this call, or was already by an autoRun tick (skipped).
+assert_eq 1 "$(json_get "$HS1" 'len([e for e in d["queued"] + d["skipped"] if e.get("task") == "hello"])')" \
+  "hello appears once in the first handle-schedules"
+assert_eq '[]' "$(json_get "$HS1" '[e for e in d["queued"] + d["skipped"] if e.get("task") != "hello"]')" \
+  "only hello is scheduled on queue default"
+HELLO_ENTRY=$(json_get "$HS1" '(d["queued"] + d["skipped"])[0]')
+assert_eq default "$(json_get "$HELLO_ENTRY" 'd["queue"]')" "queue of the hello entry"
+assert_eq "* * * * *" "$(json_get "$HELLO_ENTRY" 'd["cron"]')" "cron of the hello entry"
+assert_eq true "$(json_get "$HELLO_ENTRY" 'd["waitUntil"].endswith(":00.000Z")')" \
+  "waitUntil of the hello entry is a minute tick ($(json_get "$HELLO_ENTRY" 'd["waitUntil"]'))"
+if [[ "$(json_get "$HS1" 'len(d["queued"])')" == 1 ]]; then
+  log "hello queued by the CLI"
+  HELLO_JOB=$(json_get "$HELLO_ENTRY" 'd["job"]')
+else
+  log "hello was already queued by autoRun"
+fi
+
+PENDING_HELLO='{"taskSlug": {"equals": "hello"}, "meta.scheduled": {"equals": true},
+  "status": {"not_in": ["completed", "failed", "cancelled"]}}'
+must cv list --where "$PENDING_HELLO"
+assert_eq 1 "$(json_get "$OUT" 'len(d)')" "pending scheduled hello jobs"
+SCHEDULED=$(json_get "$OUT" 'd[0]')
+assert_eq default "$(json_get "$SCHEDULED" 'd["queue"]')" "queue of the scheduled hello job"
+assert_eq waiting "$(json_get "$SCHEDULED" 'd["status"]')" "status of the scheduled hello job"
+NOW_ISO=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+assert_eq true "$(json_get "$SCHEDULED" 'd["waitUntil"] > "'"$NOW_ISO"'"')" \
+  "waitUntil of the scheduled hello job is in the future"
+if [[ -n "${HELLO_JOB:-}" ]]; then
+  assert_eq "$HELLO_JOB" "$(json_get "$SCHEDULED" 'd["id"]')" "the pending job is the one handle-schedules queued"
+  assert_eq "$(json_get "$HELLO_ENTRY" 'd["waitUntil"]')" "$(json_get "$SCHEDULED" 'd["waitUntil"]')" \
+    "waitUntil of the queued job and of its entry"
+fi
+
+# One pending scheduled job per queue and slug: a second pass skips hello.
+must cv handle-schedules
+assert_eq '[]' "$(json_get "$OUT" 'd["queued"]')" "second handle-schedules queues nothing"
+assert_eq '["hello"]' "$(json_get "$OUT" '[e["task"] for e in d["skipped"]]')" "second handle-schedules skips hello"
+must cv handle-schedules --queue default
+assert_eq '["hello"]' "$(json_get "$OUT" '[e["task"] for e in d["skipped"]]')" "handle-schedules --queue default skips hello"
+must cv handle-schedules --all-queues
+assert_eq '[]' "$(json_get "$OUT" 'd["queued"]')" "handle-schedules --all-queues queues nothing more"
+assert_eq '["hello"]' "$(json_get "$OUT" '[e["task"] for e in d["skipped"]]')" "handle-schedules --all-queues skips hello"
+must cv handle-schedules --queue nosuchqueue-but-valid
+assert_eq '{"errored":[],"queued":[],"skipped":[]}' "$(json_get "$OUT" 'd')" \
+  "handle-schedules of a queue without schedules"
+must cv list --where "$PENDING_HELLO"
+assert_eq 1 "$(json_get "$OUT" 'len(d)')" "pending scheduled hello jobs after more passes"
+
+# run --handle-schedules: both results, under "schedules" and "run".
+must cv run --handle-schedules --limit 1
+assert_eq '["run","schedules"]' "$(json_get "$OUT" 'sorted(d)')" "keys of run --handle-schedules"
+assert_eq '["hello"]' "$(json_get "$OUT" '[e["task"] for e in d["schedules"]["skipped"]]')" \
+  "run --handle-schedules skips the pending hello"
+assert_eq false "$(json_get "$OUT" '"'"$(json_get "$SCHEDULED" 'd["id"]')"'" in d["run"].get("jobStatus", {})')" \
+  "run --handle-schedules does not run the scheduled job before its time"
+must cv run --limit 1
+assert_eq true "$(json_get "$OUT" 'set(d) <= {"jobStatus", "noJobsRemaining", "remainingJobsFromQueried"}')" \
+  "plain run output is unchanged ($OUT)"
+
+# Idle autoRun ticks stay quiet; none of them reported a failure.
+if grep -q '^{"event":"scheduler".*\(failed\|threw\|not saved\)' "$SERVE_LOG"; then
+  fail "the scheduler reported a failure: $(grep '"event":"scheduler"' "$SERVE_LOG" | head -3)"
+fi
+stop_serve
 log "ok"
