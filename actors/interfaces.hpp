@@ -56,6 +56,9 @@ using queue_actor = caf::typed_actor<
   /// the job once terminal -> its final document (status completed, possibly
   /// already deleted)
   caf::replies_to<watch_atom, model::job_id>::with<model::job>,
+  /// from the job actor: the attempt's handlers are done and its outcome is
+  /// being journaled; its concurrency slot is free
+  caf::reacts_to<handler_done_atom, model::job_id>,
   /// from the job actor: the attempt ended; `next` is the journaled document
   caf::reacts_to<attempt_done_atom, model::job_id, model::run_status, model::job>,
   /// pause / resume (already journaled by the supervisor)

@@ -25,6 +25,7 @@ using claim_atom = caf::atom_constant<caf::atom("cv_claim")>;
 using claim_id_atom = caf::atom_constant<caf::atom("cv_claimid")>;
 using execute_atom = caf::atom_constant<caf::atom("cv_execute")>;
 using attempt_done_atom = caf::atom_constant<caf::atom("cv_adone")>;
+using handler_done_atom = caf::atom_constant<caf::atom("cv_hdone")>;
 using enqueue_atom = caf::atom_constant<caf::atom("cv_enq")>;
 using snapshot_atom = caf::atom_constant<caf::atom("cv_snap")>;
 using cancel_job_atom = caf::atom_constant<caf::atom("cv_cjob")>;

@@ -479,6 +479,7 @@ void settle(job_pointer self, const model::job& before, model::transition t) {
     persistence::add_job_erase(batch, before);
   else
     persistence::add_job_write(batch, t.next, &before);
+  self->send(st.queue, handler_done_atom::value, before.id);
   self->request(st.env->journal, caf::infinite, commit_atom::value,
                 std::move(batch))
     .then(

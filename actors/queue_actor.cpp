@@ -34,6 +34,9 @@ struct running_job {
   doc_ptr doc;
   std::string held_key; ///< exclusive concurrency key, released at the end
   job_actor actor; ///< null until executed
+  /// Its handlers are done; only the journal write of its outcome is left.
+  /// It no longer takes a concurrency slot.
+  bool settling = false;
   std::vector<caf::typed_response_promise<attempt_report>> reporters;
   std::vector<caf::typed_response_promise<model::job>> cancel_waiters;
 };
@@ -57,6 +60,7 @@ struct queue_state {
   std::unordered_map<std::string, std::unordered_set<job_id>> scheduled;
   // -- volatile --
   std::unordered_map<job_id, running_job> running;
+  std::int32_t settling = 0; ///< running jobs with settling set
   std::unordered_map<job_id, std::vector<caf::typed_response_promise<model::job>>>
     watchers;
   std::optional<time_ms> timer_at;
@@ -172,6 +176,8 @@ running_job take_running(queue_state& st,
                          std::unordered_map<job_id, running_job>::iterator it) {
   auto r = std::move(it->second);
   st.running.erase(it);
+  if (r.settling)
+    --st.settling;
   if (!r.held_key.empty())
     st.env->keys->release(r.held_key);
   return r;
@@ -208,7 +214,12 @@ void pump(queue_pointer self) {
   if (!st.continuous || st.paused)
     return;
   promote_due(self, st.env->now());
-  auto running = static_cast<std::int32_t>(st.running.size());
+  // A job whose outcome is being journaled holds no slot: the limit bounds
+  // running handlers, and the next job need not wait for an fsync. At most
+  // `concurrency` such jobs are discounted, so a stalled journal cannot
+  // make the queue start jobs without bound.
+  auto running = static_cast<std::int32_t>(st.running.size())
+                 - std::min(st.settling, st.concurrency);
   if (st.ready.empty() || running >= st.concurrency)
     return;
   auto free = static_cast<std::size_t>(st.concurrency - running);
@@ -509,6 +520,15 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
       auto rp = self->make_response_promise<model::job>();
       st.watchers[id].push_back(rp);
       return rp;
+    },
+    [=](handler_done_atom, job_id id) {
+      auto& st = self->state;
+      auto it = st.running.find(id);
+      if (it == st.running.end() || it->second.settling)
+        return;
+      it->second.settling = true;
+      ++st.settling;
+      pump(self);
     },
     [=](attempt_done_atom, job_id id, model::run_status status,
         model::job& next) {
