@@ -71,6 +71,14 @@ std::shared_ptr<conveyor::registry> make_registry() {
       return json{{"summary", out.str()}};
     },
   }));
+  // Scheduled every second: handle_schedules queues one job per tick.
+  check(reg->add_task({
+    .slug = "heartbeat",
+    .handler = [](conveyor::task_context& ctx) {
+      return json{{"tick", *ctx.job().wait_until}};
+    },
+    .schedule = {{.cron = "* * * * * *", .queue = "default"}},
+  }));
   check(reg->add_workflow({
     .slug = "analyze",
     .handler = [](conveyor::workflow_context& wf) -> conveyor::workflow {
@@ -130,6 +138,17 @@ int main(int argc, char** argv) {
     else
       ++failures;
     std::cout << line.dump() << std::endl;
+  }
+  // The next tick of the heartbeat schedule: queued now, run on the tick.
+  auto scheduled = jobs.handle_schedules({"default", false});
+  for (auto& entry : scheduled["queued"]) {
+    auto done = jobs.wait(std::stoull(entry["job"].get<std::string>()));
+    std::cout << json{{"scheduled", entry["task"]},
+                      {"waitUntil", entry["waitUntil"]},
+                      {"status", done["status"]}}.dump()
+              << std::endl;
+    if (done["status"] != "completed")
+      ++failures;
   }
   (*rt)->stop();
   return failures == 0 ? 0 : 1;
