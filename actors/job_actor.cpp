@@ -64,7 +64,7 @@ void finish(workflow_pointer self, workflow_outcome outcome) {
   if (st.finished)
     return;
   st.finished = true;
-  outcome.job = st.ctx->job();
+  outcome.job = std::move(st.ctx->mutable_job()); // the workflow ends here
   self->send(st.parent, outcome_atom::value, std::move(outcome));
   self->quit();
 }
@@ -166,8 +166,9 @@ void on_step_result(workflow_pointer self, std::shared_ptr<step_state> step,
     // Kept in memory until the workflow asks for its next step (journaled
     // first) or ends (journaled with the job's final state): one write per
     // await instead of one per step, and a task job costs a single write.
-    st.ctx->mutable_job() = model::append_success(st.ctx->job(), e);
     model::apply_log_entry(st.ctx->mutable_status(), e);
+    e.state = model::log_state::succeeded;
+    st.ctx->mutable_job().log.push_back(std::move(e));
     st.dirty = true;
     step->output = std::move(res.output);
     step->done = true;
@@ -469,8 +470,10 @@ std::optional<model::retry_config> workflow_retries(const runtime_env& env,
 }
 
 /// Journals the attempt's final document and reports it to the queue.
-void settle(job_pointer self, const model::job& before, model::transition t) {
+void settle(job_pointer self, std::shared_ptr<const model::job> before_ptr,
+            model::transition t) {
   auto& st = self->state;
+  const auto& before = *before_ptr;
   st.done = true;
   persistence::write_batch batch;
   bool erase = t.next.status == model::job_status::completed
@@ -480,18 +483,21 @@ void settle(job_pointer self, const model::job& before, model::transition t) {
   else
     persistence::add_job_write(batch, t.next, &before);
   self->send(st.queue, handler_done_atom::value, before.id);
+  // Shared, not copied into both continuations: a job document is costly
+  // to copy (input, log).
+  auto done = std::make_shared<model::transition>(std::move(t));
   self->request(st.env->journal, caf::infinite, commit_atom::value,
                 std::move(batch))
     .then(
       [=](std::uint64_t) {
-        self->send(self->state.queue, attempt_done_atom::value, t.next.id,
-                   t.status, t.next);
+        self->send(self->state.queue, attempt_done_atom::value, done->next.id,
+                   done->status, std::move(done->next));
         self->quit();
       },
       [=](caf::error&) {
         // The journal refuses writes after a failure: leave the job as it is
         // on disk; recovery will make it claimable again.
-        auto released = model::release(before, self->state.env->now());
+        auto released = model::release(*before_ptr, self->state.env->now());
         self->send(self->state.queue, attempt_done_atom::value, released.id,
                    model::run_status::error, released);
         self->quit();
@@ -501,32 +507,33 @@ void settle(job_pointer self, const model::job& before, model::transition t) {
 void on_outcome(job_pointer self, workflow_outcome& out) {
   auto& st = self->state;
   auto now = st.env->now();
-  auto before = out.job;
+  auto before_ptr = std::make_shared<const model::job>(out.job);
+  const auto& before = *before_ptr;
   auto wf_retries = workflow_retries(*st.env, before);
   using kind = workflow_outcome::kind;
   switch (out.what) {
     case kind::success:
-      settle(self, before, model::complete(std::move(out.job), now));
+      settle(self, before_ptr, model::complete(std::move(out.job), now));
       break;
     case kind::task_error:
-      settle(self, before,
+      settle(self, before_ptr,
              model::fail_task(std::move(out.job), wf_retries, out.failure, now));
       break;
     case kind::workflow_error:
-      settle(self, before, model::fail_workflow(std::move(out.job), wf_retries,
+      settle(self, before_ptr, model::fail_workflow(std::move(out.job), wf_retries,
                                                 std::move(out.error), now));
       break;
     case kind::cancelled: {
       std::optional<std::string> msg;
       if (!out.cancel_message.empty())
         msg = out.cancel_message;
-      settle(self, before, model::cancel(std::move(out.job), msg, now));
+      settle(self, before_ptr, model::cancel(std::move(out.job), msg, now));
       break;
     }
     case kind::lost:
       // Step successes so far are kept; the job is pending again with no
       // retry consumed (like a crash of this node).
-      settle(self, before,
+      settle(self, before_ptr,
              model::transition{model::release(std::move(out.job), now),
                                model::run_status::error});
       break;
@@ -547,7 +554,7 @@ job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
     std::string what = j.workflow_slug ? "Workflow '" + *j.workflow_slug + "'"
                        : j.task_slug   ? "Task '" + *j.task_slug + "'"
                                        : std::string{"Job without a slug"};
-    settle(self, j,
+    settle(self, std::make_shared<const model::job>(j),
            model::fail_unregistered(j, what + " is not registered",
                                     env->now()));
   } else {
