@@ -1,12 +1,12 @@
 #pragma once
 
 // The typed interfaces of the runtime's internal actors, in one place because
-// they refer to each other (queue -> job -> workflow -> queue).
+// they refer to each other (queue -> job -> queue).
 //
-//   supervisor ──claim/execute──▶ queue ──spawn──▶ job ──spawn──▶ workflow
-//        ▲                          ▲  ◀─attempt_done─┘               │
-//        └──────── replies ─────────┘        ◀──────outcome───────────┘
-//                                   workflow ──submit──▶ worker pool (shared queue)
+//   supervisor ──claim/execute──▶ queue ──spawn──▶ job (runs the workflow)
+//        ▲                          ▲  ◀─handler_done, attempt_done─┘  │
+//        └──────── replies ─────────┘                                  │
+//                         job ──submit──▶ worker pool ──step_done──▶ job
 //   everyone ──commit──▶ journal (group commit)
 
 #include "actors/internal_messages.hpp"
@@ -14,21 +14,24 @@
 
 namespace conveyor::actors {
 
-/// One per running workflow (task jobs run as a one-step workflow).
 using step_done_atom = caf::atom_constant<caf::atom("cv_sdone")>;
 
-using workflow_actor = caf::typed_actor<
+/// One per running job: runs one attempt of its workflow (a task job is a
+/// one-step workflow), applies the failure rules to how it ended, journals
+/// the result and reports to its queue.
+using job_actor = caf::typed_actor<
   /// from a worker: the attempt of step number N ended
   caf::reacts_to<step_done_atom, std::uint64_t, task_result>,
+  /// from a task handler: may nested task (slug, id) be restored?
   caf::replies_to<nested_begin_atom, std::string, std::string,
                   std::optional<model::retry_config>>::with<nested_decision>,
+  /// from a task handler: nested task succeeded; journal its log entry
   caf::replies_to<nested_end_atom, model::log_entry>::with<bool>,
+  /// stop between steps
   caf::reacts_to<cancel_job_atom, std::string>>;
 
-/// One per running job: owns one attempt and applies the failure rules.
-using job_actor = caf::typed_actor<
-  caf::reacts_to<outcome_atom, workflow_outcome>,
-  caf::reacts_to<cancel_job_atom, std::string>>;
+/// What workers and remote pools answer: the actor running the workflow.
+using workflow_actor = job_actor;
 
 /// One per named queue: owns the queue's pending jobs and running set.
 using queue_actor = caf::typed_actor<

@@ -73,7 +73,7 @@ struct nested_decision {
   model::retry_config merged_retries;
 };
 
-/// How one attempt of a workflow ended, reported by the workflow actor.
+/// How one attempt of a workflow ended (the job actor settles it).
 struct workflow_outcome {
   enum class kind : std::uint8_t {
     success,

@@ -12,24 +12,26 @@ namespace conveyor::actors {
 
 namespace {
 
-// -- workflow actor ------------------------------------------------------------
+// -- running the workflow ------------------------------------------------------
 
 /// The synthetic one-step workflow of a task job (spec §3.4 step 1).
 workflow single_task_workflow(workflow_context& wf, std::string slug) {
   co_await wf.task(std::move(slug), "1", {wf.input()});
 }
 
-/// What the workflow actor remembers about a dispatched step.
+/// What the job actor remembers about a dispatched step.
 struct step_meta {
   const task_definition* def = nullptr;
   std::optional<model::task_state> previous;
   model::retry_config merged;
 };
 
-struct workflow_state {
-  static constexpr const char* name = "conveyor.workflow";
+struct job_state {
+  static constexpr const char* name = "conveyor.job";
   env_ptr env;
-  job_actor parent;
+  queue_actor queue;
+  /// The document as claimed (what the queue released on a crash).
+  model::job claimed;
   std::unique_ptr<workflow_context> ctx;
   workflow coro;
   /// Steps of the current await that are not finished yet (a success is
@@ -41,6 +43,7 @@ struct workflow_state {
   bool cancel_requested = false;
   std::string cancel_message;
   std::shared_ptr<std::atomic<bool>> stop = std::make_shared<std::atomic<bool>>(false);
+  /// The workflow ended (its outcome is being settled): nothing more runs.
   bool finished = false;
   /// The document as last journaled (its index keys are on disk).
   model::job journaled;
@@ -50,26 +53,29 @@ struct workflow_state {
   std::map<std::uint64_t, std::shared_ptr<step_state>> in_flight;
   std::uint64_t step_counter = 0;
 
-  /// Long tasks see the stop token flip when this workflow goes away.
-  ~workflow_state() { stop->store(true); }
+  /// Long tasks see the stop token flip when this actor goes away.
+  ~job_state() { stop->store(true); }
 };
 
-using workflow_pointer = workflow_actor::stateful_pointer<workflow_state>;
+using job_pointer = job_actor::stateful_pointer<job_state>;
 
-void advance(workflow_pointer self);
-void resume_and_advance(workflow_pointer self);
+void advance(job_pointer self);
+void resume_and_advance(job_pointer self);
 
-void finish(workflow_pointer self, workflow_outcome outcome) {
+void on_outcome(job_pointer self, workflow_outcome& out);
+
+/// The workflow ended: apply the failure rules and settle the job.
+void finish(job_pointer self, workflow_outcome outcome) {
   auto& st = self->state;
   if (st.finished)
     return;
   st.finished = true;
-  outcome.job = std::move(st.ctx->mutable_job()); // the workflow ends here
-  self->send(st.parent, outcome_atom::value, std::move(outcome));
-  self->quit();
+  // The workflow ends here: its document moves into the outcome.
+  outcome.job = st.ctx ? std::move(st.ctx->mutable_job()) : st.claimed;
+  on_outcome(self, outcome);
 }
 
-void finish_cancelled(workflow_pointer self) {
+void finish_cancelled(job_pointer self) {
   workflow_outcome out;
   out.what = workflow_outcome::kind::cancelled;
   out.cancel_message = self->state.cancel_message;
@@ -78,7 +84,7 @@ void finish_cancelled(workflow_pointer self) {
 
 /// Appends failed log entries of the current await except `thrown` (every
 /// parallel failure is recorded, not only the first).
-void record_other_failures(workflow_pointer self,
+void record_other_failures(job_pointer self,
                            const std::pair<std::string, std::string>& thrown) {
   auto& st = self->state;
   for (auto& [key, f] : st.failures) {
@@ -100,7 +106,7 @@ void record_other_failures(workflow_pointer self,
 }
 
 /// The coroutine returned: turn how it ended into an outcome.
-void conclude(workflow_pointer self) {
+void conclude(job_pointer self) {
   auto& st = self->state;
   auto& promise = st.coro.handle().promise();
   workflow_outcome out;
@@ -135,7 +141,7 @@ void conclude(workflow_pointer self) {
   finish(self, std::move(out));
 }
 
-void step_finished(workflow_pointer self) {
+void step_finished(job_pointer self) {
   auto& st = self->state;
   if (--st.outstanding > 0)
     return;
@@ -146,7 +152,7 @@ void step_finished(workflow_pointer self) {
   resume_and_advance(self);
 }
 
-void on_step_result(workflow_pointer self, std::shared_ptr<step_state> step,
+void on_step_result(job_pointer self, std::shared_ptr<step_state> step,
                     task_result res) {
   auto& st = self->state;
   if (st.finished)
@@ -225,7 +231,7 @@ step_meta describe(const runtime_env& env, const workflow_context& ctx,
 }
 
 /// Hands an attempt of a remote task to the remote worker pool.
-void submit_remote(workflow_pointer self, const task_request& req,
+void submit_remote(job_pointer self, const task_request& req,
                    std::uint64_t number) {
   auto& st = self->state;
   remote_dispatch d;
@@ -246,7 +252,7 @@ void submit_remote(workflow_pointer self, const task_request& req,
 
 /// Sends requested steps to the worker pool (or restores them); returns how
 /// many were dispatched.
-std::size_t dispatch_steps(workflow_pointer self,
+std::size_t dispatch_steps(job_pointer self,
                            const std::vector<std::shared_ptr<step_state>>& requested) {
   auto& st = self->state;
   std::size_t dispatched = 0;
@@ -290,7 +296,7 @@ std::size_t dispatch_steps(workflow_pointer self,
   return dispatched;
 }
 
-void fail_storage(workflow_pointer self, const caf::error& err) {
+void fail_storage(job_pointer self, const caf::error& err) {
   workflow_outcome out;
   out.what = workflow_outcome::kind::workflow_error;
   out.error = model::error_json("StorageError", from_caf_error(err).message);
@@ -299,7 +305,7 @@ void fail_storage(workflow_pointer self, const caf::error& err) {
 
 /// Journals the step successes held in memory, then runs `then`.
 template <class F>
-void journal_successes(workflow_pointer self, F then) {
+void journal_successes(job_pointer self, F then) {
   auto& st = self->state;
   persistence::write_batch batch;
   persistence::add_job_write(batch, st.ctx->job(), &st.journaled);
@@ -317,7 +323,7 @@ void journal_successes(workflow_pointer self, F then) {
 }
 
 /// Starts the steps the coroutine asked for (after it suspended).
-void advance(workflow_pointer self) {
+void advance(job_pointer self) {
   auto& st = self->state;
   while (!st.finished) {
     if (st.coro.handle().done()) {
@@ -359,7 +365,7 @@ void advance(workflow_pointer self) {
   }
 }
 
-void resume_and_advance(workflow_pointer self) {
+void resume_and_advance(job_pointer self) {
   auto& st = self->state;
   auto h = st.ctx->suspended();
   st.ctx->clear_suspended();
@@ -368,98 +374,7 @@ void resume_and_advance(workflow_pointer self) {
   advance(self);
 }
 
-workflow_actor::behavior_type
-workflow_impl(workflow_pointer self, env_ptr env, model::job job,
-              job_actor parent) {
-  auto& st = self->state;
-  st.env = env;
-  st.parent = parent;
-  auto status = model::derive_task_status(job.log);
-  st.journaled = job;
-  st.ctx = std::make_unique<workflow_context>(std::move(job), std::move(status));
-  const auto& j = st.ctx->job();
-  if (j.workflow_slug) {
-    const auto* def = env->reg->find_workflow(*j.workflow_slug);
-    st.coro = def->handler(*st.ctx);
-  } else {
-    st.coro = single_task_workflow(*st.ctx, *j.task_slug);
-  }
-  st.coro.handle().resume();
-  advance(self);
-  return {
-    [=](step_done_atom, std::uint64_t number, task_result& res) {
-      auto& st = self->state;
-      auto it = st.in_flight.find(number);
-      if (it == st.in_flight.end())
-        return;
-      auto step = std::move(it->second);
-      st.in_flight.erase(it);
-      on_step_result(self, std::move(step), std::move(res));
-    },
-    [=](nested_begin_atom, const std::string& slug, const std::string& id,
-        const std::optional<model::retry_config>& call_site) {
-      auto& st = self->state;
-      step_state probe;
-      probe.slug = slug;
-      probe.id = id;
-      auto m = describe(*st.env, *st.ctx, probe, call_site);
-      nested_decision d;
-      d.previous = m.previous;
-      d.merged_retries = m.merged;
-      d.restore = should_restore(m, probe, st.ctx->job());
-      if (d.restore)
-        d.output = m.previous->output;
-      return d;
-    },
-    [=](nested_end_atom, model::log_entry& e) -> caf::result<bool> {
-      auto& st = self->state;
-      auto after = model::append_success(st.ctx->job(), e);
-      persistence::write_batch batch;
-      persistence::add_job_write(batch, after, &st.journaled);
-      st.ctx->mutable_job() = after;
-      st.journaled = std::move(after);
-      st.dirty = false;
-      model::apply_log_entry(st.ctx->mutable_status(), e);
-      auto rp = self->make_response_promise<bool>();
-      self->request(st.env->journal, caf::infinite, commit_atom::value,
-                    std::move(batch))
-        .then([=](std::uint64_t) mutable { rp.deliver(true); },
-              [=](caf::error& err) mutable { rp.deliver(err); });
-      return rp;
-    },
-    [=](cancel_job_atom, const std::string& message) {
-      auto& st = self->state;
-      st.cancel_requested = true;
-      if (st.cancel_message.empty())
-        st.cancel_message = message;
-      st.stop->store(true);
-      if (st.outstanding == 0)
-        finish_cancelled(self);
-    },
-  };
-}
-
-// -- job actor -----------------------------------------------------------------
-
-struct job_state {
-  static constexpr const char* name = "conveyor.job";
-  env_ptr env;
-  queue_actor queue;
-  model::job claimed;
-  workflow_actor runner;
-  std::string cancel_message;
-  bool cancel_pending = false;
-  bool done = false;
-
-  /// If this actor is killed (runtime shutdown), its workflow goes too and
-  /// nothing more is written: the job stays as last journaled.
-  ~job_state() {
-    if (runner && !done)
-      caf::anon_send_exit(runner, caf::exit_reason::user_shutdown);
-  }
-};
-
-using job_pointer = job_actor::stateful_pointer<job_state>;
+// -- settling the attempt ----------------------------------------------------
 
 std::optional<model::retry_config> workflow_retries(const runtime_env& env,
                                                     const model::job& j) {
@@ -474,7 +389,7 @@ void settle(job_pointer self, std::shared_ptr<const model::job> before_ptr,
             model::transition t) {
   auto& st = self->state;
   const auto& before = *before_ptr;
-  st.done = true;
+  st.finished = true;
   persistence::write_batch batch;
   bool erase = t.next.status == model::job_status::completed
                && st.env->options.delete_job_on_complete;
@@ -540,6 +455,42 @@ void on_outcome(job_pointer self, workflow_outcome& out) {
   }
 }
 
+/// Runs `f`; an exception escaping workflow code or a hook ends the attempt
+/// with a workflow-level error. (Were the actor killed instead, its queue
+/// would release the job without consuming a try, and it would loop.)
+template <class F>
+void guarded(job_pointer self, F f) {
+  auto fail = [&](const std::string& what) {
+    workflow_outcome out;
+    out.what = workflow_outcome::kind::workflow_error;
+    out.error = model::error_json("Error", what);
+    finish(self, std::move(out));
+  };
+  try {
+    f();
+  } catch (const std::exception& e) {
+    fail(e.what());
+  } catch (...) {
+    fail("unknown exception");
+  }
+}
+
+/// Starts the job's workflow (a task job is a one-step workflow).
+void start_workflow(job_pointer self) {
+  auto& st = self->state;
+  auto job = st.claimed;
+  auto status = model::derive_task_status(job.log);
+  st.journaled = job;
+  st.ctx = std::make_unique<workflow_context>(std::move(job), std::move(status));
+  const auto& j = st.ctx->job();
+  if (j.workflow_slug)
+    st.coro = st.env->reg->find_workflow(*j.workflow_slug)->handler(*st.ctx);
+  else
+    st.coro = single_task_workflow(*st.ctx, *j.task_slug);
+  st.coro.handle().resume();
+  advance(self);
+}
+
 job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
                                   model::job claimed, queue_actor queue) {
   auto& st = self->state;
@@ -554,28 +505,75 @@ job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
     std::string what = j.workflow_slug ? "Workflow '" + *j.workflow_slug + "'"
                        : j.task_slug   ? "Task '" + *j.task_slug + "'"
                                        : std::string{"Job without a slug"};
+    st.finished = true;
     settle(self, std::make_shared<const model::job>(j),
            model::fail_unregistered(j, what + " is not registered",
                                     env->now()));
   } else {
-    st.runner = self->spawn(workflow_impl, env, st.claimed,
-                            job_actor{self});
-    self->monitor(st.runner);
-    self->set_down_handler([=](caf::down_msg&) {
-      if (self->state.done)
-        return;
-      workflow_outcome out;
-      out.what = workflow_outcome::kind::workflow_error;
-      out.job = self->state.claimed;
-      out.error = model::error_json("Error", "workflow actor died");
-      on_outcome(self, out);
-    });
+    guarded(self, [=] { start_workflow(self); });
   }
   return {
-    [=](outcome_atom, workflow_outcome& out) { on_outcome(self, out); },
+    [=](step_done_atom, std::uint64_t number, task_result& res) {
+      auto& st = self->state;
+      auto it = st.in_flight.find(number);
+      if (it == st.in_flight.end())
+        return;
+      auto step = std::move(it->second);
+      st.in_flight.erase(it);
+      guarded(self, [&] { on_step_result(self, std::move(step), std::move(res)); });
+    },
+    [=](nested_begin_atom, const std::string& slug, const std::string& id,
+        const std::optional<model::retry_config>& call_site)
+      -> caf::result<nested_decision> {
+      auto& st = self->state;
+      if (!st.ctx || st.finished)
+        return make_caf_error(model::errc::conflict, "the job's attempt ended");
+      step_state probe;
+      probe.slug = slug;
+      probe.id = id;
+      auto m = describe(*st.env, *st.ctx, probe, call_site);
+      nested_decision d;
+      d.previous = m.previous;
+      d.merged_retries = m.merged;
+      // A throwing shouldRestore fails the nested task, not this actor.
+      try {
+        d.restore = should_restore(m, probe, st.ctx->job());
+      } catch (const std::exception& e) {
+        return make_caf_error(model::errc::invalid_input,
+                              std::string{"shouldRestore threw: "} + e.what());
+      }
+      if (d.restore)
+        d.output = m.previous->output;
+      return d;
+    },
+    [=](nested_end_atom, model::log_entry& e) -> caf::result<bool> {
+      auto& st = self->state;
+      if (!st.ctx || st.finished)
+        return make_caf_error(model::errc::conflict, "the job's attempt ended");
+      auto after = model::append_success(st.ctx->job(), e);
+      persistence::write_batch batch;
+      persistence::add_job_write(batch, after, &st.journaled);
+      st.ctx->mutable_job() = after;
+      st.journaled = std::move(after);
+      st.dirty = false;
+      model::apply_log_entry(st.ctx->mutable_status(), e);
+      auto rp = self->make_response_promise<bool>();
+      self->request(st.env->journal, caf::infinite, commit_atom::value,
+                    std::move(batch))
+        .then([=](std::uint64_t) mutable { rp.deliver(true); },
+              [=](caf::error& err) mutable { rp.deliver(err); });
+      return rp;
+    },
     [=](cancel_job_atom, const std::string& message) {
-      if (self->state.runner)
-        self->send(self->state.runner, cancel_job_atom::value, message);
+      auto& st = self->state;
+      if (st.finished)
+        return;
+      st.cancel_requested = true;
+      if (st.cancel_message.empty())
+        st.cancel_message = message;
+      st.stop->store(true);
+      if (st.outstanding == 0)
+        finish_cancelled(self);
     },
   };
 }

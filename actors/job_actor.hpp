@@ -1,14 +1,15 @@
 #pragma once
 
-// Job and workflow actors.
+// The job actor: one per running job, for one attempt.
 //
-// The job actor owns one attempt of one claimed job: it resolves the job's
-// task or workflow, lets a workflow actor run it, applies the failure rules
-// (model/transitions.hpp) to the outcome, journals the resulting document and
-// reports to its queue. The workflow actor drives the coroutine: it restores
-// cached steps, sends the others to the worker pool, journals each step's
-// success before the workflow continues, and honours cancel messages between
-// steps.
+// It drives the job's workflow coroutine (a task job is a one-step
+// workflow): it restores cached steps, sends the others to the worker pool,
+// journals each step's success before the workflow continues, and honours
+// cancel messages between steps. When the workflow ends it applies the
+// failure rules (model/transitions.hpp) to how it ended, journals the
+// resulting document and reports to its queue. One actor per job, not a job
+// actor plus a workflow actor: a spawn and an exit cost a scheduler round
+// trip each, paid per job.
 
 #include "actors/env.hpp"
 #include "actors/interfaces.hpp"

@@ -19,7 +19,7 @@ using remote_exec_atom = caf::atom_constant<caf::atom("cv_rexec")>;
 struct remote_dispatch {
   remote_task task;
   std::string queue;
-  caf::actor reply_to; ///< workflow actor, gets (step_done_atom, step, result)
+  caf::actor reply_to; ///< job actor, gets (step_done_atom, step, result)
   std::uint64_t step = 0;
 };
 

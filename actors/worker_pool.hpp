@@ -8,7 +8,7 @@
 // worker: a worker that finishes a task takes the next one at once, without
 // sleeping, and a slow handler never holds up tasks queued behind it. Only
 // when the queue was empty and a worker went idle does a submit wake it (one
-// message). Results go straight back to the submitting workflow actor.
+// message). Results go straight back to the submitting job actor.
 
 #include <condition_variable>
 #include <deque>
