@@ -177,7 +177,9 @@ worker_actor::behavior_type worker(worker_actor::pointer self, env_ptr env,
   return {
     [=](wake_atom) {
       worker_actor me{self};
-      while (auto item = pool->take(me)) {
+      bool woken = true;
+      while (auto item = pool->take(me, woken)) {
+        woken = false;
         auto res = run_task_attempt(self->system(), *env, item->req);
         caf::anon_send(item->reply_to, step_done_atom::value, item->step,
                        std::move(res));
@@ -205,23 +207,41 @@ void task_pool::submit(task_item item) {
     if (closed_)
       return;
     queue_.push_back(std::move(item));
-    if (!idle_.empty()) {
+    // One woken worker at a time: it wakes the next one if work is left
+    // when it takes its item. Waking a worker per submit costs a futex wake
+    // and a context switch per task, most of them for nothing when tasks
+    // are short (the awake worker drains the queue first).
+    if (waking_ == 0 && !idle_.empty()) {
       wake = std::move(idle_.back());
       idle_.pop_back();
+      ++waking_;
     }
   }
   if (wake)
     caf::anon_send(wake, wake_atom::value);
 }
 
-std::optional<task_item> task_pool::take(const worker_actor& me) {
-  std::lock_guard guard{mutex_};
-  if (queue_.empty() || closed_) {
-    idle_.push_back(me);
-    return std::nullopt;
+std::optional<task_item> task_pool::take(const worker_actor& me, bool woken) {
+  worker_actor next;
+  std::optional<task_item> item;
+  {
+    std::lock_guard guard{mutex_};
+    if (woken && waking_ > 0)
+      --waking_;
+    if (queue_.empty() || closed_) {
+      idle_.push_back(me);
+      return std::nullopt;
+    }
+    item = std::move(queue_.front());
+    queue_.pop_front();
+    if (!queue_.empty() && waking_ == 0 && !idle_.empty()) {
+      next = std::move(idle_.back());
+      idle_.pop_back();
+      ++waking_;
+    }
   }
-  auto item = std::move(queue_.front());
-  queue_.pop_front();
+  if (next)
+    caf::anon_send(next, wake_atom::value);
   return item;
 }
 

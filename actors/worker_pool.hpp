@@ -6,9 +6,10 @@
 //
 // Work is handed over through one shared queue rather than one mailbox per
 // worker: a worker that finishes a task takes the next one at once, without
-// sleeping, and a slow handler never holds up tasks queued behind it. Only
-// when the queue was empty and a worker went idle does a submit wake it (one
-// message). Results go straight back to the submitting job actor.
+// sleeping, and a slow handler never holds up tasks queued behind it. A
+// submit wakes an idle worker only if no other wake is in flight; a woken
+// worker that leaves work queued wakes the next (so wakes chain, one at a
+// time, instead of one per task). Results go straight back to the submitting job actor.
 
 #include <condition_variable>
 #include <deque>
@@ -38,8 +39,9 @@ public:
   void submit(task_item item);
 
   /// Worker side: the next item, or nothing (the worker is then idle and
-  /// will be woken by a later submit).
-  std::optional<task_item> take(const worker_actor& me);
+  /// will be woken by a later submit). `woken`: the first take after a
+  /// wake. Taking an item while more are queued wakes one more worker.
+  std::optional<task_item> take(const worker_actor& me, bool woken);
 
   /// Drops queued items (shutdown).
   void close();
@@ -48,6 +50,9 @@ private:
   std::mutex mutex_;
   std::deque<task_item> queue_;
   std::vector<worker_actor> idle_;
+  /// Workers woken whose first take has not happened yet (at most one
+  /// wake is in flight; see submit).
+  std::size_t waking_ = 0;
   bool closed_ = false;
 };
 

@@ -89,4 +89,24 @@ BOOST_AUTO_TEST_CASE(the_concurrency_limit_changes_at_runtime) {
   BOOST_CHECK_THROW(jobs->set_concurrency("default", 0), request_error);
 }
 
+// The worker pool wakes one worker at a time and each woken worker wakes the
+// next while work is queued: a burst of blocking tasks still gets every
+// worker.
+BOOST_AUTO_TEST_CASE(a_burst_of_blocking_tasks_gets_every_worker) {
+  options.continuous = true;
+  options.workers = 6;
+  options.queues["default"].concurrency = 6;
+  start();
+  std::vector<queue_request> burst(6);
+  for (auto& r : burst)
+    r.task = "hold";
+  auto queued = jobs->queue_bulk(burst);
+  while (running < 6)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  BOOST_TEST(peak.load() == 6);
+  release = true;
+  for (auto& j : queued)
+    BOOST_TEST(jobs->wait(client::id_of(j))["status"] == "completed");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
