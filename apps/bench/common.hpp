@@ -27,6 +27,10 @@ struct options {
   std::string dir;                ///< empty: a fresh temporary directory
 };
 
+inline const char* durability_name(const options& opt) {
+  return opt.durability == persistence::durability::sync ? "sync" : "async";
+}
+
 using clock = std::chrono::steady_clock;
 
 inline double seconds_since(clock::time_point t0) {

@@ -66,10 +66,6 @@ std::unique_ptr<runtime> must_start(caf::actor_system& sys,
   return std::move(*rt);
 }
 
-const char* durability_name(const options& opt) {
-  return opt.durability == persistence::durability::sync ? "sync" : "async";
-}
-
 /// Queues `n` jobs in bulk chunks of 1000 into a stopped-afterwards runtime,
 /// so a later phase starts from a journal full of pending jobs (as the peers
 /// drain in a fresh worker process).
