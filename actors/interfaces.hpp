@@ -3,10 +3,11 @@
 // The typed interfaces of the runtime's internal actors, in one place because
 // they refer to each other (queue -> job -> queue).
 //
-//   supervisor ──claim/execute──▶ queue ──spawn──▶ job (runs the workflow)
-//        ▲                          ▲  ◀─handler_done, attempt_done─┘  │
-//        └──────── replies ─────────┘                                  │
-//                         job ──submit──▶ worker pool ──step_done──▶ job
+//   supervisor ──claim/execute──▶ queue ──spawn──▶ job ──spawn──▶ workflow
+//        ▲                          ▲ ◀─handler_done, attempt_done─┘   │
+//        └──────── replies ─────────┘             job ◀──outcome───────┘
+//   workflow (or the job actor of a task job) ──submit──▶ worker pool
+//   worker pool ──step_done──▶ the submitting actor
 //   everyone ──commit──▶ journal (group commit)
 
 #include "actors/internal_messages.hpp"
@@ -16,9 +17,12 @@ namespace conveyor::actors {
 
 using step_done_atom = caf::atom_constant<caf::atom("cv_sdone")>;
 
-/// One per running job: runs one attempt of its workflow (a task job is a
-/// one-step workflow), applies the failure rules to how it ended, journals
-/// the result and reports to its queue.
+/// One per running job (the job actor) and one per running workflow (the
+/// workflow actor), both of this type. The workflow actor drives the
+/// coroutine and reports how it ended (outcome_atom); the job actor applies
+/// the failure rules, journals the result and reports to its queue. A task
+/// job is a one-step workflow that its job actor runs itself: no second
+/// actor per task job.
 using job_actor = caf::typed_actor<
   /// from a worker: the attempt of step number N ended
   caf::reacts_to<step_done_atom, std::uint64_t, task_result>,
@@ -27,8 +31,10 @@ using job_actor = caf::typed_actor<
                   std::optional<model::retry_config>>::with<nested_decision>,
   /// from a task handler: nested task succeeded; journal its log entry
   caf::replies_to<nested_end_atom, model::log_entry>::with<bool>,
-  /// stop between steps
-  caf::reacts_to<cancel_job_atom, std::string>>;
+  /// stop between steps (a job actor forwards it to its workflow actor)
+  caf::reacts_to<cancel_job_atom, std::string>,
+  /// from the workflow actor to its job actor: how the workflow ended
+  caf::reacts_to<outcome_atom, workflow_outcome>>;
 
 /// What workers and remote pools answer: the actor running the workflow.
 using workflow_actor = job_actor;

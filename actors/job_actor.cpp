@@ -32,6 +32,10 @@ struct job_state {
   queue_actor queue;
   /// The document as claimed (what the queue released on a crash).
   model::job claimed;
+  /// Set in a workflow actor: the job actor that settles its outcome.
+  job_actor parent;
+  /// Set in the job actor of a workflow job: the workflow actor running it.
+  job_actor child;
   std::unique_ptr<workflow_context> ctx;
   workflow coro;
   /// Steps of the current await that are not finished yet (a success is
@@ -53,8 +57,14 @@ struct job_state {
   std::map<std::uint64_t, std::shared_ptr<step_state>> in_flight;
   std::uint64_t step_counter = 0;
 
-  /// Long tasks see the stop token flip when this actor goes away.
-  ~job_state() { stop->store(true); }
+  /// Long tasks see the stop token flip when this actor goes away; a job
+  /// actor killed at shutdown takes its workflow actor along (nothing more
+  /// is written: the job stays as last journaled).
+  ~job_state() {
+    stop->store(true);
+    if (child && !finished)
+      caf::anon_send_exit(child, caf::exit_reason::user_shutdown);
+  }
 };
 
 using job_pointer = job_actor::stateful_pointer<job_state>;
@@ -64,7 +74,8 @@ void resume_and_advance(job_pointer self);
 
 void on_outcome(job_pointer self, workflow_outcome& out);
 
-/// The workflow ended: apply the failure rules and settle the job.
+/// The workflow ended: a workflow actor reports to its job actor; a job
+/// actor running a task job itself applies the failure rules and settles.
 void finish(job_pointer self, workflow_outcome outcome) {
   auto& st = self->state;
   if (st.finished)
@@ -72,6 +83,11 @@ void finish(job_pointer self, workflow_outcome outcome) {
   st.finished = true;
   // The workflow ends here: its document moves into the outcome.
   outcome.job = st.ctx ? std::move(st.ctx->mutable_job()) : st.claimed;
+  if (st.parent) {
+    self->send(st.parent, outcome_atom::value, std::move(outcome));
+    self->quit();
+    return;
+  }
   on_outcome(self, outcome);
 }
 
@@ -492,10 +508,36 @@ void start_workflow(job_pointer self) {
 }
 
 job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
-                                  model::job claimed, queue_actor queue) {
+                                  model::job claimed, queue_actor queue,
+                                  job_actor parent);
+
+/// The job actor of a workflow job: a workflow actor runs the workflow;
+/// this one settles its outcome (or its death).
+void supervise_workflow(job_pointer self) {
+  auto& st = self->state;
+  st.child = self->spawn(job_impl, st.env, st.claimed, st.queue,
+                         job_actor{self});
+  self->monitor(st.child);
+  self->set_down_handler([=](caf::down_msg&) {
+    auto& st = self->state;
+    if (st.finished)
+      return;
+    st.finished = true;
+    workflow_outcome out;
+    out.what = workflow_outcome::kind::workflow_error;
+    out.job = st.claimed;
+    out.error = model::error_json("Error", "workflow actor died");
+    on_outcome(self, out);
+  });
+}
+
+job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
+                                  model::job claimed, queue_actor queue,
+                                  job_actor parent) {
   auto& st = self->state;
   st.env = env;
   st.queue = queue;
+  st.parent = std::move(parent);
   st.claimed = std::move(claimed);
   const auto& j = st.claimed;
   bool known = j.workflow_slug ? env->reg->find_workflow(*j.workflow_slug) != nullptr
@@ -509,7 +551,11 @@ job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
     settle(self, std::make_shared<const model::job>(j),
            model::fail_unregistered(j, what + " is not registered",
                                     env->now()));
+  } else if (j.workflow_slug && !st.parent) {
+    supervise_workflow(self);
   } else {
+    // A workflow actor, or the job actor of a task job: a task job is a
+    // one-step workflow, run by its job actor without a second actor.
     guarded(self, [=] { start_workflow(self); });
   }
   return {
@@ -566,6 +612,10 @@ job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
     },
     [=](cancel_job_atom, const std::string& message) {
       auto& st = self->state;
+      if (st.child) {
+        self->send(st.child, cancel_job_atom::value, message);
+        return;
+      }
       if (st.finished)
         return;
       st.cancel_requested = true;
@@ -575,6 +625,14 @@ job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
       if (st.outstanding == 0)
         finish_cancelled(self);
     },
+    [=](outcome_atom, workflow_outcome& out) {
+      // From this job's workflow actor.
+      auto& st = self->state;
+      if (st.finished)
+        return;
+      st.finished = true;
+      on_outcome(self, out);
+    },
   };
 }
 
@@ -583,7 +641,7 @@ job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
 job_actor spawn_job_actor(caf::actor_system& sys, env_ptr env,
                           model::job claimed, queue_actor queue) {
   return sys.spawn(job_impl, std::move(env), std::move(claimed),
-                   std::move(queue));
+                   std::move(queue), job_actor{});
 }
 
 } // namespace conveyor::actors

@@ -1,15 +1,16 @@
 #pragma once
 
-// The job actor: one per running job, for one attempt.
+// Job and workflow actors (one type, actors/interfaces.hpp).
 //
-// It drives the job's workflow coroutine (a task job is a one-step
-// workflow): it restores cached steps, sends the others to the worker pool,
-// journals each step's success before the workflow continues, and honours
-// cancel messages between steps. When the workflow ends it applies the
-// failure rules (model/transitions.hpp) to how it ended, journals the
-// resulting document and reports to its queue. One actor per job, not a job
-// actor plus a workflow actor: a spawn and an exit cost a scheduler round
-// trip each, paid per job.
+// The job actor owns one attempt of one claimed job: when the job's workflow
+// ends it applies the failure rules (model/transitions.hpp) to how it ended,
+// journals the resulting document and reports to its queue. The workflow
+// actor, one per running workflow, drives the coroutine: it restores cached
+// steps, sends the others to the worker pool, journals each step's success
+// before the workflow continues, and honours cancel messages between steps.
+// A task job is a one-step workflow that its job actor drives itself: a
+// second actor per task job would cost a spawn and an exit (scheduler round
+// trips) per job for nothing.
 
 #include "actors/env.hpp"
 #include "actors/interfaces.hpp"
