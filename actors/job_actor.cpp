@@ -56,6 +56,8 @@ struct job_state {
   /// Steps handed to the worker pool, by submission number.
   std::map<std::uint64_t, std::shared_ptr<step_state>> in_flight;
   std::uint64_t step_counter = 0;
+  /// Steps submitted to remote worker nodes (a cancel tells them too).
+  std::size_t remote_steps = 0;
 
   /// Long tasks see the stop token flip when this actor goes away; a job
   /// actor killed at shutdown takes its workflow actor along (nothing more
@@ -303,8 +305,10 @@ std::size_t dispatch_steps(job_pointer self,
     ++st.outstanding;
     auto number = ++st.step_counter;
     st.in_flight.emplace(number, step);
-    if (req.def && req.def->remote)
+    if (req.def && req.def->remote) {
+      ++st.remote_steps;
       submit_remote(self, req, number);
+    }
     else
       st.env->tasks->submit(
         task_item{std::move(req), caf::actor_cast<caf::actor>(self), number});
@@ -622,6 +626,14 @@ job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
       if (st.cancel_message.empty())
         st.cancel_message = message;
       st.stop->store(true);
+      if (st.remote_steps > 0) {
+        // Attempts on worker nodes: tell them too (and end those still
+        // waiting for a worker).
+        const auto& job = st.ctx->job();
+        self->send(caf::actor_cast<remote_pool_actor>(st.env->remote),
+                   cancel_task_atom::value, job.id,
+                   job.processing_token.value_or(""));
+      }
       if (st.outstanding == 0)
         finish_cancelled(self);
     },

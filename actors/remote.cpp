@@ -2,6 +2,7 @@
 // worker nodes, and the worker-node actor itself.
 
 #include <map>
+#include <set>
 
 #include "actors/errors.hpp"
 #include "actors/remote_pool.hpp"
@@ -122,6 +123,32 @@ remote_pool_impl(remote_pool_pointer self, std::shared_ptr<remote_stats> stats,
     [=](remote_exec_atom, remote_dispatch& d) {
       if (!try_dispatch(self, d))
         self->state.waiting.push_back(std::move(d));
+    },
+    [=](cancel_task_atom, std::uint64_t job, const std::string& lease) {
+      auto& st = self->state;
+      auto of_job = [&](const remote_task& t) {
+        return t.job_id == job && t.lease_token == lease;
+      };
+      // Not sent anywhere yet: nothing ran, the attempt ends cancelled.
+      for (auto it = st.waiting.begin(); it != st.waiting.end();) {
+        if (!of_job(it->task)) {
+          ++it;
+          continue;
+        }
+        task_result res;
+        res.cancelled = true;
+        res.error = model::error_json("Error", "job cancelled");
+        report(*it, std::move(res));
+        it = st.waiting.erase(it);
+      }
+      std::set<caf::actor_addr> told;
+      for (auto& [key, entry] : st.in_flight) {
+        if (!of_job(entry.second.task) || !told.insert(entry.first).second)
+          continue;
+        for (auto& w : st.workers)
+          if (w.handle.address() == entry.first)
+            self->send(w.handle, cancel_task_atom::value, job, lease);
+      }
     },
     [=](remote_result& r) {
       auto& st = self->state;
@@ -282,6 +309,8 @@ struct worker_node_state {
   std::shared_ptr<runtime_env> env;
   /// Attempts running here: where to answer, and what.
   std::map<std::uint64_t, std::pair<caf::actor, remote_task>> running;
+  /// Their stop tokens, flipped by a cancel.
+  std::map<std::uint64_t, std::shared_ptr<std::atomic<bool>>> stops;
   std::uint64_t counter = 0;
 };
 
@@ -319,6 +348,7 @@ worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
       req.def = def;
       req.stop = std::make_shared<std::atomic<bool>>(false);
       auto n = ++st.counter;
+      st.stops.emplace(n, req.stop);
       st.running.emplace(n, std::make_pair(reply_to, std::move(t)));
       st.env->tasks->submit(
         task_item{std::move(req), caf::actor_cast<caf::actor>(self), n});
@@ -330,6 +360,7 @@ worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
         return;
       auto [reply_to, t] = std::move(it->second);
       st.running.erase(it);
+      st.stops.erase(n);
       remote_result r;
       r.job_id = t.job_id;
       r.lease_token = t.lease_token;
@@ -341,6 +372,12 @@ worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
       r.executed_at = res.executed_at;
       r.completed_at = res.completed_at;
       caf::anon_send(reply_to, std::move(r));
+    },
+    [=](cancel_task_atom, std::uint64_t job, const std::string& lease) {
+      auto& st = self->state;
+      for (auto& [n, entry] : st.running)
+        if (entry.second.job_id == job && entry.second.lease_token == lease)
+          st.stops[n]->store(true);
     },
   };
 }

@@ -4,7 +4,9 @@
 // (monitored), hands them attempts of remote tasks for the queues they serve,
 // and turns a vanished worker's in-flight attempts into `lost` results at
 // once. Results are matched by (job, lease token, attempt): a late result of
-// an attempt that was already declared lost is rejected (fencing).
+// an attempt that was already declared lost is rejected (fencing). A cancel
+// reaches the worker node running the job's attempt, whose task sees its
+// stop token flip, like a local task.
 
 #include <string>
 #include <vector>
@@ -27,6 +29,9 @@ using remote_pool_actor = caf::typed_actor<
   caf::reacts_to<register_worker_atom, worker_node_actor,
                  std::vector<std::string>, std::vector<std::string>>,
   caf::reacts_to<remote_exec_atom, remote_dispatch>,
+  /// a job was cancelled: its attempts still waiting for a worker end as
+  /// cancelled at once; running ones are told to stop
+  caf::reacts_to<cancel_task_atom, std::uint64_t, std::string>,
   caf::reacts_to<remote_result>>;
 
 /// Counters for tests and metrics.

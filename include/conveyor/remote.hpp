@@ -22,6 +22,7 @@ namespace conveyor {
 
 using run_task_atom = caf::atom_constant<caf::atom("cv_rtask")>;
 using register_worker_atom = caf::atom_constant<caf::atom("cv_regwork")>;
+using cancel_task_atom = caf::atom_constant<caf::atom("cv_rcancel")>;
 
 /// One task attempt sent to a worker node.
 struct remote_task {
@@ -64,7 +65,12 @@ typename Inspector::result_type inspect(Inspector& f, remote_result& x) {
 /// remote_result message sent back to the attempt's sender (not a request
 /// reply: the serve node must never wait on a request to a node that may
 /// vanish).
-using worker_node_actor = caf::typed_actor<caf::reacts_to<run_task_atom, remote_task>>;
+///
+/// cancel_task(job, lease token): the job was cancelled; the attempts of that
+/// lease running here see their task context's stop_requested() flip.
+using worker_node_actor =
+  caf::typed_actor<caf::reacts_to<run_task_atom, remote_task>,
+                   caf::reacts_to<cancel_task_atom, std::uint64_t, std::string>>;
 
 /// What a serve node publishes: the supervisor's interface for remote
 /// clients (every request is authenticated by its token and access-checked)
