@@ -140,6 +140,21 @@ void with_permitted_job(supervisor_pointer self, job_id id, operation op,
   });
 }
 
+/// Answers with a job that just left its queue: its final document, or,
+/// if deletion on completion already removed it, {id, status: completed}.
+void deliver_final(supervisor_pointer self, job_id id,
+                   caf::typed_response_promise<json> rp) {
+  self->request(self->state.reader, caf::infinite, read_atom::value, id)
+    .then(
+      [=](std::vector<model::job>& found) mutable {
+        if (found.empty())
+          rp.deliver(deleted_completed(id));
+        else
+          rp.deliver(render(self, found.front()));
+      },
+      [=](caf::error& err) mutable { rp.deliver(err); });
+}
+
 /// The first access check, before any lookup or write.
 std::optional<caf::error> denied(supervisor_pointer self, operation op,
                                  const request_context& ctx,
@@ -415,9 +430,7 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
                 },
                 [=](caf::error&) mutable {
                   // Finished meanwhile: the journal has the final state.
-                  with_stored_job(self, id, rp, [=](model::job f) mutable {
-                    rp.deliver(render(self, f));
-                  });
+                  deliver_final(self, id, rp);
                 });
       });
       return rp;
@@ -483,11 +496,7 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
         self->request(it->second, caf::infinite, cancel_job_atom::value, id,
                       std::string{})
           .then([=](model::job& c) mutable { rp.deliver(render(self, c)); },
-                [=](caf::error&) mutable {
-                  with_stored_job(self, id, rp, [=](model::job f) mutable {
-                    rp.deliver(render(self, f));
-                  });
-                });
+                [=](caf::error&) mutable { deliver_final(self, id, rp); });
       });
       return rp;
     },
@@ -559,9 +568,7 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
             self->request(it->second, caf::infinite, watch_atom::value, id)
               .then([=](model::job& f) mutable { rp.deliver(render(self, f)); },
                     [=](caf::error&) mutable {
-                      with_stored_job(self, id, rp, [=](model::job f) mutable {
-                        rp.deliver(render(self, f));
-                      });
+                      deliver_final(self, id, rp);
                     });
           },
           [=](caf::error& err) mutable { rp.deliver(err); });
