@@ -151,8 +151,9 @@ struct runtime_options {
   /// entry's cron for good (Payload's shouldAutoRun). Runs on the
   /// scheduler's thread. Default: always true.
   std::function<bool()> should_auto_run;
-  /// Where the scheduler reports errors and (unless silent) what its ticks
-  /// did: one line each. Default: none (errors are dropped).
+  /// Where the scheduler reports errors and (unless an entry is silent)
+  /// skipped ticks and ticks that ran jobs: one line each. Called on the
+  /// scheduler's thread. Default: none (errors are dropped).
   std::function<void(const std::string&)> log;
 };
 
