@@ -307,10 +307,14 @@ gateway_actor::behavior_type gateway_impl(gateway_pointer self,
 struct worker_node_state {
   static constexpr const char* name = "conveyor.worker_node";
   std::shared_ptr<runtime_env> env;
-  /// Attempts running here: where to answer, and what.
-  std::map<std::uint64_t, std::pair<caf::actor, remote_task>> running;
-  /// Their stop tokens, flipped by a cancel.
-  std::map<std::uint64_t, std::shared_ptr<std::atomic<bool>>> stops;
+  /// An attempt running here: where to answer, what, and its stop token
+  /// (flipped by a cancel).
+  struct attempt {
+    caf::actor reply_to;
+    remote_task task;
+    std::shared_ptr<std::atomic<bool>> stop;
+  };
+  std::map<std::uint64_t, attempt> running;
   std::uint64_t counter = 0;
 };
 
@@ -348,8 +352,8 @@ worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
       req.def = def;
       req.stop = std::make_shared<std::atomic<bool>>(false);
       auto n = ++st.counter;
-      st.stops.emplace(n, req.stop);
-      st.running.emplace(n, std::make_pair(reply_to, std::move(t)));
+      st.running.emplace(n, worker_node_state::attempt{reply_to, std::move(t),
+                                                       req.stop});
       st.env->tasks->submit(
         task_item{std::move(req), caf::actor_cast<caf::actor>(self), n});
     },
@@ -358,9 +362,9 @@ worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
       auto it = st.running.find(n);
       if (it == st.running.end())
         return;
-      auto [reply_to, t] = std::move(it->second);
+      auto reply_to = std::move(it->second.reply_to);
+      auto t = std::move(it->second.task);
       st.running.erase(it);
-      st.stops.erase(n);
       remote_result r;
       r.job_id = t.job_id;
       r.lease_token = t.lease_token;
@@ -375,9 +379,9 @@ worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
     },
     [=](cancel_task_atom, std::uint64_t job, const std::string& lease) {
       auto& st = self->state;
-      for (auto& [n, entry] : st.running)
-        if (entry.second.job_id == job && entry.second.lease_token == lease)
-          st.stops[n]->store(true);
+      for (auto& [n, a] : st.running)
+        if (a.task.job_id == job && a.task.lease_token == lease)
+          a.stop->store(true);
     },
   };
 }

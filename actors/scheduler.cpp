@@ -55,6 +55,7 @@ struct scheduler_state {
   std::deque<pass> waiting;
   bool passing = false;
   std::vector<auto_run_state> autos;
+  bool any_schedules = false; ///< the registry has schedule entries
   std::optional<time_ms> timer_at;
   std::uint64_t timer_gen = 0;
 
@@ -316,7 +317,7 @@ void fire(scheduler_pointer self, std::size_t i) {
   auto& st = self->state;
   auto& a = st.autos[i];
   a.busy = true;
-  if (a.entry.disable_scheduling || !has_schedules(*st.env->reg)) {
+  if (a.entry.disable_scheduling || !st.any_schedules) {
     run_tick(self, i);
     return;
   }
@@ -379,6 +380,7 @@ scheduler_actor::behavior_type scheduler_impl(scheduler_pointer self,
       st.log("schedule stats unreadable, starting empty: "
              + stats.error().message);
   }
+  st.any_schedules = has_schedules(*env->reg); // read-only after start
   for (auto& e : env->options.auto_run) {
     auto cron = model::cron_expr::parse(e.cron); // checked by start()
     if (!cron)

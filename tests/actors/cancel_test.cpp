@@ -16,9 +16,6 @@ using model::retry_config;
 namespace {
 
 struct fixture : runtime_fixture {
-  // Stop the runtime before this fixture's members go: handlers and hooks
-  // use them until the runtime's actors are gone.
-  ~fixture() { stop(); }
 
   std::promise<void> entered;
   std::shared_future<void> entered_future = entered.get_future().share();

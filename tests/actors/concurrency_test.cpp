@@ -15,9 +15,6 @@ using conveyor::testing::runtime_fixture;
 namespace {
 
 struct fixture : runtime_fixture {
-  // Stop the runtime before this fixture's members go: handlers and hooks
-  // use them until the runtime's actors are gone.
-  ~fixture() { stop(); }
 
   std::vector<std::string> order;
   std::promise<void> blocker_entered;

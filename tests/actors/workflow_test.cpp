@@ -14,9 +14,6 @@ using model::retry_config;
 namespace {
 
 struct fixture : runtime_fixture {
-  // Stop the runtime before this fixture's members go: handlers and hooks
-  // use them until the runtime's actors are gone.
-  ~fixture() { stop(); }
 
   fixture() {
     options.delete_job_on_complete = false;

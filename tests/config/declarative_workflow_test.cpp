@@ -34,9 +34,6 @@ condition_spec condition(const json& v) {
 /// A runtime whose registry comes from a config document; command tasks
 /// log "<task>:<id>" to a file so tests can count executions.
 struct fixture : runtime_fixture {
-  // Stop the runtime before this fixture's members go: handlers and hooks
-  // use them until the runtime's actors are gone.
-  ~fixture() { stop(); }
 
   std::string log_path = dir.sub("runs.log");
 

@@ -47,6 +47,12 @@ struct runtime_fixture {
     stop();
   }
 
+  /// Boost.Test calls this on the test's fixture object before destroying
+  /// it: the runtime stops while the members of derived fixtures (which
+  /// handlers, hooks and log callbacks use) still exist. The destructor
+  /// above runs only after those members are gone.
+  void teardown() { stop(); }
+
   void bump(const std::string& name) {
     std::lock_guard guard{counts_mutex};
     ++counts[name];
