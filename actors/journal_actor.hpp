@@ -34,6 +34,7 @@ struct journal_stats {
   std::atomic<std::uint64_t> groups{0};  ///< log writes
   std::atomic<std::uint64_t> batches{0}; ///< requests
   std::atomic<std::uint64_t> syncs{0};   ///< fsyncs
+  std::atomic<std::uint64_t> sync_ns{0}; ///< time spent in fsync
 };
 
 journal_actor spawn_journal_actor(caf::actor_system& sys,

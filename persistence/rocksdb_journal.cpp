@@ -97,6 +97,15 @@ public:
   model::status sync() override {
     if (mode_ == durability::async)
       return model::ok();
+    {
+      // After a failed fsync the kernel may have dropped the dirty pages, so
+      // a later fsync that succeeds proves nothing: stay failed.
+      std::lock_guard guard{write_mutex_};
+      if (!failure_.empty())
+        return model::make_error(errc::storage,
+                                 "journal is read-only after an earlier "
+                                 "failure: " + failure_);
+    }
     auto s = db_->SyncWAL();
     if (!s.ok()) {
       std::lock_guard guard{write_mutex_};
