@@ -14,6 +14,7 @@
 #include "model/transitions.hpp"
 #include "persistence/job_records.hpp"
 #include "persistence/journal.hpp"
+#include "persistence/rocksdb_journal.hpp"
 #include "persistence/key_codec.hpp"
 
 namespace conveyor::persistence {
@@ -318,7 +319,14 @@ private:
 
 model::expected<std::unique_ptr<journal>>
 open_rocksdb_journal(const journal_options& options) {
+  return open_rocksdb_journal(options, nullptr);
+}
+
+model::expected<std::unique_ptr<journal>>
+open_rocksdb_journal(const journal_options& options, rocksdb::Env* env) {
   rocksdb::Options opts;
+  if (env)
+    opts.env = env;
   opts.create_if_missing = true;
   opts.create_missing_column_families = true;
   // Refuse to open on mid-log corruption, tolerate only a torn tail: the
