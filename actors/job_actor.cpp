@@ -467,10 +467,10 @@ void on_outcome(job_pointer self, workflow_outcome& out) {
     }
     case kind::lost:
       // Step successes so far are kept; the job is pending again with no
-      // retry consumed (like a crash of this node).
+      // retry consumed (like a crash of this node), up to the limit.
       settle(self, before_ptr,
-             model::transition{model::release(std::move(out.job), now),
-                               model::run_status::error});
+             model::interrupt(std::move(out.job),
+                              self->state.env->options.max_interruptions, now));
       break;
   }
 }

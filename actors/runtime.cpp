@@ -1,6 +1,7 @@
 // conveyor::start and the runtime handle.
 
 #include <future>
+#include <set>
 
 #include "actors/env.hpp"
 #include "actors/errors.hpp"
@@ -9,6 +10,8 @@
 #include "actors/worker_pool.hpp"
 #include "conveyor/remote.hpp"
 #include "model/cron.hpp"
+#include "model/transitions.hpp"
+#include "persistence/job_records.hpp"
 
 namespace conveyor {
 
@@ -38,6 +41,44 @@ model::time_ms system_now() {
     .count();
 }
 
+/// Counts the interruption of every job that was running when the previous
+/// process stopped without a clean shutdown, journals the result in one
+/// commit before anything runs (so a job that kills its process every time
+/// is counted every time), and takes jobs that reached the limit out of
+/// their queues as failed.
+model::status
+apply_interruptions(persistence::journal& db, persistence::recovered_state& rec,
+                    const runtime_options& options, model::time_ms now) {
+  if (rec.interrupted.empty())
+    return model::ok();
+  std::set<model::job_id> ids(rec.interrupted.begin(), rec.interrupted.end());
+  persistence::write_batch batch;
+  std::vector<model::job> failed;
+  for (auto& [queue, jobs] : rec.pending) {
+    std::vector<model::job> keep;
+    for (auto& j : jobs) {
+      if (!ids.count(j.id)) {
+        keep.push_back(std::move(j));
+        continue;
+      }
+      auto t = model::interrupt(j, options.max_interruptions, now);
+      persistence::add_job_write(batch, t.next, &j);
+      if (model::is_terminal(t.next.status))
+        failed.push_back(std::move(t.next));
+      else
+        keep.push_back(std::move(t.next));
+    }
+    jobs = std::move(keep);
+  }
+  if (auto st = db.commit(std::span<const persistence::write_batch>{&batch, 1});
+      !st)
+    return st;
+  if (options.on_terminal)
+    for (const auto& j : failed)
+      options.on_terminal(j);
+  return model::ok();
+}
+
 model::status check_options(const runtime_options& o) {
   auto bad = [](std::string m) {
     return model::make_error(model::errc::invalid_input, std::move(m));
@@ -49,6 +90,8 @@ model::status check_options(const runtime_options& o) {
     return bad("data_dir: must not be empty");
   if (o.workers < 1)
     return bad("workers: must be at least 1");
+  if (o.max_interruptions < 0)
+    return bad("max_interruptions: must be 0 (no limit) or more");
   if (!order_ok(o.processing_order))
     return bad("processing_order: '" + o.processing_order
                + "' (supported: createdAt, -createdAt)");
@@ -137,6 +180,9 @@ start(caf::actor_system& sys, std::shared_ptr<const registry> reg,
   auto recovered = db->recover(options.clock());
   if (!recovered)
     return recovered.error();
+  if (auto st = apply_interruptions(*db, *recovered, options, options.clock());
+      !st)
+    return st.error();
   auto env = std::make_shared<actors::runtime_env>();
   env->reg = std::move(reg);
   env->db = db;

@@ -363,11 +363,16 @@ model::expected<config> parse_config(const json& doc, const std::string& base_di
     auto jobs = doc.find("jobs");
     if (jobs != doc.end()
         && r.object(*jobs, "jobs", {"tasks", "workflows", "queues", "processingOrder",
-                                    "deleteJobOnComplete", "access", "autoRun"})) {
+                                    "deleteJobOnComplete", "maxInterruptions",
+                                    "access", "autoRun"})) {
       // Queues first: everything else may refer to them.
       parse_queues(r, *jobs, cfg);
       parse_processing_order(r, *jobs, cfg);
       r.boolean(*jobs, "deleteJobOnComplete", "jobs", cfg.delete_job_on_complete);
+      std::int64_t max_interruptions = 0;
+      if (r.integer(*jobs, "maxInterruptions", "jobs", 0, 1'000'000,
+                    max_interruptions))
+        cfg.max_interruptions = static_cast<std::int32_t>(max_interruptions);
       slug_map slugs;
       for_each_entry(r, *jobs, "tasks", [&](const json& v, const std::string& p) {
         parse_task(r, v, p, cfg, slugs);

@@ -155,6 +155,8 @@ struct config {
   /// "createdAt" (FIFO) or "-createdAt" (LIFO).
   std::string processing_order = "createdAt";
   bool delete_job_on_complete = true;
+  /// runtime_options::max_interruptions (0: no limit).
+  std::int32_t max_interruptions = 3;
   access_config access;
   std::vector<autorun_config> auto_run;
   node_config node;

@@ -112,6 +112,7 @@ runtime_options to_runtime_options(const config& cfg) {
   opts.durability = cfg.node.durability;
   opts.workers = cfg.node.workers;
   opts.delete_job_on_complete = cfg.delete_job_on_complete;
+  opts.max_interruptions = cfg.max_interruptions;
   opts.processing_order = cfg.processing_order;
   auto access = std::make_shared<const access_config>(cfg.access);
   opts.access.queue = rule_for(access, operation::queue);

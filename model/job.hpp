@@ -82,6 +82,9 @@ struct job {
   std::optional<time_ms> wait_until;
   std::optional<time_ms> completed_at;
   std::int32_t total_tried = 0;
+  /// Times the job was running when its process or its worker node stopped
+  /// (crash, kill -9, lost connection). Not attempts: see interrupt().
+  std::int32_t interruptions = 0;
   bool has_error = false;
   json error; ///< null when absent
   std::vector<log_entry> log;

@@ -250,6 +250,7 @@ bool read_job_field(reader& r, const std::string& k, const json& v, job& j) {
   if (k == "waitUntil") return r.opt_time(v, k, j.wait_until);
   if (k == "completedAt") return r.opt_time(v, k, j.completed_at);
   if (k == "totalTried") return r.int32(v, k, j.total_tried, 0);
+  if (k == "interruptions") return r.int32(v, k, j.interruptions, 0);
   if (k == "hasError") return r.boolean(v, k, j.has_error);
   if (k == "log") return read_log(r, v, k, j);
   if (k == "processingUntil") return r.opt_time(v, k, j.processing_until);
@@ -334,6 +335,9 @@ json to_document(const job& j) {
   if (!j.meta.is_null())
     out["meta"] = j.meta;
   put_string(out, "idempotencyKey", j.idempotency_key);
+  // Not a Payload field: written only once it means something.
+  if (j.interruptions > 0)
+    out["interruptions"] = j.interruptions;
   return out;
 }
 

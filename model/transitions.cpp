@@ -118,6 +118,21 @@ job release(job j, time_ms now) {
   return j;
 }
 
+transition interrupt(job j, std::int32_t max, time_ms now) {
+  if (is_terminal(j.status))
+    return unchanged(std::move(j));
+  ++j.interruptions;
+  if (max <= 0 || j.interruptions < max)
+    return {release(std::move(j), now), run_status::error};
+  auto message = "the job was running when its process or worker stopped "
+                 + std::to_string(j.interruptions)
+                 + " times; it is not started again (limit "
+                 + std::to_string(max) + ")";
+  j.error = error_json("JobInterrupted", message);
+  j.wait_until.reset();
+  return settle_failure(std::move(j), true, 0, now);
+}
+
 job append_success(job j, log_entry entry) {
   entry.state = log_state::succeeded;
   j.log.push_back(std::move(entry));

@@ -49,6 +49,14 @@ job claim(job j, std::string token, time_ms lease_until, time_ms now);
 /// again with nothing consumed (total_tried, log and error unchanged).
 job release(job j, time_ms now);
 
+/// The job was running when its process stopped without a clean shutdown
+/// (found on recovery) or when its worker node vanished. Like release --
+/// nothing consumed -- but counted in `interruptions`: the `max`-th one is a
+/// final failure with error {name: "JobInterrupted"}, so a job that kills its
+/// process every time cannot crash-loop the node forever (Sidekiq's and
+/// Oban's poison-pill rule). max <= 0: no limit.
+transition interrupt(job j, std::int32_t max, time_ms now);
+
 /// Transition 3: appends a succeeded task attempt (only the log changes;
 /// updatedAt is untouched, as in Payload).
 job append_success(job j, log_entry entry);

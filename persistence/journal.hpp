@@ -56,6 +56,11 @@ struct recovered_state {
   model::job_id next_id = 1;
   /// Queues paused by an operator (meta keys "paused/<queue>").
   std::vector<std::string> paused;
+  /// Jobs (in `pending`, already released) that were running when the
+  /// previous process stopped without closing the journal: a crash, kill -9
+  /// or power loss. Empty after a clean stop, whose running jobs were
+  /// stopped by the operator, not by themselves.
+  std::vector<model::job_id> interrupted;
 };
 
 /// The meta key that marks `queue` as paused (present = paused).
@@ -73,8 +78,11 @@ public:
   virtual ~journal() = default;
 
   /// Applies `batches` as one atomic write (one fsync in sync mode). On OK,
-  /// every batch is durable per the journal's durability mode. On error,
-  /// none was applied and the journal refuses further writes.
+  /// every batch is durable per the journal's durability mode. On error the
+  /// batches are not acknowledged and the journal refuses further writes;
+  /// like any write in flight at a crash, they may still be found after a
+  /// restart (a failed fsync leaves its bytes in the log, and a reopen
+  /// replays them), each batch whole or absent, never in part.
   virtual model::status commit(std::span<const write_batch> batches) = 0;
 
   /// Like commit, but returns without waiting for stable storage: the

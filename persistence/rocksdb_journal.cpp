@@ -28,6 +28,10 @@ constexpr std::array<const char*, 5> column_names{
 
 constexpr const char* next_id_key = "next_id";
 constexpr const char* format_key = "format_version";
+// Present while a process has the journal open; removed on a clean close.
+// Found at open: the previous process stopped without closing (crash,
+// kill -9, power loss), so the jobs it was running were interrupted.
+constexpr const char* open_marker_key = "open";
 constexpr const char* format_version = "1";
 
 model::error storage_error(const std::string& what, const rocksdb::Status& s) {
@@ -52,6 +56,8 @@ public:
   ~rocksdb_journal() override {
     // A clean close leaves no log to replay: the next start opens at once.
     if (failure_.empty()) {
+      db_->Delete(rocksdb::WriteOptions{}, cf(column::meta), open_marker_key)
+        .PermitUncheckedError();
       rocksdb::FlushOptions fo;
       std::vector<rocksdb::ColumnFamilyHandle*> all(cfs_.begin(), cfs_.end());
       db_->Flush(fo, all).PermitUncheckedError();
@@ -77,6 +83,16 @@ public:
                                                 + value + ", expected "
                                                 + format_version);
     }
+    s = db_->Get({}, cf(column::meta), open_marker_key, &value);
+    if (!s.ok() && !s.IsNotFound())
+      return storage_error("cannot read meta key open", s);
+    previous_stop_clean_ = s.IsNotFound();
+    // No fsync needed: a job can only be "running" on disk after a later,
+    // synced write, which makes this one durable too (the log is ordered).
+    s = db_->Put(rocksdb::WriteOptions{}, cf(column::meta), open_marker_key,
+                 std::to_string(::getpid()));
+    if (!s.ok())
+      return storage_error("cannot write meta key open", s);
     auto next = compute_next_id();
     if (!next)
       return next.error();
@@ -259,8 +275,11 @@ public:
       auto doc = std::move(**j);
       // The process that held the lease is gone: claimable again, nothing
       // consumed (spec §3.10, v4 leases).
-      if (doc.status == model::job_status::running || doc.processing_token)
+      if (doc.status == model::job_status::running || doc.processing_token) {
+        if (!previous_stop_clean_)
+          state.interrupted.push_back(doc.id);
         doc = model::release(std::move(doc), now);
+      }
       state.pending[queue].push_back(std::move(doc));
     }
     if (!it->status().ok())
@@ -312,6 +331,7 @@ private:
   rocksdb::WriteOptions write_options_;
   std::mutex write_mutex_;       // serialises commit(); reads need no lock
   model::job_id max_id_ = 0;     // guarded by write_mutex_
+  bool previous_stop_clean_ = true; // set once by init()
   std::string failure_;          // guarded by write_mutex_
 };
 

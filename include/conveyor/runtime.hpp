@@ -134,6 +134,15 @@ struct runtime_options {
   std::string processing_order = "createdAt";
   /// Per-queue settings; queues not listed get queue_options{}.
   std::map<std::string, queue_options> queues;
+  /// A job found running when its process stopped without a clean shutdown
+  /// (crash, kill -9, power loss), or whose worker node vanished, is pending
+  /// again with nothing consumed; the `max_interruptions`-th time it fails
+  /// for good with error {name: "JobInterrupted"} (a job that kills its
+  /// process or worker must not do so forever). 0: no limit. Default: 3.
+  /// Recovery sees a job as running once a step of it was journaled (claims
+  /// themselves are not journaled), so a task job that takes its process
+  /// down before any write is released uncounted.
+  std::int32_t max_interruptions = 3;
   /// Lease length written on claimed jobs (processingUntil). Default: 20 min.
   std::chrono::milliseconds lease{20 * 60 * 1000};
   /// The clock (UTC ms). Default: the system clock. Tests inject their own.
@@ -142,8 +151,9 @@ struct runtime_options {
   /// authenticated principal may do anything.
   access_rules access;
   /// Called once a job reached a terminal state and that state is durable
-  /// (completed, failed or cancelled). Runs on an actor thread: keep it short
-  /// and never block in it. Default: none.
+  /// (completed, failed or cancelled). Runs on an actor thread (for jobs
+  /// failed by max_interruptions at start-up: the thread calling start()):
+  /// keep it short and never block in it. Default: none.
   std::function<void(const model::job&)> on_terminal;
   /// autoRun crons, started with the runtime. Default: none.
   std::vector<auto_run_entry> auto_run;

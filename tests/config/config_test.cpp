@@ -294,6 +294,7 @@ BOOST_AUTO_TEST_CASE(queues_processing_order_and_auto_run) {
     {"queues", {{"default", {{"concurrency", 8}}}, {"media", {{"processingOrder", "-createdAt"}}}}},
     {"processingOrder", {{"default", "-createdAt"}, {"queues", {{"default", "createdAt"}}}}},
     {"deleteJobOnComplete", false},
+    {"maxInterruptions", 0},
     {"autoRun", {{{"cron", "*/5 * * * * *"}, {"queue", "media"}, {"limit", 3}},
                  {{"allQueues", true}, {"silent", true}, {"disableScheduling", true}}}}}}};
   auto cfg = parse_config(doc, f.dir.path());
@@ -304,6 +305,7 @@ BOOST_AUTO_TEST_CASE(queues_processing_order_and_auto_run) {
   BOOST_TEST(cfg->queues.at("media").concurrency == 16);
   BOOST_TEST(cfg->queues.at("media").processing_order == "-createdAt");
   BOOST_TEST(!cfg->delete_job_on_complete);
+  BOOST_TEST(cfg->max_interruptions == 0);
   BOOST_REQUIRE(cfg->auto_run.size() == 2u);
   BOOST_TEST(cfg->auto_run[0].cron == "*/5 * * * * *");
   BOOST_TEST(cfg->auto_run[0].queue == "media");
@@ -320,6 +322,7 @@ BOOST_AUTO_TEST_CASE(queues_processing_order_and_auto_run) {
     {"queues", {{"q", {{"concurrency", 0}, {"processingOrder", "id"}}}}},
     {"processingOrder", "newest"},
     {"deleteJobOnComplete", "yes"},
+    {"maxInterruptions", -1},
     {"autoRun", {{{"cron", "every minute"}, {"limit", 0}, {"queue", "r"}}}}}}};
   auto ls = problems(bad, f.dir.path());
   const std::vector<std::string> expected = {
@@ -327,6 +330,7 @@ BOOST_AUTO_TEST_CASE(queues_processing_order_and_auto_run) {
     "jobs.queues.q.processingOrder: expected \"createdAt\" or \"-createdAt\", got \"id\"",
     "jobs.processingOrder: expected \"createdAt\" or \"-createdAt\", got \"newest\"",
     "jobs.deleteJobOnComplete: expected boolean, got string",
+    "jobs.maxInterruptions: expected an integer from 0 to 1000000, got -1",
     "jobs.autoRun[0].cron: cron 'every minute'",
     "jobs.autoRun[0].limit: expected an integer from 1 to 100000, got 0",
     "jobs.autoRun[0].queue: unknown queue 'r'",

@@ -403,6 +403,14 @@ BOOST_AUTO_TEST_CASE(auto_run_entries_come_from_the_config) {
   auto bare = parse_config(json::object(), dir.path());
   BOOST_REQUIRE(bare);
   BOOST_TEST(to_runtime_options(*bare).auto_run.empty());
+  BOOST_TEST(to_runtime_options(*bare).max_interruptions == 3);
+}
+
+BOOST_AUTO_TEST_CASE(max_interruptions_comes_from_the_config) {
+  auto cfg = parse_config(json::parse(R"({"jobs": {"maxInterruptions": 7}})"),
+                          dir.path());
+  BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
+  BOOST_TEST(to_runtime_options(*cfg).max_interruptions == 7);
 }
 
 BOOST_AUTO_TEST_CASE(access_rules_come_from_the_config) {

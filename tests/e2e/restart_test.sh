@@ -117,6 +117,7 @@ must cv get "$J_WF"
 DOC=$OUT
 assert_eq 1 "$(json_get "$DOC" 'd["totalTried"]')" "totalTried of the interrupted workflow"
 assert_eq false "$(json_get "$DOC" 'd["hasError"]')" "hasError of the interrupted workflow"
+assert_eq 1 "$(json_get "$DOC" 'd.get("interruptions", 0)')" "interruptions of the workflow running at kill -9"
 for id in 1 2 3; do
   assert_eq true "$(json_get "$DOC" 'd["taskStatus"]["wfstep"]["'$id'"]["complete"]')" "step $id complete"
 done

@@ -53,6 +53,7 @@ job full_job() {
   j.queue = "nightly";
   j.wait_until = t0 + 60'000;
   j.total_tried = 2;
+  j.interruptions = 2;
   j.has_error = false;
   j.error = error_json("Error", "workflow broke");
   j.log = {sample_entry("a1", log_state::failed), sample_entry("a2", log_state::succeeded)};
@@ -147,7 +148,8 @@ BOOST_AUTO_TEST_CASE(document_uses_payload_field_names) {
     "updatedAt": "2023-11-14T22:13:20.030Z",
     "status": "running",
     "priority": -5,
-    "idempotencyKey": "idem-1"
+    "idempotencyKey": "idem-1",
+    "interruptions": 2
   })json");
   CHECK_JSON_EQ(doc, expected);
 }

@@ -200,6 +200,45 @@ BOOST_AUTO_TEST_CASE(t8_release_returns_a_claimed_job_unconsumed) {
   BOOST_TEST(name(release(j, t0 + 10).status) == "waiting");
 }
 
+BOOST_AUTO_TEST_CASE(interruptions_release_until_the_limit_then_fail) {
+  job j = running_job();
+  j.total_tried = 1;
+  auto first = interrupt(j, 3, t0 + 10);
+  BOOST_TEST(first.next.interruptions == 1);
+  BOOST_TEST(name(first.next.status) == "queued");
+  BOOST_TEST(first.next.total_tried == 1); // nothing consumed
+  BOOST_TEST(!first.next.has_error);
+  BOOST_TEST(is_claimable(first.next, t0 + 11));
+  BOOST_TEST(to_string(first.status) == "error");
+
+  auto second = interrupt(claim(first.next, "tok-B", t0 + lease, t0 + 20), 3,
+                          t0 + 30);
+  BOOST_TEST(second.next.interruptions == 2);
+  BOOST_TEST(name(second.next.status) == "queued");
+
+  auto third = interrupt(claim(second.next, "tok-C", t0 + lease, t0 + 40), 3,
+                         t0 + 50);
+  BOOST_TEST(third.next.interruptions == 3);
+  BOOST_TEST(name(third.next.status) == "failed");
+  BOOST_TEST(third.next.has_error);
+  BOOST_TEST(third.next.error["name"] == "JobInterrupted");
+  BOOST_TEST(!third.next.processing_token.has_value());
+  BOOST_TEST(!third.next.completed_at.has_value());
+  BOOST_TEST(to_string(third.status) == "error-reached-max-retries");
+  BOOST_TEST(!is_claimable(third.next, t0 + 60));
+  // Terminal stays terminal.
+  auto again = interrupt(third.next, 3, t0 + 70);
+  BOOST_TEST((again.next == third.next));
+}
+
+BOOST_AUTO_TEST_CASE(interruptions_without_a_limit_never_fail) {
+  job j = running_job();
+  for (int i = 0; i < 50; ++i)
+    j = interrupt(claim(j, "tok", t0 + lease, t0), 0, t0 + 1).next;
+  BOOST_TEST(j.interruptions == 50);
+  BOOST_TEST(name(j.status) == "queued");
+}
+
 BOOST_AUTO_TEST_CASE(t9_expired_lease_is_claimable_without_any_write) {
   const job j = running_job(t0);
   BOOST_TEST(!is_claimable(j, t0 + lease - 1));

@@ -1,6 +1,7 @@
-// Test helper for the kill -9 test: commits one job per sync write to the
+// Test helper for the kill -9 tests: commits one job per sync write to the
 // journal at argv[1] and prints each id on stdout once its commit returned
-// (that is, once it is acknowledged). Runs until killed.
+// (that is, once it is acknowledged). Every tenth job is stored as running
+// (a lease, as a journaled workflow step leaves it). Runs until killed.
 
 #include <cstdio>
 #include <unistd.h>
@@ -23,6 +24,11 @@ int main(int argc, char** argv) {
     j.id = id;
     j.task_slug = "t";
     j.input = {{"n", id}};
+    if (id % 10 == 0) {
+      j.status = model::job_status::running;
+      j.processing_token = "lease";
+      j.processing_until = 4'000'000'000'000;
+    }
     persistence::write_batch b;
     persistence::add_job_write(b, j, nullptr);
     if (!(*db)->commit(std::span<const persistence::write_batch>{&b, 1}))

@@ -266,6 +266,29 @@ BOOST_AUTO_TEST_CASE(acknowledged_sync_writes_survive_kill_9) {
   BOOST_TEST(rec->next_id > *acked.rbegin());
 }
 
+BOOST_AUTO_TEST_CASE(recovery_names_jobs_running_at_a_crash_not_at_a_clean_stop) {
+  testing::temp_dir dir;
+  auto acked = write_then_kill(dir.path(), 100);
+  {
+    auto db = open(dir.path());
+    auto rec = db->recover(0);
+    BOOST_REQUIRE(rec);
+    std::set<model::job_id> interrupted(rec->interrupted.begin(),
+                                        rec->interrupted.end());
+    for (auto id : acked)
+      if (id % 10 == 0)
+        BOOST_TEST(interrupted.count(id) == 1u, id);
+    for (auto id : interrupted)
+      BOOST_TEST(id % 10 == 0u, id); // only jobs stored as running
+    // Released in what recovery hands the queues.
+    for (const auto& j : rec->pending.at("default"))
+      BOOST_TEST(!j.processing_token.has_value(), j.id);
+  } // a clean close
+  auto db = open(dir.path());
+  auto rec = db->recover(0);
+  BOOST_REQUIRE(rec);
+  BOOST_TEST(rec->interrupted.empty());
+}
 
 BOOST_AUTO_TEST_CASE(corruption_in_the_middle_of_the_log_refuses_to_open) {
   testing::temp_dir dir;

@@ -1,0 +1,113 @@
+// Poison pills: a job that takes down whatever runs it. A worker node that
+// vanishes mid-task releases the job with nothing consumed, but counted; at
+// max_interruptions the job fails for good instead of killing every worker
+// in turn. (Crash recovery of the serve process: persistence tests and
+// tests/e2e/restart_test.sh.)
+
+#include <boost/test/unit_test.hpp>
+
+#include <thread>
+
+#include "conveyor/remote.hpp"
+#include "support/runtime_fixture.hpp"
+
+using namespace conveyor;
+using conveyor::testing::runtime_fixture;
+
+namespace {
+
+struct fixture : runtime_fixture {
+  std::atomic<int> entered{0};
+  std::atomic<bool> release_handler{false};
+
+  fixture() {
+    options.continuous = true;
+    options.delete_job_on_complete = false;
+    add_task({.slug = "poison", .handler = {}, .remote = true});
+  }
+
+  /// A worker node serving "poison" whose handler blocks until the test
+  /// lets it go (the node is killed meanwhile).
+  worker_node_actor start_worker() {
+    auto wreg = std::make_shared<registry>();
+    auto st = wreg->add_task({.slug = "poison", .handler = [this](task_context&) {
+      ++entered;
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (!release_handler && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return json::object();
+    }});
+    BOOST_TEST_REQUIRE(bool(st));
+    auto node = spawn_worker_node(sys, wreg, 1);
+    caf::anon_send(rt->remote_workers(), register_worker_atom::value, node,
+                   std::vector<std::string>{"*"},
+                   std::vector<std::string>{"poison"});
+    return node;
+  }
+
+  /// Starts a worker, waits until the job's task entered its handler there,
+  /// then kills the node as a crashing process would die.
+  void lose_a_worker_to(int nth_entry) {
+    auto node = start_worker();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (entered < nth_entry && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    BOOST_TEST_REQUIRE(entered.load() == nth_entry);
+    caf::anon_send_exit(node, caf::exit_reason::kill);
+  }
+
+  /// A job that never ends fails the test instead of hanging it.
+  json bounded_wait(model::job_id id) {
+    client bounded{sys, rt->supervisor(), {},
+                   caf::duration{std::chrono::seconds(20)}};
+    return bounded.wait(id);
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(interruption_tests, fixture)
+
+BOOST_AUTO_TEST_CASE(a_job_that_kills_its_workers_fails_at_the_limit) {
+  options.max_interruptions = 3;
+  start();
+  auto id = queue_task("poison");
+  for (int n = 1; n <= 2; ++n) {
+    lose_a_worker_to(n);
+    // Pending again, counted, nothing consumed.
+    json doc;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    do {
+      doc = jobs->get(id);
+    } while (doc.value("interruptions", 0) < n
+             && std::chrono::steady_clock::now() < deadline);
+    BOOST_TEST(doc.value("interruptions", 0) == n);
+    BOOST_TEST(doc["totalTried"] == 0);
+    BOOST_TEST(doc["hasError"] == false);
+  }
+  lose_a_worker_to(3);
+  auto done = bounded_wait(id);
+  release_handler = true;
+  BOOST_TEST(done["status"] == "failed");
+  BOOST_TEST(done["hasError"] == true);
+  BOOST_TEST(done["error"]["name"] == "JobInterrupted");
+  BOOST_TEST(done["interruptions"] == 3);
+  BOOST_TEST(entered.load() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(without_a_limit_a_lost_worker_only_releases) {
+  options.max_interruptions = 0;
+  start();
+  auto id = queue_task("poison");
+  for (int n = 1; n <= 3; ++n)
+    lose_a_worker_to(n);
+  // A healthy worker finally runs it.
+  release_handler = true;
+  start_worker();
+  auto done = bounded_wait(id);
+  BOOST_TEST(done["status"] == "completed");
+  BOOST_TEST(done["interruptions"] == 3);
+  BOOST_TEST(done["totalTried"] == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
