@@ -14,6 +14,7 @@
 #include "conveyor/registry.hpp"
 #include "conveyor/runtime.hpp"
 #include "persistence/journal.hpp"
+#include "persistence/running_set.hpp"
 
 namespace conveyor::actors {
 
@@ -27,6 +28,8 @@ struct runtime_env {
   std::shared_ptr<task_pool> tasks; ///< where workflows submit attempts
   caf::actor remote; ///< remote_pool_actor: attempts for worker nodes
   runtime_options options;
+  /// Ids of the jobs claimed by this process (survives its crash).
+  std::shared_ptr<persistence::running_set> running;
   /// Exclusive concurrency keys of running jobs (all queues).
   std::shared_ptr<key_locks> keys = std::make_shared<key_locks>();
   /// The clock when start() ran: crons count their first tick from here,

@@ -164,6 +164,7 @@ bool claim_job(queue_pointer self, const doc_ptr& doc) {
   st.pending_docs.erase(doc->id);
   auto claimed = std::make_shared<model::job>(model::claim(
     *doc, make_unique_id(), now + st.env->options.lease.count(), now));
+  st.env->running->add(claimed->id);
   auto& r = st.running[claimed->id];
   r.doc = std::move(claimed);
   r.held_key = std::move(held);
@@ -175,6 +176,7 @@ bool claim_job(queue_pointer self, const doc_ptr& doc) {
 running_job take_running(queue_state& st,
                          std::unordered_map<job_id, running_job>::iterator it) {
   auto r = std::move(it->second);
+  st.env->running->remove(it->first);
   st.running.erase(it);
   if (r.settling)
     --st.settling;

@@ -180,6 +180,16 @@ start(caf::actor_system& sys, std::shared_ptr<const registry> reg,
   auto recovered = db->recover(options.clock());
   if (!recovered)
     return recovered.error();
+  auto running = persistence::running_set::open(options.data_dir
+                                                + "/running.slots");
+  if (!running)
+    return running.error();
+  // Jobs the crashed process had claimed, even those none of whose steps
+  // reached the journal. After a clean stop, running jobs were stopped by
+  // the operator: nothing is counted.
+  if (!recovered->previous_stop_clean)
+    for (auto id : (*running)->left_over())
+      recovered->interrupted.push_back(id);
   if (auto st = apply_interruptions(*db, *recovered, options, options.clock());
       !st)
     return st.error();
@@ -190,6 +200,7 @@ start(caf::actor_system& sys, std::shared_ptr<const registry> reg,
   env->next_id = recovered->next_id;
   env->started_at = env->options.clock();
   env->journal = actors::spawn_journal_actor(sys, db);
+  env->running = std::move(*running);
   env->tasks = std::make_shared<actors::task_pool>();
   env->pool = actors::spawn_worker_pool(sys, env, env->tasks,
                                         env->options.workers);

@@ -61,6 +61,8 @@ struct recovered_state {
   /// or power loss. Empty after a clean stop, whose running jobs were
   /// stopped by the operator, not by themselves.
   std::vector<model::job_id> interrupted;
+  /// False when the previous process stopped without closing the journal.
+  bool previous_stop_clean = true;
 };
 
 /// The meta key that marks `queue` as paused (present = paused).

@@ -255,6 +255,7 @@ public:
 
   model::expected<recovered_state> recover(model::time_ms now) override {
     recovered_state state;
+    state.previous_stop_clean = previous_stop_clean_;
     auto next = compute_next_id();
     if (!next)
       return next.error();

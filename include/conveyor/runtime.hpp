@@ -139,9 +139,9 @@ struct runtime_options {
   /// again with nothing consumed; the `max_interruptions`-th time it fails
   /// for good with error {name: "JobInterrupted"} (a job that kills its
   /// process or worker must not do so forever). 0: no limit. Default: 3.
-  /// Recovery sees a job as running once a step of it was journaled (claims
-  /// themselves are not journaled), so a task job that takes its process
-  /// down before any write is released uncounted.
+  /// The ids of running jobs are kept in a memory-mapped file of the data
+  /// directory (running.slots), which outlives a crash of the process but
+  /// not a power cut (no job's fault).
   std::int32_t max_interruptions = 3;
   /// Lease length written on claimed jobs (processingUntil). Default: 20 min.
   std::chrono::milliseconds lease{20 * 60 * 1000};
