@@ -70,6 +70,8 @@ apply_interruptions(persistence::journal& db, persistence::recovered_state& rec,
     }
     jobs = std::move(keep);
   }
+  if (batch.empty())
+    return model::ok(); // none of them is still pending (e.g. completed)
   if (auto st = db.commit(std::span<const persistence::write_batch>{&batch, 1});
       !st)
     return st;
