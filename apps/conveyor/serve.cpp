@@ -177,7 +177,15 @@ int run_serve(int argc, char** argv) {
   emit({{"event", "stopping"}, {"signal", sig}});
   caf::anon_send_exit(gw, caf::exit_reason::user_shutdown);
   (*rt)->stop();
-  return ok;
+  // Known issue: now and then (1 in 10-40 stops under load) a strong
+  // reference to the scheduler actor outlives every actor that could drop
+  // it, and CAF's actor_system destructor then waits forever for that
+  // detached actor's thread. The journal is closed by now (stop() returned),
+  // so nothing durable is left: exit without tearing the actor system down
+  // rather than ignore SIGTERM. The leak itself is still to be found.
+  std::cout.flush();
+  std::cerr.flush();
+  std::_Exit(ok);
 }
 
 } // namespace conveyor::app
