@@ -128,9 +128,9 @@ struct journal_state {
   // Requests not yet handed to the writer.
   batches pending;
   promises waiters;
-  std::uint64_t written = 0; ///< number of the last group written
-  /// `written`, published for the syncer.
-  std::shared_ptr<std::atomic<std::uint64_t>> published =
+  /// Number of the last group written; the syncer reads it (only this
+  /// actor writes it).
+  std::shared_ptr<std::atomic<std::uint64_t>> written =
     std::make_shared<std::atomic<std::uint64_t>>(0);
   bool flush_queued = false;
 };
@@ -166,11 +166,10 @@ void write_pending(journal_pointer self) {
     fail_all(waiters, to_caf_error(written.error()));
     return;
   }
-  auto seq = ++st.written;
+  // Published before the requests reach the syncer: an fsync it starts for
+  // them covers this group.
+  auto seq = st.written->fetch_add(1, std::memory_order_release) + 1;
   if (st.sync_mode) {
-    // Published before the requests reach the syncer: an fsync it starts
-    // for them covers this group.
-    st.published->store(seq, std::memory_order_release);
     for (auto& rp : waiters)
       rp.delegate(st.syncer, await_atom::value, seq);
   } else {
@@ -187,7 +186,7 @@ journal_impl(journal_pointer self, std::shared_ptr<persistence::journal> db,
   st.db = db;
   if (st.sync_mode)
     st.syncer = self->spawn<caf::detached + caf::linked>(
-      syncer, db, st.published, st.stats);
+      syncer, db, st.written, st.stats);
   return {
     [=](commit_atom, persistence::write_batch& b) -> caf::result<std::uint64_t> {
       auto& st = self->state;

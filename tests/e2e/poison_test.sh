@@ -47,6 +47,17 @@ EOF
 
 DATA="$T/data"
 
+# A restart whose recovered poisoned job kills the node again, possibly
+# before it printed its listening line: wait for it to die, nothing more.
+restart_doomed_serve() {
+  "$CONVEYOR_BIN" serve --config "$T/conveyor.json" --data "$DATA" \
+    --listen 127.0.0.1:0 >"$T/doomed.out" 2>"$T/doomed.err" &
+  local pid=$!
+  STARTED_PIDS+=("$pid")
+  wait_pid "$pid" 20
+  log "serve $pid killed by the recovered job"
+}
+
 # A clean stop and restart first: the crashes below are still told apart.
 start_serve "$T/conveyor.json" "$DATA"
 must cv queue --task ok --input '{}' --wait
@@ -61,10 +72,7 @@ log "serve $NODE killed by the job's step 2"
 
 # The first restart: one interruption, the job runs again (step 1 restored
 # from the journal) and kills this node too.
-start_serve "$T/conveyor.json" "$DATA"
-NODE=$SERVE_PID
-wait_pid "$NODE" 20
-log "serve $NODE killed by the job's step 2 again"
+restart_doomed_serve
 
 # The second restart: the limit is reached before anything runs.
 start_serve "$T/conveyor.json" "$DATA"
@@ -88,9 +96,7 @@ NODE=$SERVE_PID
 must cv queue --task bomb --input '{}'
 J_TASK=$(json_get "$OUT" 'd["id"]')
 wait_pid "$NODE" 20
-start_serve "$T/conveyor.json" "$DATA"
-NODE=$SERVE_PID
-wait_pid "$NODE" 20
+restart_doomed_serve
 start_serve "$T/conveyor.json" "$DATA"
 must cv get "$J_TASK"
 assert_eq failed "$(json_get "$OUT" 'd["status"]')" "status of the poisoned task job"
