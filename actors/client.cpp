@@ -6,39 +6,61 @@ namespace conveyor {
 
 client::client(caf::actor_system& sys, supervisor_actor supervisor,
                request_context ctx, caf::duration timeout)
-  : self_(sys), sup_(std::move(supervisor)), ctx_(std::move(ctx)),
+  : self_(sys), target_(std::move(supervisor)), ctx_(std::move(ctx)),
     timeout_(timeout) {}
 
-template <class... Ts>
-json client::ask(Ts&&... xs) {
-  json out;
+client::client(caf::actor_system& sys, session_actor session,
+               caf::duration timeout)
+  : self_(sys), target_(std::move(session)), timeout_(timeout) {}
+
+client client::clone(caf::actor_system& sys) const {
+  if (auto* sup = std::get_if<supervisor_actor>(&target_))
+    return client{sys, *sup, ctx_, timeout_};
+  return client{sys, std::get<session_actor>(target_), timeout_};
+}
+
+template <class Result, class Atom, class... Ts>
+Result client::ask(Atom atom, Ts&&... xs) {
+  Result out{};
   caf::error failure;
-  self_->request(sup_, timeout_, std::forward<Ts>(xs)...)
-    .receive([&](json& j) { out = std::move(j); },
-             [&](caf::error& err) { failure = std::move(err); });
-  if (failure)
+  auto on_reply = [&](Result& r) { out = std::move(r); };
+  auto on_error = [&](caf::error& err) { failure = std::move(err); };
+  if (auto* sup = std::get_if<supervisor_actor>(&target_))
+    self_->request(*sup, timeout_, atom, ctx_, std::forward<Ts>(xs)...)
+      .receive(on_reply, on_error);
+  else
+    self_->request(std::get<session_actor>(target_), timeout_, atom,
+                   std::forward<Ts>(xs)...)
+      .receive(on_reply, on_error);
+  if (failure) {
+    if (failure == caf::sec::request_timeout)
+      throw request_error({errc::unavailable,
+                           "no answer from the node within "
+                             + caf::to_string(timeout_)
+                             + " (a longer --timeout waits longer)"});
     throw request_error(actors::from_caf_error(failure));
+  }
   return out;
 }
 
 json client::queue(const queue_request& req) {
-  return ask(queue_atom::value, ctx_, req);
+  return ask(queue_atom::value, req);
 }
 
 json client::queue_bulk(const std::vector<queue_request>& reqs) {
-  return ask(queue_bulk_atom::value, ctx_, reqs);
+  return ask(queue_bulk_atom::value, reqs);
 }
 
 json client::run(const run_request& req) {
-  return ask(run_atom::value, ctx_, req);
+  return ask(run_atom::value, req);
 }
 
 json client::run_by_id(model::job_id id) {
-  return ask(run_by_id_atom::value, ctx_, id);
+  return ask(run_by_id_atom::value, id);
 }
 
 json client::get(model::job_id id) {
-  return ask(get_job_atom::value, ctx_, id);
+  return ask(get_job_atom::value, id);
 }
 
 std::optional<json> client::try_get(model::job_id id) {
@@ -52,42 +74,35 @@ std::optional<json> client::try_get(model::job_id id) {
 }
 
 json client::find(const find_request& req) {
-  return ask(find_atom::value, ctx_, req);
+  return ask(find_atom::value, req);
 }
 
 json client::cancel_by_id(model::job_id id) {
-  return ask(cancel_by_id_atom::value, ctx_, id);
+  return ask(cancel_by_id_atom::value, id);
 }
 
 json client::cancel(const cancel_request& req) {
-  return ask(cancel_atom::value, ctx_, req);
+  return ask(cancel_atom::value, req);
 }
 
 json client::wait(model::job_id id) {
-  return ask(wait_job_atom::value, ctx_, id);
+  return ask(wait_job_atom::value, id);
 }
 
 json client::pause(const std::string& queue, bool pause) {
-  return ask(pause_queue_atom::value, ctx_, queue, pause);
+  return ask(pause_queue_atom::value, queue, pause);
 }
 
 json client::set_concurrency(const std::string& queue, std::int32_t limit) {
-  return ask(set_concurrency_atom::value, ctx_, queue, limit);
+  return ask(set_concurrency_atom::value, queue, limit);
 }
 
 json client::handle_schedules(const schedules_request& req) {
-  return ask(handle_schedules_atom::value, ctx_, req);
+  return ask(handle_schedules_atom::value, req);
 }
 
 std::int64_t client::count_active(const count_request& req) {
-  std::int64_t out = 0;
-  caf::error failure;
-  self_->request(sup_, timeout_, count_active_atom::value, ctx_, req)
-    .receive([&](std::int64_t n) { out = n; },
-             [&](caf::error& err) { failure = std::move(err); });
-  if (failure)
-    throw request_error(actors::from_caf_error(failure));
-  return out;
+  return ask<std::int64_t>(count_active_atom::value, req);
 }
 
 model::job_id client::id_of(const json& job) {

@@ -3,7 +3,7 @@
 #include <map>
 
 #include "actors/errors.hpp"
-#include "actors/remote_pool.hpp"
+#include "actors/remote/remote_pool.hpp"
 #include "actors/worker_pool.hpp"
 #include "model/job_json.hpp"
 #include "persistence/job_records.hpp"

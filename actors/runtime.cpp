@@ -6,7 +6,7 @@
 #include "actors/env.hpp"
 #include "actors/errors.hpp"
 #include "actors/supervisor.hpp"
-#include "actors/remote_pool.hpp"
+#include "actors/remote/remote_pool.hpp"
 #include "actors/worker_pool.hpp"
 #include "conveyor/remote.hpp"
 #include "model/cron.hpp"
@@ -17,18 +17,17 @@ namespace conveyor {
 
 void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<json>("nlohmann::json");
-  cfg.add_message_type<request_context>("conveyor::request_context");
   cfg.add_message_type<queue_request>("conveyor::queue_request");
   cfg.add_message_type<run_request>("conveyor::run_request");
   cfg.add_message_type<find_request>("conveyor::find_request");
   cfg.add_message_type<cancel_request>("conveyor::cancel_request");
   cfg.add_message_type<schedules_request>("conveyor::schedules_request");
   cfg.add_message_type<count_request>("conveyor::count_request");
-  cfg.add_message_type<supervisor_actor>("conveyor::supervisor_actor");
   cfg.add_message_type<remote_task>("conveyor::remote_task");
   cfg.add_message_type<remote_result>("conveyor::remote_result");
   cfg.add_message_type<worker_node_actor>("conveyor::worker_node_actor");
-  cfg.add_message_type<gateway_actor>("conveyor::gateway_actor");
+  cfg.add_message_type<session_actor>("conveyor::session_actor");
+  cfg.add_message_type<door_actor>("conveyor::door_actor");
   cfg.add_message_type<std::vector<std::string>>("std::vector<std::string>");
   actors::register_error_category(cfg);
 }

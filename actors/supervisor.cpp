@@ -9,6 +9,7 @@
 #include "model/schema.hpp"
 #include "model/where.hpp"
 #include "persistence/job_records.hpp"
+#include "persistence/key_codec.hpp"
 
 namespace conveyor::actors::sup {
 
@@ -74,7 +75,8 @@ std::vector<queue_actor> all_queues(supervisor_pointer self) {
 void commit_new_jobs(supervisor_pointer self, std::vector<model::job> jobs,
                      std::function<void(const std::vector<model::job>&)> done,
                      std::function<void(const caf::error&)> fail,
-                     std::vector<model::job> superseded = {}) {
+                     std::vector<model::job> superseded = {},
+                     std::string idempotency_index = {}) {
   auto& st = self->state;
   persistence::write_batch batch;
   // Superseded jobs vanish in the same batch that adds their successor.
@@ -82,7 +84,7 @@ void commit_new_jobs(supervisor_pointer self, std::vector<model::job> jobs,
     persistence::add_job_erase(batch, old);
   for (auto& j : jobs) {
     j.id = st.env->next_id.fetch_add(1);
-    persistence::add_job_write(batch, j, nullptr);
+    persistence::add_job_write(batch, j, nullptr, idempotency_index);
   }
   self->request(st.env->journal, caf::infinite, commit_atom::value,
                 std::move(batch))
@@ -159,13 +161,20 @@ void deliver_final(supervisor_pointer self, job_id id,
 std::optional<caf::error> denied(supervisor_pointer self, operation op,
                                  const request_context& ctx,
                                  access_target target) {
+  // A request context cannot cross the network (it has no wire format);
+  // should a message from another node get here anyway, it is refused:
+  // remote requests go through a session.
+  const auto& sender = self->current_sender();
+  if (sender && sender->node() != self->node())
+    return make_caf_error(errc::forbidden,
+                          "the supervisor serves this process only");
   if (allowed(self->state.env->options.access, op, ctx, target))
     return std::nullopt;
   return to_caf_error(forbidden(op, ctx, target));
 }
 
-void handle_queue(supervisor_pointer self, queue_request& req,
-                  caf::typed_response_promise<json> rp) {
+void handle_queue(supervisor_pointer self, const request_context& ctx,
+                  queue_request& req, caf::typed_response_promise<json> rp) {
   auto& st = self->state;
   auto now = st.env->now();
   auto j = build_job(*st.env->reg, req, now);
@@ -173,7 +182,12 @@ void handle_queue(supervisor_pointer self, queue_request& req,
     rp.deliver(to_caf_error(j.error()));
     return;
   }
-  auto key = req.idempotency_key;
+  // Keys count per queue and principal: another tenant's key is never
+  // found, taken or answered with.
+  auto key = req.idempotency_key.empty()
+               ? std::string{}
+               : persistence::idempotency_index(j->queue, ctx.principal,
+                                                req.idempotency_key);
   if (!key.empty()) {
     if (auto it = st.in_flight_keys.find(key); it != st.in_flight_keys.end()) {
       it->second.waiters.push_back(rp);
@@ -186,10 +200,8 @@ void handle_queue(supervisor_pointer self, queue_request& req,
     }
     if (*existing) {
       auto id = **existing;
-      with_stored_job(self, id, rp, [=](model::job found) mutable {
-        rp.deliver(render(self, found));
-      });
       // A completed job deleted on completion still answers with its id.
+      deliver_final(self, id, rp);
       return;
     }
     st.in_flight_keys[key] = pending_key{};
@@ -221,7 +233,7 @@ void handle_queue(supervisor_pointer self, queue_request& req,
         }
       }
     },
-    std::move(superseded));
+    std::move(superseded), key);
   };
   if (!supersedes(*st.env->reg, jobs.front())) {
     commit({});
@@ -316,6 +328,9 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
                             std::move(req));
     },
     [=](clock_changed_atom) {
+      const auto& sender = self->current_sender();
+      if (sender && sender->node() != self->node())
+        return; // only this process owns its clock
       for (auto& [name, q] : self->state.queues)
         self->send(q, caf::tick_atom::value);
       self->send(self->state.scheduler, clock_changed_atom::value);
@@ -364,7 +379,7 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
                            {effective_queue(*env->reg, req)}))
         return *no;
       auto rp = self->make_response_promise<json>();
-      handle_queue(self, req, rp);
+      handle_queue(self, ctx, req, rp);
       return rp;
     },
     [=](queue_bulk_atom, const request_context& ctx,

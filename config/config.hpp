@@ -42,6 +42,13 @@ struct node_config {
   std::string tls_certificate, tls_key, tls_ca;
   /// Threads running task handlers.
   std::size_t workers = 8;
+  /// The network door (conveyor/network.hpp): largest message of an
+  /// authenticated peer, open connections, time to present a token,
+  /// requests waiting per connection.
+  std::size_t max_message_bytes = std::size_t{16} << 20;
+  std::size_t max_connections = 1024;
+  std::int64_t handshake_timeout_ms = 5000;
+  std::size_t max_in_flight = 256;
 };
 
 /// The operations access rules govern (spec §3.15, plus reads).

@@ -238,7 +238,9 @@ void parse_node(reader& r, const json& doc, const std::string& path,
   auto it = doc.find("node");
   const json& n = it == doc.end() ? none : *it;
   auto& node = cfg.node;
-  if (r.object(n, path, {"listen", "data", "durability", "tls", "workers"})) {
+  if (r.object(n, path, {"listen", "data", "durability", "tls", "workers",
+                         "maxMessageBytes", "maxConnections",
+                         "handshakeTimeoutMs", "maxInFlight"})) {
     r.string(n, "listen", path, node.listen);
     r.string(n, "data", path, node.data);
     std::string mode;
@@ -248,6 +250,15 @@ void parse_node(reader& r, const json& doc, const std::string& path,
     std::int64_t workers = 0;
     if (r.integer(n, "workers", path, 1, 1024, workers))
       node.workers = static_cast<std::size_t>(workers);
+    std::int64_t v = 0;
+    if (r.integer(n, "maxMessageBytes", path, 64 * 1024, std::int64_t{1} << 30, v))
+      node.max_message_bytes = static_cast<std::size_t>(v);
+    if (r.integer(n, "maxConnections", path, 1, 1'000'000, v))
+      node.max_connections = static_cast<std::size_t>(v);
+    if (r.integer(n, "handshakeTimeoutMs", path, 10, 600'000, v))
+      node.handshake_timeout_ms = v;
+    if (r.integer(n, "maxInFlight", path, 1, 1'000'000, v))
+      node.max_in_flight = static_cast<std::size_t>(v);
     const auto tls_path = at(path, "tls");
     if (auto tls = n.find("tls");
         tls != n.end() && r.object(*tls, tls_path, {"certificate", "key", "ca"})) {

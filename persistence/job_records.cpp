@@ -47,7 +47,8 @@ model::expected<model::job> decode_job(std::string_view bytes) {
 }
 
 void add_job_write(write_batch& b, const model::job& after,
-                   const model::job* before) {
+                   const model::job* before,
+                   std::string_view idempotency_index) {
   put(b, column::jobs, job_key(after.id), encode_job(after));
   if (before && indexed(*before)) {
     bool same_ready = indexed(after) && before->queue == after.queue
@@ -69,7 +70,10 @@ void add_job_write(write_batch& b, const model::job& after,
   if (!before && after.idempotency_key) {
     std::string id;
     append_u64(id, after.id);
-    put(b, column::idempotency, *after.idempotency_key, std::move(id));
+    put(b, column::idempotency,
+        idempotency_index.empty() ? *after.idempotency_key
+                                  : std::string{idempotency_index},
+        std::move(id));
   }
 }
 

@@ -20,9 +20,11 @@ model::expected<model::job> decode_job(std::string_view bytes);
 
 /// Writes `after`, replacing `before` (nullptr for a new job): the document,
 /// the ready key while the job is not terminal, the delayed key while it has
-/// a wait_until, and the idempotency key of a new job.
+/// a wait_until, and the idempotency index entry of a new job
+/// (`idempotency_index`, see key_codec.hpp; empty: the job's key as is).
 void add_job_write(write_batch& batch, const model::job& after,
-                   const model::job* before);
+                   const model::job* before,
+                   std::string_view idempotency_index = {});
 
 /// Deletes the document of `before` and its index keys (delete on complete).
 /// The idempotency key stays, so a retried enqueue still finds the id.

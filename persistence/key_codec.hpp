@@ -23,6 +23,12 @@ std::uint64_t read_u64(std::string_view in);
 
 /// jobs column: 8-byte id.
 std::string job_key(model::job_id id);
+
+/// The idempotency index key: a client's key counts within one queue and
+/// one principal (u16 BE length + queue, u16 BE length + principal, key),
+/// so two tenants never see or take each other's keys.
+std::string idempotency_index(std::string_view queue, std::string_view principal,
+                              std::string_view key);
 model::job_id job_key_id(std::string_view key);
 
 /// ready column: queue NUL (INT32_MAX - priority as u32) id. Iterating a

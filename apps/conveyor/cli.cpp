@@ -154,18 +154,12 @@ net_config::net_config(const tls_files& tls) {
   set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
 }
 
-gateway_actor connect(caf::actor_system& sys, const args& a,
-                      const tls_files& tls) {
+session_actor connect(network& net, const args& a) {
   auto [host, port] = parse_endpoint(a.get_or("connect", ""));
-  auto gw = tls.enabled()
-              ? caf::openssl::remote_actor<gateway_actor>(sys, host, port)
-              : sys.middleman().remote_actor<gateway_actor>(host, port);
-  if (!gw)
-    throw request_error({model::errc::unavailable,
-                         "cannot reach a conveyor node at " + host + ":"
-                           + std::to_string(port) + " ("
-                           + sys.render(gw.error()) + ")"});
-  return std::move(*gw);
+  auto session = net.connect(host, port, find_token(a));
+  if (!session)
+    throw request_error(session.error());
+  return std::move(*session);
 }
 
 json read_input(const std::string& text) {

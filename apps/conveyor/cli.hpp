@@ -14,6 +14,7 @@
 #include "caf/openssl/all.hpp"
 #include "conveyor/client.hpp"
 #include "config/config.hpp"
+#include "conveyor/network.hpp"
 #include "conveyor/remote.hpp"
 
 namespace conveyor::app {
@@ -84,9 +85,10 @@ struct net_config : caf::actor_system_config {
   explicit net_config(const tls_files& tls = {});
 };
 
-/// Connects to the gateway at --connect. Throws request_error(unavailable).
-gateway_actor connect(caf::actor_system& sys, const args& a,
-                      const tls_files& tls = {});
+/// Connects to the node at --connect with the token of find_token() and
+/// returns a session. Throws request_error (forbidden: the node refused the
+/// token; unavailable: no node there).
+session_actor connect(network& net, const args& a);
 
 /// Reads --input: inline JSON, or @file.
 json read_input(const std::string& text);

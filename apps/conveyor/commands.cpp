@@ -40,9 +40,8 @@ json wait_for(caf::actor_system& sys, client& jobs, model::job_id id) {
   std::atomic<bool> done{false};
   std::thread progress;
   if (::isatty(2)) {
-    progress = std::thread{[&, ctx = jobs.context()] {
-      client peek{sys, jobs.supervisor(), ctx,
-                  caf::duration{caf::time_unit::seconds, 30}};
+    progress = std::thread{[&] {
+      auto peek = jobs.clone(sys);
       auto started = std::chrono::steady_clock::now();
       static const char* spin = "|/-\\";
       for (int frame = 0; !done; ++frame) {
@@ -260,11 +259,8 @@ int run_client_command(const std::string& command, int argc, char** argv) {
   auto tls = client_tls(*a);
   net_config cfg{tls};
   caf::actor_system sys{cfg};
-  auto gw = connect(sys, *a, tls);
-  request_context ctx;
-  ctx.token = find_token(*a);
-  ctx.override_access = false;
-  client jobs{sys, caf::actor_cast<supervisor_actor>(gw), ctx,
+  network net{sys, {.tls = tls.enabled()}};
+  client jobs{sys, connect(net, *a),
               caf::duration{caf::time_unit::seconds, 3600}};
   if (command == "queue")
     return cmd_queue(sys, jobs, *a);

@@ -1,5 +1,5 @@
 // conveyor serve: a node that runs its queues continuously and publishes
-// its gateway on the actor network.
+// its door on the actor network (conveyor/network.hpp).
 
 #include <csignal>
 #include <filesystem>
@@ -156,15 +156,17 @@ int run_serve(int argc, char** argv) {
       return std::nullopt;
     };
   }
-  auto gw = spawn_gateway(sys, **rt, auth);
-  caf::expected<std::uint16_t> bound = caf::sec::runtime_error;
-  if (tls)
-    bound = caf::openssl::publish(gw, port, host.c_str(), true);
-  else
-    bound = sys.middleman().publish(gw, port, host.c_str(), true);
+  network_options net_options;
+  net_options.tls = tls;
+  net_options.max_message_bytes = conf.node.max_message_bytes;
+  net_options.max_connections = conf.node.max_connections;
+  net_options.handshake_timeout =
+    std::chrono::milliseconds{conf.node.handshake_timeout_ms};
+  net_options.max_in_flight = conf.node.max_in_flight;
+  network net{sys, net_options};
+  auto bound = net.publish(**rt, host, port, auth);
   if (!bound) {
-    std::cerr << "conveyor: cannot listen on " << listen << ": "
-              << sys.render(bound.error()) << "\n";
+    std::cerr << "conveyor: " << bound.error().message << "\n";
     (*rt)->stop();
     return failure;
   }
@@ -175,8 +177,7 @@ int run_serve(int argc, char** argv) {
   int sig = 0;
   sigwait(&signals, &sig);
   emit({{"event", "stopping"}, {"signal", sig}});
-  caf::anon_send_exit(gw, caf::exit_reason::user_shutdown);
-  (*rt)->stop();
+  (*rt)->stop(); // the door and its sessions end with the supervisor
   // Known issue: now and then (1 in 10-40 stops under load) a strong
   // reference to the scheduler actor outlives every actor that could drop
   // it, and CAF's actor_system destructor then waits forever for that

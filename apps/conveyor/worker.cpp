@@ -50,15 +50,14 @@ int run_worker(int argc, char** argv) {
   auto tls = client_tls(a);
   net_config cfg{tls};
   caf::actor_system sys{cfg};
-  auto gw = connect(sys, a, tls);
+  network net{sys, {.tls = tls.enabled()}};
+  auto gw = connect(net, a);
   auto node = spawn_worker_node(sys, reg, concurrency);
-  request_context ctx;
-  ctx.token = find_token(a);
   caf::scoped_actor self{sys};
   bool registered = false;
   caf::error failure_reason;
   self
-    ->request(gw, std::chrono::seconds(10), register_worker_atom::value, ctx,
+    ->request(gw, std::chrono::seconds(10), register_worker_atom::value,
               node, std::vector<std::string>{*queue}, slugs)
     .receive([&](bool) { registered = true; },
              [&](caf::error& err) { failure_reason = err; });

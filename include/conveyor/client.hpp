@@ -1,14 +1,19 @@
 #pragma once
 
-// A blocking façade over the supervisor, mirroring payload.jobs. For use
-// from main(), tests and scripts; actors should `request(...)` the
-// supervisor directly instead. One client per thread (it owns a
+// A blocking façade mirroring payload.jobs, over an in-process supervisor
+// (with a request context: override_access by default, like Payload's
+// Local API) or over a session of a remote node (conveyor/network.hpp; the
+// node decided the principal, rules always apply). For use from main(),
+// tests and scripts; actors should `request(...)` the supervisor or the
+// session directly instead. One client per thread (it owns a
 // scoped_actor). Every call throws request_error on failure.
 
 #include <chrono>
 #include <optional>
+#include <variant>
 
 #include "conveyor/errors.hpp"
+#include "conveyor/remote.hpp"
 #include "conveyor/runtime.hpp"
 
 namespace conveyor {
@@ -18,6 +23,10 @@ public:
   client(caf::actor_system& sys, supervisor_actor supervisor,
          request_context ctx = {},
          caf::duration timeout = caf::infinite);
+  /// Over a remote node's session. A request unanswered within `timeout`
+  /// fails with `unavailable`.
+  client(caf::actor_system& sys, session_actor session,
+         caf::duration timeout = caf::duration{caf::time_unit::seconds, 30});
 
   /// The stored job (JSON with Payload's field names and an "id").
   json queue(const queue_request& req);
@@ -45,18 +54,21 @@ public:
   /// countRunnableOrActiveJobsForQueue).
   std::int64_t count_active(const count_request& req);
 
+  /// In-process clients only: the context sent with every request.
   request_context& context() { return ctx_; }
-  const supervisor_actor& supervisor() const { return sup_; }
+
+  /// Another client to the same target (for another thread).
+  client clone(caf::actor_system& sys) const;
 
   /// The numeric id of a job document's "id" field.
   static model::job_id id_of(const json& job);
 
 private:
-  template <class... Ts>
-  json ask(Ts&&... xs);
+  template <class Result = json, class Atom, class... Ts>
+  Result ask(Atom atom, Ts&&... xs);
 
   caf::scoped_actor self_;
-  supervisor_actor sup_;
+  std::variant<supervisor_actor, session_actor> target_;
   request_context ctx_;
   caf::duration timeout_;
 };

@@ -1,8 +1,8 @@
 #pragma once
 
-// The messages of the supervisor's interface. They cross the network between
-// nodes, so every type has an `inspect` and both sides must register them
-// (conveyor::register_types) under the same names.
+// The messages of the supervisor's and the sessions' interfaces. Requests
+// cross the network between nodes, so each has an `inspect` and both sides
+// must register them (conveyor::register_types) under the same names.
 
 #include <cstdint>
 #include <string>
@@ -39,21 +39,16 @@ namespace conveyor {
 
 using json = nlohmann::json;
 
-/// Who asks, and whether access rules apply (spec §3.15). In-process calls
-/// default to override_access = true, like Payload's Local API; requests
-/// from remote nodes always have it forced to false.
+/// Who asks, and whether access rules apply. In-process calls default to
+/// override_access = true, like Payload's Local API. A request context never
+/// crosses the network (it has no wire format, and the supervisor refuses
+/// requests from other nodes): remote requests go through a session, which
+/// builds the context from the token it authenticated.
 struct request_context {
   std::string principal; ///< empty: anonymous
   std::vector<std::string> roles;
   bool override_access = true;
-  std::string token; ///< bearer token presented by a remote client
 };
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, request_context& x) {
-  return f(caf::meta::type_name("conveyor::request_context"), x.principal,
-           x.roles, x.override_access, x.token);
-}
 
 /// payload.jobs.queue(...)
 struct queue_request {
@@ -143,3 +138,6 @@ typename Inspector::result_type inspect(Inspector& f, count_request& x) {
 }
 
 } // namespace conveyor
+
+// Local only, by design: see request_context.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::request_context)

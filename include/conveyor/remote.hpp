@@ -3,8 +3,9 @@
 // Remote nodes: what a serve node publishes, and the protocol of remote
 // worker nodes. Both sides must call conveyor::register_types.
 //
-// A worker node connects to the serve node's gateway and registers the
-// queues it serves and the task slugs it implements. The serve node then
+// A worker node connects to the serve node (conveyor/network.hpp), says
+// hello with its token and registers, through its session, the queues it
+// serves and the task slugs it implements. The serve node then
 // sends it task attempts of those queues (tasks declared `remote` in its own
 // registry); the worker runs each on its own threads and answers with the
 // result. Every attempt carries the job's lease token; a result whose lease
@@ -72,12 +73,42 @@ using worker_node_actor =
   caf::typed_actor<caf::reacts_to<run_task_atom, remote_task>,
                    caf::reacts_to<cancel_task_atom, std::uint64_t, std::string>>;
 
-/// What a serve node publishes: the supervisor's interface for remote
-/// clients (every request is authenticated by its token and access-checked)
-/// plus worker registration.
-using gateway_actor = supervisor_actor::extend<
-  caf::replies_to<register_worker_atom, request_context, worker_node_actor,
-                  std::vector<std::string>, std::vector<std::string>>::with<bool>>;
+using hello_atom = caf::atom_constant<caf::atom("cv_hello")>;
+
+/// What a remote client may ask of a node, through its session. The same
+/// operations as the supervisor's, without a request context: the session
+/// attaches the principal it authenticated, and access rules always apply.
+/// Replies come from the session; no other actor of the node is ever
+/// named to a peer.
+using session_actor = caf::typed_actor<
+  caf::replies_to<queue_atom, queue_request>::with<json>,
+  caf::replies_to<queue_bulk_atom, std::vector<queue_request>>::with<json>,
+  caf::replies_to<run_atom, run_request>::with<json>,
+  caf::replies_to<run_by_id_atom, std::uint64_t>::with<json>,
+  caf::replies_to<get_job_atom, std::uint64_t>::with<json>,
+  caf::replies_to<find_atom, find_request>::with<json>,
+  caf::replies_to<cancel_by_id_atom, std::uint64_t>::with<json>,
+  caf::replies_to<cancel_atom, cancel_request>::with<json>,
+  caf::replies_to<wait_job_atom, std::uint64_t>::with<json>,
+  caf::replies_to<pause_queue_atom, std::string, bool>::with<json>,
+  caf::replies_to<set_concurrency_atom, std::string, std::int32_t>::with<json>,
+  caf::replies_to<handle_schedules_atom, schedules_request>::with<json>,
+  caf::replies_to<count_active_atom, count_request>::with<std::int64_t>,
+  /// this connection's worker node (it must live on the connecting node):
+  /// the queues it serves and the task slugs it implements
+  caf::replies_to<register_worker_atom, worker_node_actor,
+                  std::vector<std::string>, std::vector<std::string>>::with<bool>,
+  /// a registered worker node's answer to an attempt
+  caf::reacts_to<remote_result>>;
+
+/// What a node publishes: the door. hello(token) authenticates a
+/// connection once and answers with a session bound to the token's
+/// principal, serving only the node that asked, and ending when that
+/// node's connection does.
+/// (The session travels as an untyped handle: CAF 0.17 cannot spawn a
+/// typed actor whose reply type is itself a typed handle.)
+using door_actor =
+  caf::typed_actor<caf::replies_to<hello_atom, std::string>::with<caf::actor>>;
 
 /// Who a token belongs to.
 struct principal_info {
@@ -85,14 +116,10 @@ struct principal_info {
   std::vector<std::string> roles;
 };
 
-/// Maps a presented token to a principal; nullopt: unknown token.
+/// Maps a presented token to a principal; nullopt: unknown token. Called
+/// from several threads at once.
 using authenticator =
   std::function<std::optional<principal_info>(const std::string& token)>;
-
-/// Spawns the gateway in front of a runtime. Requests arriving through it
-/// always have override_access = false and the principal of their token.
-gateway_actor spawn_gateway(caf::actor_system& sys, runtime& rt,
-                            authenticator auth);
 
 /// Serves `slugs` of `reg` for a serve node: the actor to register with
 /// register_worker_atom. Attempts run on `workers` threads.

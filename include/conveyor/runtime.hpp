@@ -179,7 +179,7 @@ public:
   virtual supervisor_actor supervisor() const = 0;
   /// Accepts worker-node registrations (see conveyor/remote.hpp).
   virtual caf::actor remote_workers() const = 0;
-  /// The access rules in force (for the gateway's own checks).
+  /// The access rules in force (sessions check worker registrations).
   virtual const access_rules& access() const = 0;
   /// Stops every actor of this runtime. Running handlers finish first.
   virtual void stop() = 0;

@@ -1,0 +1,127 @@
+// A worker node: runs attempts of remote tasks that a serve node sends it
+// (through the session of its connection) and answers each with a
+// remote_result sent back to that session.
+
+#include <map>
+
+#include "actors/errors.hpp"
+#include "actors/remote/remote_pool.hpp"
+#include "actors/worker_pool.hpp"
+#include "conveyor/remote.hpp"
+#include "model/job_json.hpp"
+
+namespace conveyor::actors {
+
+namespace {
+
+/// Where a worker node answers: the session that sent the attempt.
+using result_sink = caf::typed_actor<caf::reacts_to<remote_result>>;
+
+struct worker_node_state {
+  static constexpr const char* name = "conveyor.worker_node";
+  std::shared_ptr<runtime_env> env;
+  /// An attempt running here: where to answer, what, and its stop token
+  /// (flipped by a cancel).
+  struct attempt {
+    caf::actor reply_to;
+    remote_task task;
+    std::shared_ptr<std::atomic<bool>> stop;
+  };
+  std::map<std::uint64_t, attempt> running;
+  std::uint64_t counter = 0;
+};
+
+using worker_node_impl_actor =
+  worker_node_actor::extend<caf::reacts_to<step_done_atom, std::uint64_t, task_result>>;
+using worker_node_pointer =
+  worker_node_impl_actor::stateful_pointer<worker_node_state>;
+
+worker_node_impl_actor::behavior_type
+worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
+  self->state.env = env;
+  return {
+    [=](run_task_atom, remote_task& t) {
+      auto& st = self->state;
+      auto reply_to = caf::actor_cast<caf::actor>(self->current_sender());
+      const auto* def = st.env->reg->find_task(t.slug);
+      if (!def || !def->handler) {
+        remote_result r;
+        r.job_id = t.job_id;
+        r.lease_token = t.lease_token;
+        r.attempt_no = t.attempt_no;
+        r.error = model::error_json("Error", "Task '" + t.slug
+                                               + "' is not registered on this worker");
+        self->send(caf::actor_cast<result_sink>(reply_to), std::move(r));
+        return;
+      }
+      task_request req;
+      auto doc = model::job_from_json(t.job);
+      req.job = std::make_shared<const model::job>(doc ? std::move(*doc)
+                                                       : model::job{});
+      req.slug = t.slug;
+      req.id = t.task_id;
+      req.input = t.input;
+      req.handler = def->handler;
+      req.def = def;
+      req.stop = std::make_shared<std::atomic<bool>>(false);
+      auto n = ++st.counter;
+      st.running.emplace(n, worker_node_state::attempt{reply_to, std::move(t),
+                                                       req.stop});
+      st.env->tasks->submit(
+        task_item{std::move(req), caf::actor_cast<caf::actor>(self), n});
+    },
+    [=](step_done_atom, std::uint64_t n, task_result& res) {
+      auto& st = self->state;
+      auto it = st.running.find(n);
+      if (it == st.running.end())
+        return;
+      auto reply_to = std::move(it->second.reply_to);
+      auto t = std::move(it->second.task);
+      st.running.erase(it);
+      remote_result r;
+      r.job_id = t.job_id;
+      r.lease_token = t.lease_token;
+      r.attempt_no = t.attempt_no;
+      r.ok = res.ok;
+      r.cancelled = res.cancelled;
+      r.output = std::move(res.output);
+      r.error = std::move(res.error);
+      r.executed_at = res.executed_at;
+      r.completed_at = res.completed_at;
+      self->send(caf::actor_cast<result_sink>(reply_to), std::move(r));
+    },
+    [=](cancel_task_atom, std::uint64_t job, const std::string& lease) {
+      auto& st = self->state;
+      for (auto& [n, a] : st.running)
+        if (a.task.job_id == job && a.task.lease_token == lease)
+          a.stop->store(true);
+    },
+  };
+}
+
+} // namespace
+
+} // namespace conveyor::actors
+
+namespace conveyor {
+
+worker_node_actor spawn_worker_node(caf::actor_system& sys,
+                                    std::shared_ptr<const registry> reg,
+                                    std::size_t workers) {
+  auto env = std::make_shared<actors::runtime_env>();
+  env->reg = std::move(reg);
+  env->options.clock = [] {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+      .count();
+  };
+  env->tasks = std::make_shared<actors::task_pool>();
+  env->pool = actors::spawn_worker_pool(sys, env, env->tasks, workers);
+  auto node = sys.spawn(actors::worker_node_impl, env);
+  // The worker threads live as long as the node actor.
+  caf::actor_cast<caf::abstract_actor*>(node)->attach_functor(
+    [pool = env->pool] { caf::anon_send_exit(pool, caf::exit_reason::user_shutdown); });
+  return caf::actor_cast<worker_node_actor>(node);
+}
+
+} // namespace conveyor
