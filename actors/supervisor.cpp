@@ -72,12 +72,34 @@ std::vector<queue_actor> all_queues(supervisor_pointer self) {
 
 /// Journals new jobs in one batch, hands them to their queues, then calls
 /// `done` (or `fail`).
+/// Superseded jobs that were taken out of their queues for a write that
+/// did not happen: pending again.
+void give_back(supervisor_pointer self, const std::vector<model::job>& jobs) {
+  std::map<std::string, std::vector<model::job>> back;
+  for (auto& old : jobs)
+    back[old.queue].push_back(old);
+  for (auto& [q, js] : back)
+    self->send(queue_of(self, q), enqueue_atom::value, std::move(js));
+}
+
 void commit_new_jobs(supervisor_pointer self, std::vector<model::job> jobs,
                      std::function<void(const std::vector<model::job>&)> done,
                      std::function<void(const caf::error&)> fail,
                      std::vector<model::job> superseded = {},
                      std::string idempotency_index = {}) {
   auto& st = self->state;
+  auto count = jobs.size();
+  if (st.pending_new_jobs + count > st.env->options.max_pending_enqueues) {
+    give_back(self, superseded);
+    fail(make_caf_error(errc::overloaded,
+                        "the journal has "
+                          + std::to_string(st.pending_new_jobs)
+                          + " new jobs waiting to be written (max "
+                          + std::to_string(st.env->options.max_pending_enqueues)
+                          + "); retry later"));
+    return;
+  }
+  st.pending_new_jobs += count;
   persistence::write_batch batch;
   // Superseded jobs vanish in the same batch that adds their successor.
   for (auto& old : superseded)
@@ -90,6 +112,7 @@ void commit_new_jobs(supervisor_pointer self, std::vector<model::job> jobs,
                 std::move(batch))
     .then(
       [=](std::uint64_t) {
+        self->state.pending_new_jobs -= count;
         std::map<std::string, std::vector<model::job>> by_queue;
         for (auto& j : jobs)
           by_queue[j.queue].push_back(j);
@@ -98,12 +121,9 @@ void commit_new_jobs(supervisor_pointer self, std::vector<model::job> jobs,
         done(jobs);
       },
       [=](caf::error& err) {
+        self->state.pending_new_jobs -= count;
         // Nothing was written: superseded jobs are pending again.
-        std::map<std::string, std::vector<model::job>> back;
-        for (auto& old : superseded)
-          back[old.queue].push_back(old);
-        for (auto& [q, js] : back)
-          self->send(queue_of(self, q), enqueue_atom::value, std::move(js));
+        give_back(self, superseded);
         fail(err);
       });
 }

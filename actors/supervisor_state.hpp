@@ -31,6 +31,11 @@ struct supervisor_state {
   std::set<std::string> paused;
   /// Idempotency keys whose enqueue is in flight: duplicates wait for it.
   std::unordered_map<std::string, pending_key> in_flight_keys;
+  /// New jobs sent to the journal and not yet durable. New work beyond
+  /// options.max_pending_enqueues is refused as `overloaded` (transitions
+  /// of existing jobs never are), so a flood of producers cannot grow the
+  /// journal's mailbox without bound.
+  std::size_t pending_new_jobs = 0;
 };
 
 using supervisor_pointer = supervisor_actor::stateful_pointer<supervisor_state>;

@@ -71,8 +71,8 @@ void connection_guard::sweep_loop() {
       if (when <= now) {
         // The owner is alive (it disarms under this lock before its socket
         // closes), so `fd` is still its socket.
-        ::shutdown(fd, SHUT_RDWR);
         stats_.closed_by_timeout.fetch_add(1, std::memory_order_relaxed);
+        ::shutdown(fd, SHUT_RDWR);
         it = deadlines_.erase(it);
       } else {
         next = std::min(next, when);

@@ -143,6 +143,10 @@ struct runtime_options {
   /// directory (running.slots), which outlives a crash of the process but
   /// not a power cut (no job's fault).
   std::int32_t max_interruptions = 3;
+  /// New jobs on their way to the journal (accepted, not yet durable) at
+  /// most; queue() beyond it fails with `overloaded` (retry later), bulk
+  /// enqueue all or nothing. Default: 100000.
+  std::size_t max_pending_enqueues = 100'000;
   /// Lease length written on claimed jobs (processingUntil). Default: 20 min.
   std::chrono::milliseconds lease{20 * 60 * 1000};
   /// The clock (UTC ms). Default: the system clock. Tests inject their own.
