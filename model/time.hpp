@@ -25,7 +25,9 @@ std::string format_iso8601(time_ms t);
 
 /// Parses "YYYY-MM-DDTHH:MM[:SS[.fff]]" followed by "Z" or "+HH:MM"/"-HH:MM"
 /// (also a bare date "YYYY-MM-DD", meaning midnight UTC). Returns nullopt on
-/// anything else, including out-of-range fields (month 13, Feb 30, ...).
+/// anything else, including out-of-range fields (month 13, Feb 30, ...)
+/// and times whose year format_iso8601 could not write back (beyond
+/// +/-999999 once the offset is applied).
 std::optional<time_ms> parse_iso8601(std::string_view text);
 
 } // namespace conveyor::model
