@@ -6,6 +6,7 @@
 #include "actors/remote/remote_pool.hpp"
 #include "actors/worker_pool.hpp"
 #include "model/job_json.hpp"
+#include "model/json_guard.hpp"
 #include "persistence/job_records.hpp"
 
 namespace conveyor::actors {
@@ -170,11 +171,36 @@ void step_finished(job_pointer self) {
   resume_and_advance(self);
 }
 
+/// Results of worker nodes arrive here checked only against the transport's
+/// hard maxima (local ones passed the worker pool's check too, which this
+/// repeats cheaply): over the configured limits they must not reach the
+/// journal, whose documents are read back with a bounded depth.
+void enforce_limits(const model::limits& lim, task_result& res) {
+  const auto bounds = lim.json(lim.max_output_bytes);
+  if (res.ok) {
+    if (auto st = model::check_json(res.output, bounds, "output"); !st) {
+      res.ok = false;
+      res.output = json::object();
+      res.error = model::error_json("InvalidOutput", st.error().message);
+    }
+  } else if (auto st = model::check_json(
+               res.error,
+               // Our own error objects (messages, stderr tails) stay small,
+               // but must fit whatever the output limit is set to.
+               lim.json(std::max(lim.max_output_bytes, 64 * model::kib)),
+               "error");
+             !st) {
+    res.error = model::error_json("Error", "task error over the limits: "
+                                             + st.error().message);
+  }
+}
+
 void on_step_result(job_pointer self, std::shared_ptr<step_state> step,
                     task_result res) {
   auto& st = self->state;
   if (st.finished)
     return;
+  enforce_limits(st.env->options.limits, res);
   auto meta = st.meta[step.get()];
   st.meta.erase(step.get());
   if (res.ok) {

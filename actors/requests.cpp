@@ -5,6 +5,7 @@
 
 #include "model/json_guard.hpp"
 #include "model/schema.hpp"
+#include "model/time.hpp"
 #include "model/transitions.hpp"
 
 namespace conveyor::actors {
@@ -15,6 +16,19 @@ namespace {
 
 model::error invalid(std::string message) {
   return model::make_error(errc::invalid_input, std::move(message));
+}
+
+/// A request string: valid UTF-8 (it ends up in JSON, whose dump rejects
+/// anything else) and at most `max` bytes.
+model::status check_text(const std::string& s, std::string_view field,
+                         std::size_t max) {
+  if (!model::valid_utf8(s))
+    return invalid(std::string(field) + ": not valid UTF-8");
+  if (s.size() > max)
+    return model::make_error(errc::too_large,
+                             std::string(field) + ": longer than "
+                               + std::to_string(max) + " bytes");
+  return model::ok();
 }
 
 
@@ -34,13 +48,20 @@ bool valid_queue_name(const std::string& q) {
 /// says precisely what is wrong with it.
 model::expected<model::job> build_job(const registry& reg,
                                       const queue_request& req,
-                                      model::time_ms now) {
+                                      model::time_ms now,
+                                      const model::limits& lim) {
   model::job j;
   const json* schema = nullptr;
   const concurrency_config* concurrency = nullptr;
   std::int32_t default_priority = 0;
   if (req.task.empty() == req.workflow.empty())
     return invalid("exactly one of task and workflow must be set");
+  // Strings first: the messages below quote them.
+  for (auto [s, field] : {std::pair{&req.task, "task"},
+                          std::pair{&req.workflow, "workflow"},
+                          std::pair{&req.queue, "queue"}})
+    if (auto st = check_text(*s, field, 1024); !st)
+      return st.error();
   if (!req.task.empty()) {
     const auto* def = reg.find_task(req.task);
     if (!def)
@@ -69,14 +90,12 @@ model::expected<model::job> build_job(const registry& reg,
                    + "' is not a queue name (1-128 of letters, digits, - _ . :)");
   if (!req.input.is_object() && !req.input.is_null())
     return invalid("input: expected an object");
+  // Checked before the copy into the job: copying recurses.
+  if (auto st = model::check_json(req.input, lim.json(lim.max_input_bytes),
+                                  "input");
+      !st)
+    return st.error();
   j.input = req.input.is_null() ? json::object() : req.input;
-  model::json_limits limits;
-  if (model::json_depth(j.input) > limits.max_depth)
-    return model::make_error(errc::too_deep, "input: nesting deeper than "
-                                               + std::to_string(limits.max_depth));
-  if (j.input.dump(-1, ' ', false, json::error_handler_t::replace).size()
-      > limits.max_bytes)
-    return model::make_error(errc::too_large, "input: larger than 2 MiB");
   if (schema && !schema->is_null())
     if (auto st = model::validate(*schema, j.input, "input"); !st)
       return invalid(st.error().message);
@@ -87,13 +106,21 @@ model::expected<model::job> build_job(const registry& reg,
     } catch (const std::exception& e) {
       return invalid(std::string{"concurrency key: "} + e.what());
     }
-    if (key.size() > 512 || key.find('\0') != std::string::npos)
-      return invalid("concurrency key: longer than 512 bytes or contains NUL");
+    if (key.size() > 512 || key.find('\0') != std::string::npos
+        || !model::valid_utf8(key))
+      return invalid("concurrency key: longer than 512 bytes, contains NUL "
+                     "or is not valid UTF-8");
     if (!key.empty())
       j.concurrency_key = std::move(key);
   }
   if (!req.meta.is_null() && !req.meta.is_object())
     return invalid("meta: expected an object");
+  if (auto st = model::check_json(req.meta, lim.json(lim.max_meta_bytes),
+                                  "meta");
+      !st)
+    return st.error();
+  if (auto st = check_text(req.log, "log", lim.max_log_bytes); !st)
+    return st.error();
   j.meta = req.meta;
   if (!req.log.empty()) {
     if (j.meta.is_null())
@@ -101,12 +128,22 @@ model::expected<model::job> build_job(const registry& reg,
     j.meta["log"] = json::array({json{{"at", now}, {"message", req.log}}});
   }
   if (!req.idempotency_key.empty()) {
-    if (req.idempotency_key.size() > 256)
-      return invalid("idempotencyKey: longer than 256 characters");
+    if (auto st = check_text(req.idempotency_key, "idempotencyKey",
+                             lim.max_idempotency_key_bytes);
+        !st)
+      return invalid(st.error().message);
     j.idempotency_key = req.idempotency_key;
   }
-  if (req.wait_until != 0)
+  if (req.wait_until != 0) {
+    // Only times the document format writes back as they were: a year
+    // beyond 9999 would be stored, then refused by every later read.
+    if (!model::in_request_range(req.wait_until))
+      return invalid("waitUntil: " + std::to_string(req.wait_until)
+                     + " ms is outside "
+                     + model::format_iso8601(model::min_request_time) + " .. "
+                     + model::format_iso8601(model::max_request_time));
     j.wait_until = req.wait_until;
+  }
   j.priority = req.priority != 0 ? req.priority : default_priority;
   j.created_at = now;
   j.updated_at = now;

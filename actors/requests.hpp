@@ -21,9 +21,12 @@ bool valid_queue_name(const std::string& q);
 /// Turns a queue request into a new job document (id not yet assigned), or
 /// says precisely what is wrong with it (unknown slug, bad queue name, input
 /// not an object, too deep, too large, schema mismatch, bad meta, ...).
+/// Every field is checked against `lim` (model/limits.hpp) and must be valid
+/// UTF-8; waitUntil must be a time model/time.hpp writes back unchanged.
 model::expected<model::job> build_job(const registry& reg,
                                       const queue_request& req,
-                                      model::time_ms now);
+                                      model::time_ms now,
+                                      const model::limits& lim = {});
 
 /// The queue a request will land on: explicit, else the workflow's, else
 /// "default". Known before validation, for the access check.

@@ -105,6 +105,8 @@ model::status check_options(const runtime_options& o) {
   }
   if (o.lease.count() < 1)
     return bad("lease: must be positive");
+  if (auto st = model::check_limits(o.limits); !st)
+    return st;
   for (std::size_t i = 0; i < o.auto_run.size(); ++i) {
     auto& a = o.auto_run[i];
     auto at = "auto_run[" + std::to_string(i) + "].";

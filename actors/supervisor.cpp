@@ -197,7 +197,7 @@ void handle_queue(supervisor_pointer self, const request_context& ctx,
                   queue_request& req, caf::typed_response_promise<json> rp) {
   auto& st = self->state;
   auto now = st.env->now();
-  auto j = build_job(*st.env->reg, req, now);
+  auto j = build_job(*st.env->reg, req, now, st.env->options.limits);
   if (!j) {
     rp.deliver(to_caf_error(j.error()));
     return;
@@ -281,7 +281,7 @@ void handle_queue_bulk(supervisor_pointer self,
                                     "bulk enqueue"));
       return;
     }
-    auto j = build_job(*st.env->reg, reqs[i], now);
+    auto j = build_job(*st.env->reg, reqs[i], now, st.env->options.limits);
     if (!j) {
       auto e = j.error();
       e.message = "[" + std::to_string(i) + "]." + e.message;
@@ -486,9 +486,14 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
           return allowed(rules, operation::read, ctx, {j.queue, &j});
         };
       }
+      if (req.limit > 0 && static_cast<std::size_t>(req.limit)
+                             > env->options.limits.max_page_size)
+        return make_caf_error(errc::invalid_input,
+                              "limit: at most "
+                                + std::to_string(env->options.limits.max_page_size));
       q.limit = req.limit > 0 ? req.limit : 100;
       if (!req.where.is_null()) {
-        auto w = model::parse_where(req.where);
+        auto w = model::parse_where(req.where, env->options.limits);
         if (!w)
           return make_caf_error(errc::invalid_input,
                                 "where: " + w.error().message);
@@ -542,7 +547,7 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
         return *no;
       std::shared_ptr<const model::where> where;
       if (!req.where.is_null()) {
-        auto w = model::parse_where(req.where);
+        auto w = model::parse_where(req.where, env->options.limits);
         if (!w)
           return make_caf_error(errc::invalid_input,
                                 "where: " + w.error().message);

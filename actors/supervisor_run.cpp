@@ -70,7 +70,7 @@ void handle_run(supervisor_pointer self, const run_request& req,
   claim.limit = req.limit;
   claim.lifo = order == "-createdAt";
   if (!req.where.is_null()) {
-    auto w = model::parse_where(req.where);
+    auto w = model::parse_where(req.where, st.env->options.limits);
     if (!w) {
       rp.deliver(make_caf_error(errc::invalid_input,
                                 "where: " + w.error().message));

@@ -16,25 +16,16 @@ json exception_error(const std::exception& e) {
 }
 
 /// Output must be JSON we can store: an object (null counts as {}), valid
-/// UTF-8, matching the outputSchema if there is one.
-std::optional<json> check_output(const task_request& req, json& output) {
+/// UTF-8, within the configured limits (depth first: dump would recurse on
+/// a hostile value), matching the outputSchema if there is one.
+std::optional<json> check_output(const task_request& req, json& output,
+                                 const model::limits& lim) {
   if (output.is_null())
     output = json::object();
-  // Same limits as inputs: depth first (dump would recurse on a hostile
-  // value), then size and encodability.
-  model::json_limits limits;
-  if (model::json_depth(output) > limits.max_depth)
-    return model::error_json("InvalidOutput",
-                             "task output is nested deeper than "
-                               + std::to_string(limits.max_depth));
-  try {
-    if (output.dump().size() > limits.max_bytes)
-      return model::error_json("InvalidOutput", "task output is larger than 2 MiB");
-  } catch (const std::exception& e) {
-    return model::error_json("InvalidOutput",
-                             std::string{"task output is not valid JSON: "}
-                               + e.what());
-  }
+  if (auto st = model::check_json(output, lim.json(lim.max_output_bytes),
+                                  "output");
+      !st)
+    return model::error_json("InvalidOutput", st.error().message);
   if (req.def && !req.def->output_schema.is_null()) {
     if (auto st = model::validate(req.def->output_schema, output, "output");
         !st)
@@ -79,7 +70,7 @@ task_result run_task_attempt(caf::actor_system& sys, const runtime_env& env,
     task_context ctx{req.input,  *req.job, req.slug,
                      req.id,     req.stop, make_nested_runner(sys, env, req)};
     res.output = req.handler(ctx);
-    if (auto bad = check_output(req, res.output)) {
+    if (auto bad = check_output(req, res.output, env.options.limits)) {
       res.error = std::move(*bad);
     } else {
       res.ok = true;

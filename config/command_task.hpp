@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/limits.hpp"
+
 namespace conveyor::cfg {
 
 using json = nlohmann::json;
@@ -28,9 +30,9 @@ struct command_spec {
   std::vector<std::string> argv;
   /// Killed (with its whole process group) after this long. 0: no limit.
   std::chrono::milliseconds timeout{0};
-  /// stdout larger than this fails the task. Default: 2 MiB, the size limit
-  /// of every JSON document in Conveyor.
-  std::size_t max_output = 2 * 1024 * 1024;
+  /// stdout larger than this fails the task. Default: the output limit of
+  /// model/limits.hpp (config `limits.maxOutputBytes` sets it).
+  std::size_t max_output = model::limits{}.max_output_bytes;
 };
 
 /// Per-attempt facts handed to the program as environment variables, and a

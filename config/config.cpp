@@ -359,7 +359,7 @@ model::expected<config> parse_config(const json& doc, const std::string& base_di
   std::error_code ec;
   auto base = fs::absolute(base_dir.empty() ? fs::path{"."} : fs::path{base_dir}, ec);
   cfg.base_dir = (ec ? fs::path{base_dir} : base).lexically_normal().string();
-  if (r.object(doc, "", {"jobs", "node"})) {
+  if (r.object(doc, "", {"jobs", "node", "limits"})) {
     auto jobs = doc.find("jobs");
     if (jobs != doc.end()
         && r.object(*jobs, "jobs", {"tasks", "workflows", "queues", "processingOrder",
@@ -384,6 +384,7 @@ model::expected<config> parse_config(const json& doc, const std::string& base_di
       detail::parse_auto_run(r, *jobs, "jobs", cfg);
     }
     detail::parse_node(r, doc, "node", cfg);
+    detail::parse_limits(r, doc, "limits", cfg); // after tasks: sets their output cap
   }
   if (!r.problems.empty()) {
     std::string message;
@@ -395,7 +396,7 @@ model::expected<config> parse_config(const json& doc, const std::string& base_di
 }
 
 model::expected<config> load_config(const std::string& path) {
-  constexpr std::size_t max_bytes = 2 * 1024 * 1024;
+  constexpr std::size_t max_bytes = model::max_config_bytes;
   std::error_code ec;
   if (!fs::is_regular_file(path, ec))
     return model::make_error(model::errc::invalid_input,

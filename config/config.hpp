@@ -23,6 +23,7 @@
 #include "config/command_task.hpp"
 #include "config/declarative_workflow.hpp"
 #include "model/error.hpp"
+#include "model/limits.hpp"
 #include "model/retry.hpp"
 #include "persistence/journal.hpp"
 
@@ -167,6 +168,9 @@ struct config {
   access_config access;
   std::vector<autorun_config> auto_run;
   node_config node;
+  /// `limits`: size, depth and length limits (model/limits.hpp), e.g.
+  /// {"limits": {"maxInputBytes": 65536}}; unlisted keys keep defaults.
+  model::limits limits;
   /// The folder relative paths were resolved against.
   std::string base_dir;
 
@@ -174,7 +178,7 @@ struct config {
   const workflow_config* find_workflow(std::string_view slug) const;
 };
 
-/// Reads and validates a config file (at most 2 MiB). Relative paths in it
+/// Reads and validates a config file (at most model::max_config_bytes). Relative paths in it
 /// resolve against the file's folder. Errors: invalid_input listing every
 /// problem, one per line, or the reason the file could not be read/parsed.
 model::expected<config> load_config(const std::string& path);

@@ -196,5 +196,7 @@ void parse_auto_run(reader& r, const json& v, const std::string& path,
                     config& cfg);
 void parse_node(reader& r, const json& v, const std::string& path,
                 config& cfg);
+void parse_limits(reader& r, const json& doc, const std::string& path,
+                  config& cfg);
 
 } // namespace conveyor::cfg::detail

@@ -232,6 +232,30 @@ void parse_auto_run(reader& r, const json& jobs, const std::string& path,
   }
 }
 
+void parse_limits(reader& r, const json& doc, const std::string& path,
+                  config& cfg) {
+  auto it = doc.find("limits");
+  if (it == doc.end() || !r.map(*it, path))
+    return;
+  const auto fields = model::limit_fields();
+  for (const auto& item : it->items()) {
+    const std::string& key = item.key();
+    auto f = std::find_if(fields.begin(), fields.end(),
+                          [&](const auto& x) { return x.key == key; });
+    if (f == fields.end()) {
+      r.fail(at(path, key), "unknown key");
+      continue;
+    }
+    std::int64_t v = 0;
+    if (r.integer(*it, key, path, static_cast<std::int64_t>(f->min),
+                  static_cast<std::int64_t>(f->max), v))
+      cfg.limits.*(f->member) = static_cast<std::size_t>(v);
+  }
+  // Command tasks stop reading stdout beyond the output limit.
+  for (auto& t : cfg.tasks)
+    t.command.max_output = cfg.limits.max_output_bytes;
+}
+
 void parse_node(reader& r, const json& doc, const std::string& path,
                 config& cfg) {
   static const json none = json::object();

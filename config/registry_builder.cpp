@@ -114,6 +114,7 @@ runtime_options to_runtime_options(const config& cfg) {
   opts.delete_job_on_complete = cfg.delete_job_on_complete;
   opts.max_interruptions = cfg.max_interruptions;
   opts.processing_order = cfg.processing_order;
+  opts.limits = cfg.limits;
   auto access = std::make_shared<const access_config>(cfg.access);
   opts.access.queue = rule_for(access, operation::queue);
   opts.access.run = rule_for(access, operation::run);

@@ -375,6 +375,12 @@ expected<job> job_from_json(const json& doc) {
     r.expected_type("job", "object", doc);
     return *r.failure;
   }
+  // Copying a value recurses: refuse deep data (an old document written
+  // before the limits) before any copy.
+  if (json_depth(doc) > document_json_limits.max_depth)
+    return make_error(errc::too_deep,
+                      "job: nesting deeper than "
+                        + std::to_string(document_json_limits.max_depth));
   job j;
   for (const auto& [key, value] : doc.items()) {
     if (!read_job_field(r, key, value, j))

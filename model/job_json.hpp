@@ -24,11 +24,13 @@ json to_document(const job& j);
 
 /// Inverse of to_document / to_json (taskStatus is ignored). Wrong types are
 /// invalid_input errors naming the field ("log[2].taskID: expected string").
+/// A document deeper than document_json_limits is too_deep (checked without
+/// recursion before anything is copied).
 expected<job> job_from_json(const json& doc);
 
 /// Guarded parse (json_guard.hpp) followed by job_from_json.
 expected<job> job_from_text(std::string_view text,
-                            const json_limits& limits = {});
+                            const json_limits& limits = document_json_limits);
 
 json to_json(const log_entry& e);
 expected<log_entry> log_entry_from_json(const json& doc,

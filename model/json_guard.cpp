@@ -1,6 +1,8 @@
 #include "model/json_guard.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -61,8 +63,8 @@ struct frame {
 /// so hostile nesting costs one small frame per level up to the limit.
 class depth_guard final : public json::json_sax_t {
 public:
-  depth_guard(std::size_t max_depth, std::size_t text_size)
-    : max_depth_(max_depth), text_size_(text_size) {}
+  depth_guard(const json_limits& limits, std::size_t text_size)
+    : limits_(limits), text_size_(text_size) {}
 
   bool null() override { return value(); }
   bool boolean(bool) override { return value(); }
@@ -71,7 +73,9 @@ public:
   bool number_float(number_float_t, const string_t&) override {
     return value();
   }
-  bool string(string_t&) override { return value(); }
+  bool string(string_t& v) override {
+    return value() && short_enough(v, "string");
+  }
   bool binary(binary_t&) override { return value(); }
 
   bool start_object(std::size_t) override { return open(false); }
@@ -80,9 +84,12 @@ public:
   bool end_array() override { return close(); }
 
   bool key(string_t& k) override {
-    if (!stack_.empty())
+    if (!stack_.empty()) {
       stack_.back().key.assign(utf8_head(k, max_key_in_path));
-    return true;
+      if (++stack_.back().count > limits_.max_array_length)
+        return too_many();
+    }
+    return short_enough(k, "key");
   }
 
   bool parse_error(std::size_t position, const std::string&,
@@ -106,17 +113,37 @@ public:
 
 private:
   bool value() {
-    if (!stack_.empty() && stack_.back().is_array)
-      ++stack_.back().count;
+    if (!stack_.empty() && stack_.back().is_array
+        && ++stack_.back().count > limits_.max_array_length)
+      return too_many();
     return true;
   }
 
+  bool too_many() {
+    failure_ = make_error(errc::too_large,
+                          "more than " + std::to_string(limits_.max_array_length)
+                            + " elements at " + path());
+    return false;
+  }
+
+  bool short_enough(const string_t& s, const char* what) {
+    if (s.size() <= limits_.max_string_bytes)
+      return true;
+    failure_ = make_error(errc::too_large,
+                          std::string(what) + " longer than "
+                            + std::to_string(limits_.max_string_bytes)
+                            + " bytes at " + path());
+    return false;
+  }
+
   bool open(bool is_array) {
-    value();
-    if (stack_.size() + 1 > max_depth_) {
+    if (!value())
+      return false;
+    if (stack_.size() + 1 > limits_.max_depth) {
       failure_ = make_error(errc::too_deep,
-                            "nesting deeper than " + std::to_string(max_depth_)
-                              + " at " + path());
+                            "nesting deeper than "
+                              + std::to_string(limits_.max_depth) + " at "
+                              + path());
       return false;
     }
     stack_.push_back(frame{is_array, 0, {}});
@@ -134,7 +161,7 @@ private:
     std::string out = "$";
     for (const frame& f : stack_) {
       if (f.is_array) {
-        out += '[' + std::to_string(f.count - 1) + ']';
+        out += '[' + std::to_string(f.count == 0 ? 0 : f.count - 1) + ']';
       } else if (is_identifier(f.key)) {
         out += '.' + f.key;
       } else {
@@ -149,7 +176,7 @@ private:
            + std::string(utf8_tail(out, path_tail));
   }
 
-  std::size_t max_depth_;
+  json_limits limits_;
   std::size_t text_size_;
   std::vector<frame> stack_;
   std::optional<model::error> failure_;
@@ -164,7 +191,7 @@ expected<json> parse_json_guarded(std::string_view text,
                       "document is " + std::to_string(text.size())
                         + " bytes, limit is " + std::to_string(limits.max_bytes));
   try {
-    depth_guard guard(limits.max_depth, text.size());
+    depth_guard guard(limits, text.size());
     if (!json::sax_parse(text.begin(), text.end(), &guard)) {
       if (guard.failure())
         return std::move(*guard.failure());
@@ -179,6 +206,118 @@ expected<json> parse_json_guarded(std::string_view text,
     return make_error(errc::invalid_input,
                       std::string("invalid JSON: ") + ex.what());
   }
+}
+
+bool valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (text.size() - i <= n)
+      return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      if (!is_continuation(text[i + k]))
+        return false;
+      cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    }
+    static constexpr std::uint32_t min_for_length[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < min_for_length[n] || cp > 0x10FFFF
+        || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false; // overlong, beyond Unicode, or a surrogate
+    i += n + 1;
+  }
+  return true;
+}
+
+namespace {
+
+std::string child_path(const std::string& parent, std::string_view key) {
+  auto shown = utf8_head(key, max_key_in_path);
+  if (is_identifier(shown) && shown.size() == key.size())
+    return parent + "." + std::string(shown);
+  return parent + "["
+         + json(std::string(shown)).dump(-1, ' ', false,
+                                         json::error_handler_t::replace)
+         + (shown.size() < key.size() ? "...]" : "]");
+}
+
+status check_string(std::string_view s, const json_limits& limits,
+                    const std::string& path, const char* what) {
+  if (!valid_utf8(s))
+    return make_error(errc::invalid_input,
+                      path + ": " + what + " is not valid UTF-8");
+  if (s.size() > limits.max_string_bytes)
+    return make_error(errc::too_large,
+                      path + ": " + what + " longer than "
+                        + std::to_string(limits.max_string_bytes) + " bytes");
+  return ok();
+}
+
+} // namespace
+
+status check_json(const json& value, const json_limits& limits,
+                  std::string_view field) {
+  const std::string root(field);
+  // Depth first and iteratively: everything after this may recurse.
+  if (auto depth = json_depth(value); depth > limits.max_depth)
+    return make_error(errc::too_deep, root + ": nesting deeper than "
+                                        + std::to_string(limits.max_depth));
+  std::vector<std::pair<const json*, std::string>> todo{{&value, root}};
+  while (!todo.empty()) {
+    auto [node, path] = std::move(todo.back());
+    todo.pop_back();
+    if (node->is_string()) {
+      if (auto st = check_string(node->get_ref<const std::string&>(), limits,
+                                 path, "string");
+          !st)
+        return st;
+      continue;
+    }
+    // dump writes NaN and infinities as null: refused, so what is stored
+    // reads back as it was accepted.
+    if (node->is_number_float() && !std::isfinite(node->get<double>()))
+      return make_error(errc::invalid_input, path + ": not a finite number");
+    if (!node->is_structured())
+      continue;
+    if (node->size() > limits.max_array_length)
+      return make_error(errc::too_large,
+                        path + ": more than "
+                          + std::to_string(limits.max_array_length)
+                          + (node->is_array() ? " elements" : " members"));
+    if (node->is_object()) {
+      for (const auto& [key, child] : node->items()) {
+        if (auto st = check_string(key, limits, path, "key"); !st)
+          return st;
+        todo.emplace_back(&child, child_path(path, key));
+      }
+    } else {
+      for (std::size_t i = 0; i < node->size(); ++i)
+        todo.emplace_back(&(*node)[i], path + "[" + std::to_string(i) + "]");
+    }
+  }
+  // Valid UTF-8 and bounded depth: dump can neither throw nor overflow.
+  const auto bytes = value.dump().size();
+  if (bytes > limits.max_bytes)
+    return make_error(errc::too_large,
+                      root + ": " + std::to_string(bytes)
+                        + " bytes, limit is " + std::to_string(limits.max_bytes));
+  return ok();
 }
 
 std::size_t json_depth(const json& value) {

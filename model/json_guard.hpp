@@ -11,23 +11,31 @@
 
 #include "model/error.hpp"
 #include "model/job.hpp"
+#include "model/limits.hpp"
 
 namespace conveyor::model {
 
-struct json_limits {
-  std::size_t max_depth = 64;              ///< nesting of arrays + objects
-  std::size_t max_bytes = 2 * 1024 * 1024; ///< 2 MiB, Temporal's hard limit
-};
-
-/// Parses `text` into a DOM if it is well-formed, within `limits`, and has no
-/// trailing garbage. Errors: too_large, too_deep (with the JSON path where the
-/// limit was crossed), invalid_input (with the byte offset and the reason).
-/// Never throws.
+/// Parses `text` into a DOM if it is well-formed, within `limits` (size,
+/// depth, string and container length), and has no trailing garbage.
+/// Errors: too_large, too_deep (with the JSON path where the limit was
+/// crossed), invalid_input (with the byte offset and the reason). Never
+/// throws.
 expected<json> parse_json_guarded(std::string_view text,
                                   const json_limits& limits = {});
 
 /// Depth of an already-built value (0 for scalars). Iterative: safe for
 /// values of any depth.
 std::size_t json_depth(const json& value);
+
+/// Whether `text` is well-formed UTF-8 (no overlong forms, no surrogates).
+bool valid_utf8(std::string_view text);
+
+/// Checks an already-built value against `limits` without recursion: depth
+/// first, then every string and key (valid UTF-8, length), container sizes,
+/// finite numbers (dump writes NaN as null), and finally the compact text
+/// size. Errors name `field` and the JSON path
+/// below it ("input.a[2]: ..."): too_deep, too_large or invalid_input.
+status check_json(const json& value, const json_limits& limits,
+                  std::string_view field);
 
 } // namespace conveyor::model

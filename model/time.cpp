@@ -234,7 +234,13 @@ std::optional<time_ms> parse_iso8601(std::string_view text) {
   const std::int64_t local_ms =
     ((static_cast<std::int64_t>(*hour) * 60 + *minute) * 60 + second) * 1000
     + millis;
-  return days * ms_per_day + local_ms - *offset * 60'000;
+  const time_ms t = days * ms_per_day + local_ms - *offset * 60'000;
+  // An offset can push year +999999 into +1000000, which format writes
+  // with 7 digits and this parser refuses: only times that read back.
+  const std::int64_t written = civil_from_days(floor_div(t, ms_per_day)).year;
+  if (written < -999'999 || written > 999'999)
+    return std::nullopt;
+  return t;
 }
 
 } // namespace conveyor::model

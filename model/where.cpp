@@ -1,5 +1,7 @@
 #include "model/where.hpp"
 
+#include "model/json_guard.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <optional>
@@ -21,8 +23,8 @@
 namespace conveyor::model {
 namespace {
 
-/// Nesting of and/or and path length are bounded so evaluation recursion is.
-constexpr std::size_t max_nesting = 64;
+/// Path length is bounded so evaluation recursion is; and/or nesting is
+/// bounded by the filter's JSON depth (limits::max_where_depth).
 constexpr std::size_t max_segments = 64;
 
 struct op_name {
@@ -182,9 +184,8 @@ status parse_field(const std::string& field, const json& ops,
 
 expected<where> parse_object(const json& query, const std::string& at,
                              std::size_t depth) {
-  if (depth > max_nesting) {
-    return make_error(errc::too_deep,
-                      at + ": and/or nested deeper than 64 levels");
+  if (depth > hard_max_json_depth) { // unreachable after the depth check
+    return make_error(errc::invalid_input, at + ": nested too deep");
   }
   if (!query.is_object()) {
     return invalid(at, "expected an object, got " + show(query));
@@ -406,9 +407,16 @@ bool eval_condition(const where& cond, const json& document) {
 
 } // namespace
 
-expected<where> parse_where(const json& query) {
+expected<where> parse_where(const json& query, const limits& lim) {
   if (query.is_null()) {
     return where{}; // no query at all: match everything
+  }
+  const json_limits bounds{std::min(lim.max_where_depth, hard_max_json_depth),
+                           lim.max_where_bytes, lim.max_where_bytes,
+                           lim.max_array_length};
+  if (auto st = check_json(query, bounds, "where"); !st) {
+    // A filter is a request field like any other: invalid input.
+    return make_error(errc::invalid_input, st.error().message);
   }
   return parse_object(query, "where", 0);
 }

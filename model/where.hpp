@@ -10,6 +10,7 @@
 
 #include "model/error.hpp"
 #include "model/job.hpp"
+#include "model/limits.hpp"
 
 namespace conveyor::model {
 
@@ -40,8 +41,10 @@ struct where {
 
 /// Parses {"field": {"op": value}, "and": [...], "or": [...]}. Several keys in
 /// one object are AND-ed. Unknown operators, a non-array `in`, or a non-bool
-/// `exists` are invalid_input errors naming the path.
-expected<where> parse_where(const json& query);
+/// `exists` are invalid_input errors naming the path. So are a filter over
+/// `lim.max_where_bytes` (compact text) or nested deeper than
+/// `lim.max_where_depth`, checked without recursion before parsing.
+expected<where> parse_where(const json& query, const limits& lim = {});
 
 /// True if the document satisfies the query. Dates compare as ISO strings
 /// (they sort chronologically), numbers numerically; comparing values of

@@ -4,6 +4,12 @@
 
 namespace conveyor::persistence {
 
+namespace {
+
+constexpr std::size_t ready_suffix = 1 + 4 + 8; ///< NUL, priority, id
+
+} // namespace
+
 void append_u32(std::string& out, std::uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8)
     out.push_back(static_cast<char>((v >> shift) & 0xff));
@@ -14,18 +20,36 @@ void append_u64(std::string& out, std::uint64_t v) {
     out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
-std::uint32_t read_u32(std::string_view in) {
+std::optional<std::uint32_t> read_u32(std::string_view in) {
+  if (in.size() < 4)
+    return std::nullopt;
   std::uint32_t v = 0;
   for (int i = 0; i < 4; ++i)
     v = (v << 8) | static_cast<unsigned char>(in[i]);
   return v;
 }
 
-std::uint64_t read_u64(std::string_view in) {
+std::optional<std::uint64_t> read_u64(std::string_view in) {
+  if (in.size() < 8)
+    return std::nullopt;
   std::uint64_t v = 0;
   for (int i = 0; i < 8; ++i)
     v = (v << 8) | static_cast<unsigned char>(in[i]);
   return v;
+}
+
+std::string hex(std::string_view bytes) {
+  constexpr std::size_t shown = 64;
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size() && i < shown; ++i) {
+    auto c = static_cast<unsigned char>(bytes[i]);
+    out += digits[c >> 4];
+    out += digits[c & 0xf];
+  }
+  if (bytes.size() > shown)
+    out += "...";
+  return out.empty() ? "(empty)" : out;
 }
 
 std::string job_key(model::job_id id) {
@@ -35,7 +59,9 @@ std::string job_key(model::job_id id) {
   return key;
 }
 
-model::job_id job_key_id(std::string_view key) {
+std::optional<model::job_id> job_key_id(std::string_view key) {
+  if (key.size() != 8)
+    return std::nullopt;
   return read_u64(key);
 }
 
@@ -56,7 +82,18 @@ std::string ready_key(std::string_view queue, std::int32_t priority,
   return key;
 }
 
-model::job_id ready_key_id(std::string_view key) {
+std::optional<std::string_view> ready_key_queue(std::string_view key) {
+  // Queue names never contain NUL, so the first NUL ends the queue.
+  auto nul = key.find('\0');
+  if (nul == 0 || nul == std::string_view::npos
+      || key.size() - nul != ready_suffix)
+    return std::nullopt;
+  return key.substr(0, nul);
+}
+
+std::optional<model::job_id> ready_key_id(std::string_view key) {
+  if (!ready_key_queue(key))
+    return std::nullopt;
   return read_u64(key.substr(key.size() - 8));
 }
 
@@ -69,11 +106,15 @@ std::string delayed_key(model::time_ms wait_until, model::job_id id) {
   return key;
 }
 
-model::time_ms delayed_key_time(std::string_view key) {
-  return static_cast<model::time_ms>(read_u64(key) ^ (1ull << 63));
+std::optional<model::time_ms> delayed_key_time(std::string_view key) {
+  if (key.size() != 16)
+    return std::nullopt;
+  return static_cast<model::time_ms>(*read_u64(key) ^ (1ull << 63));
 }
 
-model::job_id delayed_key_id(std::string_view key) {
+std::optional<model::job_id> delayed_key_id(std::string_view key) {
+  if (key.size() != 16)
+    return std::nullopt;
   return read_u64(key.substr(8));
 }
 

@@ -38,6 +38,15 @@ model::error storage_error(const std::string& what, const rocksdb::Status& s) {
   return model::make_error(errc::storage, what + ": " + s.ToString());
 }
 
+/// A record that cannot be decoded: reported with its column and key (hex),
+/// never a crash and never silently skipped (FORMAT.md, Recovery).
+model::error corrupt(std::string_view column, std::string_view key,
+                     const std::string& what) {
+  return model::make_error(errc::storage,
+                           "corrupt record in column '" + std::string(column)
+                             + "' at key " + hex(key) + ": " + what);
+}
+
 std::string read_pid_file(const std::string& dir) {
   std::ifstream in{dir + "/conveyor.pid"};
   std::string pid;
@@ -147,7 +156,7 @@ public:
         if (op.value) {
           wb.Put(h, op.key, *op.value);
           if (op.cf == column::jobs)
-            max_id = std::max(max_id, job_key_id(op.key));
+            max_id = std::max(max_id, job_key_id(op.key).value_or(0));
         } else {
           wb.Delete(h, op.key);
         }
@@ -177,7 +186,7 @@ public:
       return storage_error("cannot read job " + std::to_string(id), s);
     auto j = decode_job(bytes);
     if (!j)
-      return j.error();
+      return corrupt("jobs", job_key(id), j.error().message);
     return std::optional<model::job>{std::move(*j)};
   }
 
@@ -187,10 +196,9 @@ public:
     std::unique_ptr<rocksdb::Iterator> it{
       db_->NewIterator({}, cf(column::jobs))};
     for (it->Seek(job_key(after + 1)); it->Valid(); it->Next()) {
-      auto j = decode_job(std::string_view{it->value().data(),
-                                           it->value().size()});
+      auto j = decode_job(view(it->value()));
       if (!j)
-        return j.error();
+        return corrupt("jobs", view(it->key()), j.error().message);
       if (!visit(*j))
         break;
     }
@@ -208,7 +216,10 @@ public:
     for (it->Seek(prefix); it->Valid() && ids.size() < limit; it->Next()) {
       if (!it->key().starts_with(prefix))
         break;
-      ids.push_back(ready_key_id(view(it->key())));
+      auto id = ready_key_id(view(it->key()));
+      if (!id)
+        return corrupt("ready", view(it->key()), "not a ready key");
+      ids.push_back(*id);
     }
     if (!it->status().ok())
       return storage_error("cannot read ready index", it->status());
@@ -222,9 +233,13 @@ public:
       db_->NewIterator({}, cf(column::delayed))};
     for (it->SeekToFirst(); it->Valid() && ids.size() < limit; it->Next()) {
       auto key = view(it->key());
-      if (delayed_key_time(key) > now)
+      auto due = delayed_key_time(key);
+      auto id = delayed_key_id(key);
+      if (!due || !id)
+        return corrupt("delayed", key, "not a delayed key (16 bytes)");
+      if (*due > now)
         break;
-      ids.push_back(delayed_key_id(key));
+      ids.push_back(*id);
     }
     if (!it->status().ok())
       return storage_error("cannot read delayed index", it->status());
@@ -250,6 +265,8 @@ public:
       return std::optional<model::job_id>{};
     if (!s.ok())
       return storage_error("cannot read idempotency key", s);
+    if (value.size() != 8)
+      return corrupt("idempotency", key, "value is not an 8-byte job id");
     return std::optional<model::job_id>{read_u64(value)};
   }
 
@@ -264,14 +281,17 @@ public:
       db_->NewIterator({}, cf(column::ready))};
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       auto key = view(it->key());
-      auto queue = std::string{key.substr(0, key.find('\0'))};
+      auto queue_name = ready_key_queue(key);
       auto id = ready_key_id(key);
-      auto j = load(id);
+      if (!queue_name || !id)
+        return corrupt("ready", key, "not a ready key");
+      auto queue = std::string{*queue_name};
+      auto j = load(*id); // a document that does not decode names its key
       if (!j)
         return j.error();
       if (!*j)
         return model::make_error(errc::storage,
-                                 "ready index names job " + std::to_string(id)
+                                 "ready index names job " + std::to_string(*id)
                                    + " but its document is missing");
       auto doc = std::move(**j);
       // The process that held the lease is gone: claimable again, nothing
@@ -315,12 +335,16 @@ private:
     if (!meta)
       return meta.error();
     if (*meta && (*meta)->size() == 8)
-      next = read_u64(**meta);
+      next = *read_u64(**meta);
     std::unique_ptr<rocksdb::Iterator> it{
       db_->NewIterator({}, cf(column::jobs))};
     it->SeekToLast();
-    if (it->Valid())
-      next = std::max(next, job_key_id(view(it->key())) + 1);
+    if (it->Valid()) {
+      auto last = job_key_id(view(it->key()));
+      if (!last)
+        return corrupt("jobs", view(it->key()), "not an 8-byte job id");
+      next = std::max(next, *last + 1);
+    }
     if (!it->status().ok())
       return storage_error("cannot read jobs", it->status());
     return next;

@@ -10,11 +10,15 @@
 
 #include "caf/all.hpp"
 #include "model/job.hpp"
+#include "model/json_guard.hpp"
 
 namespace nlohmann {
 
 /// JSON travels as its compact text; a malformed text fails deserialisation
-/// instead of throwing inside an actor.
+/// instead of throwing inside an actor. The text comes from the network, so
+/// it goes through the guarded parser (SAX pass first, hard maxima of
+/// model/limits.hpp): a hostile 1,000,000-deep value is an error, never a
+/// DOM. The runtime's configured, smaller limits apply in validation.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, json& x) {
   std::string text;
@@ -24,10 +28,13 @@ typename Inspector::result_type inspect(Inspector& f, json& x) {
   } else {
     return f(caf::meta::type_name("json"), text,
              caf::meta::load_callback([&]() -> caf::error {
-               x = json::parse(text, nullptr, false);
-               if (x.is_discarded())
+               auto parsed = conveyor::model::parse_json_guarded(
+                 text, conveyor::model::transport_json_limits);
+               if (!parsed)
                  return caf::make_error(caf::sec::invalid_argument,
-                                        "malformed json");
+                                        "malformed json: "
+                                          + parsed.error().message);
+               x = std::move(*parsed);
                return caf::none;
              }));
   }

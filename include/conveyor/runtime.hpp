@@ -28,6 +28,7 @@
 #include "conveyor/messages.hpp"
 #include "conveyor/registry.hpp"
 #include "model/error.hpp"
+#include "model/limits.hpp"
 #include "persistence/journal.hpp"
 
 namespace conveyor {
@@ -169,6 +170,10 @@ struct runtime_options {
   /// skipped ticks and ticks that ran jobs: one line each. Called on the
   /// scheduler's thread. Default: none (errors are dropped).
   std::function<void(const std::string&)> log;
+  /// Size, depth and length limits applied to every request and task
+  /// output (model/limits.hpp; config key `limits`). Values above the hard
+  /// maxima are clamped to them. Default: model::limits{}.
+  model::limits limits;
 };
 
 /// Registers the message types. Call on the config before creating the

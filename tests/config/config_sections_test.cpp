@@ -91,4 +91,34 @@ BOOST_AUTO_TEST_CASE(concurrency_keys_render_from_input_and_queue) {
   BOOST_TEST(missing.error().message == "template reference ${input.id} not found");
 }
 
+BOOST_AUTO_TEST_CASE(limits_are_read_and_reach_the_runtime) {
+  folder f;
+  json doc = {{"jobs", {{"tasks", {{{"slug", "t"}, {"run", {f.script("t.sh")}}}}}}},
+              {"limits", {{"maxInputBytes", 4096}, {"maxOutputBytes", 2048},
+                          {"maxJsonDepth", 8}, {"maxWhereDepth", 4},
+                          {"maxPageSize", 50}, {"maxIdempotencyKeyBytes", 32}}}};
+  auto cfg = parse_config(doc, f.dir.path());
+  BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
+  BOOST_TEST(cfg->limits.max_input_bytes == 4096u);
+  BOOST_TEST(cfg->limits.max_json_depth == 8u);
+  BOOST_TEST(cfg->limits.max_meta_bytes == model::limits{}.max_meta_bytes);
+  // Command tasks stop reading stdout at the output limit.
+  BOOST_TEST(cfg->tasks[0].command.max_output == 2048u);
+  BOOST_TEST(cfg->limits.max_page_size == 50u);
+  BOOST_TEST(cfg->limits.max_where_depth == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(limits_out_of_range_are_config_errors_with_paths) {
+  folder f;
+  json doc = {{"limits", {{"maxJsonDepth", 65}, {"maxPageSize", "many"},
+                          {"maxInputBytes", 0}, {"maxBogus", 1}}}};
+  auto ps = problems(doc, f.dir.path());
+  BOOST_TEST(has_line(ps, "limits.maxJsonDepth: expected an integer from 1 to 64, got 65"));
+  BOOST_TEST(has_line(ps, "limits.maxPageSize: expected an integer from 1 to 1000000"));
+  BOOST_TEST(has_line(ps, "limits.maxInputBytes: expected an integer from 2 to 16777216"));
+  BOOST_TEST(has_line(ps, "limits.maxBogus: unknown key"));
+  BOOST_TEST(has_line(problems({{"limits", 5}}, f.dir.path()),
+                      "limits: expected object, got number"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

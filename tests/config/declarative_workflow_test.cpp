@@ -483,4 +483,14 @@ BOOST_AUTO_TEST_CASE(the_shipped_config_loads_and_its_workflow_runs) {
   BOOST_TEST(f["totalTried"] == 2); // failed once, then succeeded
 }
 
+BOOST_AUTO_TEST_CASE(config_limits_reach_the_runtime_options) {
+  json doc = {{"limits", {{"maxPageSize", 50}, {"maxWhereDepth", 4}}}};
+  auto cfg = parse_config(doc, ".");
+  BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
+  auto opts = to_runtime_options(*cfg);
+  BOOST_TEST(opts.limits.max_page_size == 50u);
+  BOOST_TEST(opts.limits.max_where_depth == 4u);
+  BOOST_TEST(opts.limits.max_input_bytes == model::limits{}.max_input_bytes);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -312,6 +312,14 @@ capture cv queue --task echo --input "@$T/no-such-file.json"
 assert_rc 5 "--input @missing-file"
 capture cv queue --task echo --input '{}' --wait-until yesterday
 assert_rc 5 "--wait-until not ISO 8601"
+capture cv queue --task echo --input '{}' --wait-until '9999-12-31T23:59-23:59'
+assert_rc 5 "--wait-until beyond year 9999"
+capture cv queue --task echo --input '{}' --wait-until '+999999-12-31T23:59-23:59'
+assert_rc 5 "--wait-until beyond what the date format writes back"
+capture cv queue --task echo --input "{\"deep\": $(python3 -c 'print("["*100 + "]"*100)')}"
+assert_rc 5 "input nested deeper than 64"
+capture cv list --where "$(python3 -c 'print("{\"or\": [" * 20 + "{}" + "]}" * 20)')"
+assert_rc 5 "list --where nested deeper than the filter limit"
 capture cv cancel --where '{"status": {"no_such_operator": 1}}'
 assert_rc 5 "cancel --where with an unknown operator"
 capture cv run --where '{"status": {"no_such_operator": 1}}'

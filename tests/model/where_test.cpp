@@ -10,6 +10,7 @@ using conveyor::model::errc;
 using conveyor::model::json;
 using conveyor::model::matches;
 using conveyor::model::parse_where;
+using conveyor::model::limits;
 
 /// A job document as job_json renders it (id is a decimal string).
 json sample() {
@@ -289,7 +290,50 @@ BOOST_AUTO_TEST_CASE(deep_nesting_is_rejected) {
   auto parsed = parse_where(query);
   BOOST_TEST_REQUIRE(!parsed.has_value());
   BOOST_TEST(static_cast<int>(parsed.error().code) ==
-             static_cast<int>(errc::too_deep));
+             static_cast<int>(errc::invalid_input));
+  BOOST_TEST(parsed.error().message == "where: nesting deeper than 16");
+}
+
+BOOST_AUTO_TEST_CASE(filter_size_and_depth_follow_the_limits) {
+  limits lim;
+  lim.max_where_bytes = 40;
+  json small = json::parse(R"({"queue": {"equals": "a"}})");
+  BOOST_TEST(parse_where(small, lim).has_value());
+  json big = {{"queue", {{"equals", std::string(40, 'a')}}}};
+  auto r = parse_where(big, lim);
+  BOOST_TEST_REQUIRE(!r.has_value());
+  BOOST_TEST(static_cast<int>(r.error().code) ==
+             static_cast<int>(errc::invalid_input));
+  BOOST_TEST(r.error().message.starts_with("where"));
+  BOOST_TEST(r.error().message.find("limit is 40") != std::string::npos);
+
+  lim = limits{};
+  lim.max_where_depth = 2; // {"a": {"equals": 1}} has depth 2
+  BOOST_TEST(parse_where(json::parse(R"({"a": {"equals": 1}})"), lim).has_value());
+  auto deep = parse_where(json::parse(R"({"a": {"in": [1]}})"), lim);
+  BOOST_TEST_REQUIRE(!deep.has_value());
+  BOOST_TEST(deep.error().message == "where: nesting deeper than 2");
+}
+
+BOOST_AUTO_TEST_CASE(a_hostile_filter_is_refused_without_recursion) {
+  // Built iteratively: nlohmann would recurse copying it.
+  json query = json::object();
+  for (int i = 0; i < 200'000; ++i) {
+    json outer = json::object();
+    outer["and"] = json::array();
+    outer["and"].push_back(std::move(query));
+    query = std::move(outer);
+  }
+  auto parsed = parse_where(query);
+  BOOST_TEST_REQUIRE(!parsed.has_value());
+  BOOST_TEST(parsed.error().message == "where: nesting deeper than 16");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_utf8_in_a_filter_is_invalid_input) {
+  json q = {{"queue", {{"equals", std::string("\xff")}}}};
+  auto r = parse_where(q);
+  BOOST_TEST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().message == "where.queue.equals: string is not valid UTF-8");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -326,7 +326,104 @@ BOOST_AUTO_TEST_CASE(a_corrupt_document_is_an_error_not_a_crash) {
   commit(*db, std::move(b));
   auto j = db->load(9);
   BOOST_REQUIRE(!j);
-  BOOST_TEST(j.error().code == model::errc::invalid_input);
+  BOOST_TEST(j.error().code == model::errc::storage);
+  BOOST_TEST(j.error().message.starts_with(
+    "corrupt record in column 'jobs' at key 0000000000000009: "));
+}
+
+BOOST_AUTO_TEST_CASE(key_decoders_check_lengths) {
+  using namespace persistence;
+  BOOST_TEST(!job_key_id("").has_value());
+  BOOST_TEST(!job_key_id("1234567").has_value());
+  BOOST_TEST(!job_key_id("123456789").has_value());
+  BOOST_TEST(job_key_id(job_key(42)).value() == 42u);
+  BOOST_TEST(!ready_key_id("").has_value());
+  BOOST_TEST(!ready_key_id(std::string(12, '\0')).has_value());
+  BOOST_TEST(!ready_key_id(std::string("q\0short", 7)).has_value());
+  BOOST_TEST(!ready_key_id(std::string(13, 'x')).has_value()); // no NUL
+  auto rk = ready_key("q", 5, 77);
+  BOOST_TEST(ready_key_id(rk).value() == 77u);
+  BOOST_TEST(std::string(ready_key_queue(rk).value()) == "q");
+  BOOST_TEST(!ready_key_id(rk.substr(1)).has_value()); // empty queue
+  BOOST_TEST(!delayed_key_time("short").has_value());
+  BOOST_TEST(!delayed_key_id(std::string(17, 'x')).has_value());
+  BOOST_TEST(delayed_key_time(delayed_key(-5, 3)).value() == -5);
+  BOOST_TEST(delayed_key_id(delayed_key(-5, 3)).value() == 3u);
+  BOOST_TEST(!read_u64("1234567").has_value());
+  BOOST_TEST(!read_u32("123").has_value());
+  BOOST_TEST(hex(std::string("\x01\xab", 2)) == "01ab");
+}
+
+// Policy (FORMAT.md, Recovery): a record that cannot be decoded at start is
+// reported as corruption naming its column and key, and start refuses;
+// never a crash, never a silently dropped job.
+BOOST_AUTO_TEST_CASE(recovery_names_a_short_ready_key) {
+  testing::temp_dir dir;
+  auto db = open(dir.path());
+  write_batch b;
+  b.ops.push_back({persistence::column::ready, std::string("q\0\x01", 3),
+                   std::string{}});
+  commit(*db, std::move(b));
+  auto rec = db->recover(0);
+  BOOST_REQUIRE(!rec);
+  BOOST_TEST(rec.error().code == model::errc::storage);
+  BOOST_TEST(rec.error().message
+             == "corrupt record in column 'ready' at key 710001: not a ready key");
+}
+
+BOOST_AUTO_TEST_CASE(recovery_names_a_document_that_does_not_decode) {
+  testing::temp_dir dir;
+  auto db = open(dir.path());
+  // What an earlier version stored for --wait-until '+999999-12-31T23:59-23:59'.
+  auto j = make_job(11);
+  write_batch b;
+  persistence::add_job_write(b, j, nullptr);
+  b.ops.front().value = R"({"id":"11","queue":"default","taskSlug":"t",)"
+                        R"("createdAt":"2026-01-01T00:00:00.000Z",)"
+                        R"("updatedAt":"2026-01-01T00:00:00.000Z",)"
+                        R"("waitUntil":"+1000000-01-01T23:58:00.000Z"})";
+  commit(*db, std::move(b));
+  auto rec = db->recover(0);
+  BOOST_REQUIRE(!rec);
+  BOOST_TEST(rec.error().message.starts_with(
+    "corrupt record in column 'jobs' at key 000000000000000b: waitUntil: "));
+}
+
+BOOST_AUTO_TEST_CASE(listing_deep_stored_data_is_bounded) {
+  testing::temp_dir dir;
+  auto db = open(dir.path());
+  const std::size_t depth = 50'000;
+  std::string doc = R"({"id":"3","queue":"default","taskSlug":"t",)"
+                    R"("createdAt":"2026-01-01T00:00:00.000Z",)"
+                    R"("updatedAt":"2026-01-01T00:00:00.000Z","meta":)";
+  for (std::size_t i = 0; i < depth; ++i)
+    doc += R"({"d":)";
+  doc += "1" + std::string(depth, '}') + "}";
+  write_batch b;
+  b.ops.push_back({persistence::column::jobs, persistence::job_key(3), doc});
+  commit(*db, std::move(b));
+  auto st = db->scan_jobs(0, [](const model::job&) { return true; });
+  BOOST_REQUIRE(!st);
+  BOOST_TEST(st.error().message.starts_with(
+    "corrupt record in column 'jobs' at key 0000000000000003: "));
+  BOOST_TEST(st.error().message.find("nesting deeper than") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(short_index_values_and_keys_are_corruption) {
+  testing::temp_dir dir;
+  auto db = open(dir.path());
+  write_batch b;
+  b.ops.push_back({persistence::column::idempotency, "key-1", std::string("abc")});
+  b.ops.push_back({persistence::column::delayed, "tiny", std::string("q")});
+  commit(*db, std::move(b));
+  auto idem = db->find_idempotency_key("key-1");
+  BOOST_REQUIRE(!idem);
+  BOOST_TEST(idem.error().message.find("6b65792d31") != std::string::npos);
+  auto due = db->due_ids(0, 10);
+  BOOST_REQUIRE(!due);
+  BOOST_TEST(due.error().message
+             == "corrupt record in column 'delayed' at key 74696e79: "
+                "not a delayed key (16 bytes)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
