@@ -18,6 +18,8 @@ std::string_view to_string(errc code) {
   case errc::stale_lease: return "stale_lease";
   case errc::unavailable: return "unavailable";
   case errc::internal: return "internal";
+  case errc::overloaded: return "overloaded";
+  case errc::no_space: return "no_space";
   }
   // A value decoded from the wire may lie outside the enum.
   return "unknown";

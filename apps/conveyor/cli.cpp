@@ -76,6 +76,8 @@ int exit_code_for(model::errc code) {
       return invalid;
     case model::errc::unavailable:
       return unreachable;
+    case model::errc::overloaded:
+      return overloaded;
     default:
       return failure;
   }

@@ -27,6 +27,7 @@ enum exit_code : int {
   not_found = 4,   ///< no such job
   invalid = 5,     ///< invalid input (bad JSON, unknown slug, schema, ...)
   unreachable = 6, ///< no serve node at the address, or it went away
+  overloaded = 7,  ///< the node sheds load (model::errc::overloaded): retry
 };
 
 /// A command-line mistake: printed with the usage, exit code 2.

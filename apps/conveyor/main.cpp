@@ -27,7 +27,7 @@ common: --connect HOST:PORT (default 127.0.0.1:4242), --token T (or
         CONVEYOR_TOKEN; default: DATA/admin.token of a local node, --data DIR),
         --tls-certificate F --tls-key F --tls-ca F (mutual TLS, all three)
 exit codes: 0 ok, 1 failed, 2 usage, 3 forbidden, 4 not found,
-            5 invalid input, 6 unreachable
+            5 invalid input, 6 unreachable, 7 overloaded
 )";
 
 } // namespace
