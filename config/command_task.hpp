@@ -31,6 +31,16 @@ struct command_spec {
   /// stdout larger than this fails the task. Default: 2 MiB, the size limit
   /// of every JSON document in Conveyor.
   std::size_t max_output = 2 * 1024 * 1024;
+  /// The program's whole environment, besides CONVEYOR_JOB_ID, _TASK_ID and
+  /// _ATTEMPT: "NAME" passes the node's value (if set), "NAME=value" sets
+  /// one. Nothing else of the node's environment reaches the program (the
+  /// node's token, credentials for other systems). CONVEYOR_TOKEN is never
+  /// passed, even if listed.
+  std::vector<std::string> env = default_env();
+
+  static std::vector<std::string> default_env() {
+    return {"PATH", "HOME", "LANG", "LC_ALL", "TZ"};
+  }
 };
 
 /// Per-attempt facts handed to the program as environment variables, and a
