@@ -13,10 +13,12 @@ client::client(caf::actor_system& sys, session_actor session,
                caf::duration timeout)
   : self_(sys), target_(std::move(session)), timeout_(timeout) {}
 
-client client::clone(caf::actor_system& sys) const {
+client client::clone(caf::actor_system& sys,
+                     std::optional<caf::duration> timeout) const {
+  auto t = timeout.value_or(timeout_);
   if (auto* sup = std::get_if<supervisor_actor>(&target_))
-    return client{sys, *sup, ctx_, timeout_};
-  return client{sys, std::get<session_actor>(target_), timeout_};
+    return client{sys, *sup, ctx_, t};
+  return client{sys, std::get<session_actor>(target_), t};
 }
 
 template <class Result, class Atom, class... Ts>

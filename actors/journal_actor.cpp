@@ -53,6 +53,11 @@ struct syncer_state {
   static constexpr const char* name = "conveyor.journal.syncer";
   std::uint64_t synced = 0;   ///< every group up to here is durable
   caf::error failure;         ///< sticky: after a failed fsync, none succeeds
+  /// Groups (from, to] whose fsync was skipped for a full disk, newest
+  /// last, with that error: a request for one of them that arrives late
+  /// must not be acknowledged.
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> lost;
+  caf::error lost_error;
   /// Requests waiting for an fsync, by group, oldest first.
   std::deque<std::pair<std::uint64_t, promises>> waiting;
   bool sync_queued = false;
@@ -79,6 +84,9 @@ syncer(syncer_actor::stateful_pointer<syncer_state> self,
       if (group <= st.synced) {
         if (st.failure)
           return st.failure;
+        for (auto [from, to] : st.lost)
+          if (group > from && group <= to)
+            return st.lost_error;
         return group;
       }
       auto rp = self->make_response_promise<std::uint64_t>();
@@ -97,13 +105,24 @@ syncer(syncer_actor::stateful_pointer<syncer_state> self,
       // Every group up to `target` has returned from write(): one fsync
       // makes all of them durable.
       auto target = written->load(std::memory_order_acquire);
+      caf::error transient; // this round's no-space error, if any
       if (target > st.synced) {
         if (!st.failure) {
           auto t0 = std::chrono::steady_clock::now();
           auto synced = db->sync();
           count_sync(stats.get(), t0);
-          if (!synced)
-            st.failure = to_caf_error(synced.error());
+          if (!synced) {
+            // A full disk is not sticky (the journal resumes once space is
+            // freed); a failed fsync is.
+            if (synced.error().code == model::errc::no_space) {
+              transient = to_caf_error(synced.error());
+              st.lost.emplace_back(st.synced, target);
+              if (st.lost.size() > 64)
+                st.lost.pop_front();
+              st.lost_error = transient;
+            } else
+              st.failure = to_caf_error(synced.error());
+          }
         }
         st.synced = target;
       }
@@ -111,6 +130,8 @@ syncer(syncer_actor::stateful_pointer<syncer_state> self,
         for (auto& rp : st.waiting.front().second)
           if (st.failure)
             rp.deliver(st.failure);
+          else if (transient)
+            rp.deliver(transient);
           else
             rp.deliver(st.waiting.front().first);
         st.waiting.pop_front();

@@ -21,7 +21,6 @@
 #include "conveyor/errors.hpp"
 #include "model/json_guard.hpp"
 
-extern char** environ;
 
 namespace conveyor::cfg {
 
@@ -113,16 +112,22 @@ private:
   bool was_pending_ = false;
 };
 
-/// The inherited environment with our three variables set (replacing any
-/// inherited value, so a nested conveyor cannot leak its own ids).
-std::vector<std::string> make_environment(const command_env& env) {
+/// The allow-listed environment (spec.env) with our three variables set
+/// (they replace any listed value, so a nested conveyor cannot leak its own
+/// ids). Never the node's token.
+std::vector<std::string> make_environment(const command_spec& spec,
+                                          const command_env& env) {
   std::vector<std::string> out;
-  for (char** e = environ; e && *e; ++e) {
-    std::string_view kv{*e};
-    if (kv.starts_with("CONVEYOR_JOB_ID=") || kv.starts_with("CONVEYOR_TASK_ID=")
-        || kv.starts_with("CONVEYOR_ATTEMPT="))
+  for (const auto& entry : spec.env) {
+    auto eq = entry.find('=');
+    auto name = entry.substr(0, eq);
+    if (name.empty() || name == "CONVEYOR_TOKEN" || name == "CONVEYOR_JOB_ID"
+        || name == "CONVEYOR_TASK_ID" || name == "CONVEYOR_ATTEMPT")
       continue;
-    out.emplace_back(kv);
+    if (eq != std::string::npos)
+      out.push_back(entry);
+    else if (const char* value = ::getenv(name.c_str()))
+      out.push_back(name + "=" + value);
   }
   out.push_back("CONVEYOR_JOB_ID=" + env.job_id);
   out.push_back("CONVEYOR_TASK_ID=" + env.task_id);
@@ -331,7 +336,7 @@ json run_command(const command_spec& spec, const json& input,
   auto in = make_pipe();
   auto out = make_pipe();
   auto err = make_pipe();
-  child_process child{spawn(spec, make_environment(env), in.read.get(),
+  child_process child{spawn(spec, make_environment(spec, env), in.read.get(),
                             out.write.get(), err.write.get())};
   in.read.reset();
   out.write.reset();

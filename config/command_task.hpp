@@ -33,6 +33,16 @@ struct command_spec {
   /// stdout larger than this fails the task. Default: the output limit of
   /// model/limits.hpp (config `limits.maxOutputBytes` sets it).
   std::size_t max_output = model::limits{}.max_output_bytes;
+  /// The program's whole environment, besides CONVEYOR_JOB_ID, _TASK_ID and
+  /// _ATTEMPT: "NAME" passes the node's value (if set), "NAME=value" sets
+  /// one. Nothing else of the node's environment reaches the program (the
+  /// node's token, credentials for other systems). CONVEYOR_TOKEN is never
+  /// passed, even if listed.
+  std::vector<std::string> env = default_env();
+
+  static std::vector<std::string> default_env() {
+    return {"PATH", "HOME", "LANG", "LC_ALL", "TZ"};
+  }
 };
 
 /// Per-attempt facts handed to the program as environment variables, and a

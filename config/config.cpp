@@ -142,11 +142,47 @@ void parse_run(reader& r, const json& v, const std::string& path,
   out.argv = std::move(argv);
 }
 
+/// "env": ["NAME", "NAME=value", ...], the command's whole environment.
+void parse_env(reader& r, const json& v, const std::string& path,
+               std::vector<std::string>& out) {
+  auto it = v.find("env");
+  if (it == v.end())
+    return;
+  const auto here = at(path, "env");
+  if (!it->is_array()) {
+    r.fail(here, "expected an array of \"NAME\" or \"NAME=value\" strings, got "
+                   + describe(*it));
+    return;
+  }
+  std::vector<std::string> env;
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const auto& e = (*it)[i];
+    if (!e.is_string()) {
+      r.fail(at(here, i), "expected string, got " + describe(e));
+      continue;
+    }
+    const auto& s = e.get_ref<const std::string&>();
+    auto name = s.substr(0, s.find('='));
+    if (name.empty() || name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                               "abcdefghijklmnopqrstuvwxyz"
+                                               "0123456789_")
+                          != std::string::npos
+        || s.find('\0') != std::string::npos)
+      r.fail(at(here, i), "expected NAME or NAME=value (letters, digits, _), got '"
+                            + s + "'");
+    else if (name == "CONVEYOR_TOKEN")
+      r.fail(at(here, i), "CONVEYOR_TOKEN is never passed to a command");
+    else
+      env.push_back(s);
+  }
+  out = std::move(env);
+}
+
 void parse_task(reader& r, const json& v, const std::string& path,
                 config& cfg, slug_map& slugs) {
   if (!r.object(v, path, {"slug", "run", "retries", "timeout", "inputSchema",
                           "outputSchema", "label", "schedule", "concurrency",
-                          "priority", "remote"}))
+                          "priority", "remote", "env"}))
     return;
   task_config t;
   parse_slug(r, v, path, t.slug, slugs);
@@ -164,6 +200,7 @@ void parse_task(reader& r, const json& v, const std::string& path,
   } else {
     parse_run(r, v, path, cfg.base_dir, t.command);
   }
+  parse_env(r, v, path, t.command.env);
   std::int64_t n = 0;
   if (r.integer(v, "timeout", path, 0, max_timeout_ms, n))
     t.command.timeout = std::chrono::milliseconds(n);

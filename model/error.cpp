@@ -19,6 +19,7 @@ std::string_view to_string(errc code) {
   case errc::unavailable: return "unavailable";
   case errc::internal: return "internal";
   case errc::overloaded: return "overloaded";
+  case errc::no_space: return "no_space";
   }
   // A value decoded from the wire may lie outside the enum.
   return "unknown";

@@ -28,7 +28,9 @@ enum class errc : std::uint8_t {
   stale_lease = 9,    ///< a write carried an outdated fencing token
   unavailable = 10,   ///< runtime shutting down / node unreachable
   internal = 11,      ///< a bug: an invariant did not hold
-  overloaded = 12,    ///< a queue or in-flight cap is reached; retry later
+  overloaded = 12,    ///< the node sheds load: retry later
+  no_space = 13,      ///< the journal's disk is full: writes resume once
+                      ///< space is freed; reads keep working
 };
 
 std::string_view to_string(errc code);

@@ -81,7 +81,9 @@ public:
 
   /// Applies `batches` as one atomic write (one fsync in sync mode). On OK,
   /// every batch is durable per the journal's durability mode. On error the
-  /// batches are not acknowledged and the journal refuses further writes;
+  /// batches are not acknowledged and the journal refuses further writes
+  /// (except after errc::no_space, a full disk: writes resume once space is
+  /// freed, see rocksdb_journal.cpp);
   /// like any write in flight at a crash, they may still be found after a
   /// restart (a failed fsync leaves its bytes in the log, and a reopen
   /// replays them), each batch whole or absent, never in part.

@@ -1,17 +1,21 @@
 // The RocksDB journal. Layout and invariants: FORMAT.md.
 
 #include <rocksdb/db.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <mutex>
 
 #include "model/transitions.hpp"
+#include "persistence/info_log.hpp"
 #include "persistence/job_records.hpp"
 #include "persistence/journal.hpp"
 #include "persistence/rocksdb_journal.hpp"
@@ -34,7 +38,22 @@ constexpr const char* format_key = "format_version";
 constexpr const char* open_marker_key = "open";
 constexpr const char* format_version = "1";
 
+// A full disk. Writes below this much free space are refused before they
+// reach RocksDB: a WAL append that fails leaves RocksDB's log writer in a
+// state where the next fsync of that log aborts the process (a Debian build
+// with assertions), and flushes need room too.
+constexpr std::uint64_t min_free_bytes = 1u << 20;
+// Below this much free space a write and an fsync never run at the same
+// time, so no fsync can start on a log whose append just failed.
+constexpr std::uint64_t careful_free_bytes = 64u << 20;
+// How often a refused write may try DB::Resume() after a no-space error.
+constexpr auto resume_interval = std::chrono::milliseconds(250);
+
 model::error storage_error(const std::string& what, const rocksdb::Status& s) {
+  if (s.IsNoSpace())
+    return model::make_error(errc::no_space,
+                             what + ": no space left on device (" + s.ToString()
+                               + "); writes resume once space is freed");
   return model::make_error(errc::storage, what + ": " + s.ToString());
 }
 
@@ -47,6 +66,34 @@ model::error corrupt(std::string_view column, std::string_view key,
                              + "' at key " + hex(key) + ": " + what);
 }
 
+/// Free bytes for an unprivileged writer on the device holding `path`;
+/// nullopt if unknown (then nothing is refused up front).
+std::optional<std::uint64_t> free_bytes(const std::string& path) {
+  struct statvfs st{};
+  if (::statvfs(path.c_str(), &st) != 0)
+    return std::nullopt;
+  return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+model::error no_space_error(std::uint64_t free) {
+  return model::make_error(
+    errc::no_space, "no space left on the journal's device (" + std::to_string(free)
+                      + " bytes free, " + std::to_string(min_free_bytes)
+                      + " needed); writes resume once space is freed");
+}
+
+// RocksDB would start its own recovery from a no-space error (a thread that
+// waits for 64 MiB free, then flushes) while the journal keeps writing and
+// syncing. The journal resumes the database itself instead, between its own
+// writes (DB::Resume), so recovery never races a write or an fsync.
+class manual_recovery final : public rocksdb::EventListener {
+public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
 std::string read_pid_file(const std::string& dir) {
   std::ifstream in{dir + "/conveyor.pid"};
   std::string pid;
@@ -57,14 +104,14 @@ std::string read_pid_file(const std::string& dir) {
 class rocksdb_journal final : public journal {
 public:
   rocksdb_journal(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> cfs,
-                  durability mode)
-    : db_(db), cfs_(std::move(cfs)), mode_(mode) {
+                  durability mode, std::string path)
+    : db_(db), cfs_(std::move(cfs)), mode_(mode), path_(std::move(path)) {
     write_options_.sync = mode == durability::sync;
   }
 
   ~rocksdb_journal() override {
     // A clean close leaves no log to replay: the next start opens at once.
-    if (failure_.empty()) {
+    if (failure_.empty() && !no_space_) {
       db_->Delete(rocksdb::WriteOptions{}, cf(column::meta), open_marker_key)
         .PermitUncheckedError();
       rocksdb::FlushOptions fo;
@@ -123,6 +170,9 @@ public:
   model::status sync() override {
     if (mode_ == durability::async)
       return model::ok();
+    // Held across SyncWAL: apply() takes it too when the disk is nearly
+    // full, so an fsync never starts on a log whose append failed.
+    std::lock_guard sync_guard{sync_mutex_};
     {
       // After a failed fsync the kernel may have dropped the dirty pages, so
       // a later fsync that succeeds proves nothing: stay failed.
@@ -131,23 +181,46 @@ public:
         return model::make_error(errc::storage,
                                  "journal is read-only after an earlier "
                                  "failure: " + failure_);
+      // Groups written before a no-space error are not acknowledged (their
+      // log cannot be synced); DB::Resume() flushes them to table files.
+      if (no_space_)
+        return model::make_error(errc::no_space,
+                                 "journal sync skipped: " + *no_space_);
     }
     auto s = db_->SyncWAL();
     if (!s.ok()) {
       std::lock_guard guard{write_mutex_};
       failure_ = s.ToString();
-      return storage_error("journal sync failed", s);
+      // Even ENOSPC: after a failed fsync the kernel may have dropped the
+      // dirty pages, so this is never the recoverable no-space case.
+      return model::make_error(errc::storage,
+                               "journal sync failed: " + s.ToString());
     }
     return model::ok();
   }
 
   model::status apply(std::span<const write_batch> batches,
                       const rocksdb::WriteOptions& wo) {
+    auto free = free_bytes(path_);
+    if (free && *free < min_free_bytes)
+      return no_space_error(*free);
+    // Lock order: sync_mutex_, then write_mutex_. Nearly full, or
+    // recovering from a full disk: no fsync may run meanwhile.
+    std::unique_lock<std::mutex> sync_guard;
+    if ((free && *free < careful_free_bytes) || recovering_.load())
+      sync_guard = std::unique_lock{sync_mutex_};
     std::lock_guard guard{write_mutex_};
     if (!failure_.empty())
       return model::make_error(errc::storage,
                                "journal is read-only after an earlier write "
                                "failure: " + failure_);
+    if (no_space_) {
+      if (!sync_guard.owns_lock())
+        return model::make_error(errc::no_space, "journal write refused: "
+                                                   + *no_space_);
+      if (auto resumed = resume(); !resumed)
+        return resumed;
+    }
     rocksdb::WriteBatch wb;
     auto max_id = max_id_;
     for (const auto& batch : batches) {
@@ -170,7 +243,17 @@ public:
     }
     auto s = db_->Write(wo, &wb);
     if (!s.ok()) {
-      failure_ = s.ToString();
+      // A full disk is recoverable (DB::Resume once space is freed): the
+      // write was not applied and nothing acknowledged depends on it. Any
+      // other write error may have lost bytes acknowledged earlier: stay
+      // read-only.
+      if (s.IsNoSpace()) {
+        no_space_ = s.ToString();
+        recovering_.store(true);
+        last_resume_ = std::chrono::steady_clock::now();
+      } else {
+        failure_ = s.ToString();
+      }
       return storage_error("journal write failed", s);
     }
     max_id_ = max_id;
@@ -320,6 +403,25 @@ public:
   }
 
 private:
+  /// After a no-space error: at most every resume_interval, DB::Resume()
+  /// (flushes the memtables to table files, switches to a new log).
+  /// Caller holds sync_mutex_ and write_mutex_.
+  model::status resume() {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_resume_ < resume_interval)
+      return model::make_error(errc::no_space,
+                               "journal write refused: " + *no_space_
+                                 + "; writes resume once space is freed");
+    last_resume_ = now;
+    auto s = db_->Resume();
+    if (!s.ok())
+      return storage_error("journal still cannot write (" + *no_space_ + ")",
+                           s.IsBusy() || s.IsNoSpace() ? rocksdb::Status::NoSpace(s.ToString()) : s);
+    no_space_.reset();
+    recovering_.store(false);
+    return model::ok();
+  }
+
   static std::string_view view(const rocksdb::Slice& s) {
     return {s.data(), s.size()};
   }
@@ -353,8 +455,13 @@ private:
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
   durability mode_;
+  std::string path_;
   rocksdb::WriteOptions write_options_;
   std::mutex write_mutex_;       // serialises commit(); reads need no lock
+  std::mutex sync_mutex_;        // see sync(); taken before write_mutex_
+  std::optional<std::string> no_space_; // guarded by write_mutex_
+  std::atomic<bool> recovering_{false};  // no_space_ is set
+  std::chrono::steady_clock::time_point last_resume_; // write_mutex_
   model::job_id max_id_ = 0;     // guarded by write_mutex_
   bool previous_stop_clean_ = true; // set once by init()
   std::string failure_;          // guarded by write_mutex_
@@ -381,6 +488,10 @@ open_rocksdb_journal(const journal_options& options, rocksdb::Env* env) {
   opts.paranoid_checks = true;
   opts.track_and_verify_wals_in_manifest = true;
   opts.max_background_jobs = 2;
+  // RocksDB's own LOG writer aborts the process after a failed append (see
+  // info_log.hpp); and the journal, not RocksDB, recovers from a full disk.
+  opts.info_log = make_info_log(options.path + "/LOG");
+  opts.listeners.push_back(std::make_shared<manual_recovery>());
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors{
     {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{}}};
   for (const auto* name : column_names)
@@ -398,11 +509,16 @@ open_rocksdb_journal(const journal_options& options, rocksdb::Env* env) {
                          + (pid.empty() ? "" : " (pid " + pid + ")") + ": "
                          + text);
     }
+    if (s.IsNoSpace())
+      return model::make_error(errc::no_space,
+                               "cannot open data directory '" + options.path
+                                 + "': no space left on device; free some "
+                                   "space and start again (" + text + ")");
     return model::make_error(errc::storage, "cannot open data directory '"
                                               + options.path + "': " + text);
   }
   auto j = std::make_unique<rocksdb_journal>(raw, std::move(handles),
-                                             options.mode);
+                                             options.mode, options.path);
   if (auto st = j->init(options.path); !st)
     return st.error();
   return std::unique_ptr<journal>{std::move(j)};

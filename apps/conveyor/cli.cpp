@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <charconv>
 #include <cstdlib>
+#include <limits>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -63,6 +65,42 @@ bool args::has(const std::string& name) const {
   return values_.count(name) > 0;
 }
 
+std::int64_t parse_integer(const std::string& text, const std::string& what,
+                           std::int64_t min, std::int64_t max) {
+  std::int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec == std::errc::invalid_argument || ptr != end)
+    throw usage_error(what + " needs an integer, got '" + text + "'");
+  if (ec == std::errc::result_out_of_range || value < min || value > max)
+    throw usage_error(what + " must be between " + std::to_string(min)
+                      + " and " + std::to_string(max) + ", got '" + text + "'");
+  return value;
+}
+
+model::job_id parse_job_id(const std::string& text) {
+  // Digits only: from_chars would accept neither '+' nor whitespace, but a
+  // leading '-' must not wrap around as stoull does.
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+    throw usage_error("'" + text + "' is not a job id (a positive integer)");
+  return static_cast<model::job_id>(parse_integer(
+    text, "a job id", 1, std::numeric_limits<std::int64_t>::max()));
+}
+
+void refuse_token_argument(const args& a) {
+  if (a.has("token"))
+    throw usage_error("--token is refused: a token on the command line is "
+                      "visible to every user in `ps`; use --token-file FILE "
+                      "or the CONVEYOR_TOKEN environment variable");
+}
+
+caf::duration request_timeout(const args& a) {
+  auto seconds = parse_integer(a.get_or("timeout", "30"), "--timeout", 1,
+                               7 * 24 * 3600);
+  return caf::duration{caf::time_unit::seconds,
+                       static_cast<std::uint32_t>(seconds)};
+}
+
 int exit_code_for(model::errc code) {
   switch (code) {
     case model::errc::forbidden:
@@ -76,12 +114,21 @@ int exit_code_for(model::errc code) {
       return invalid;
     case model::errc::unavailable:
       return unreachable;
+    case model::errc::overloaded:
+      return overloaded;
     default:
       return failure;
   }
 }
 
 int report(const request_error& e) {
+  if (e.code() == model::errc::unavailable
+      && e.message() == "request timed out") {
+    std::cerr << "error: unavailable: no answer from the node within the "
+                 "request timeout (--timeout SECONDS, default 30, to wait "
+                 "longer)\n";
+    return exit_code_for(e.code());
+  }
   std::cerr << "error: " << model::to_string(e.code()) << ": " << e.message()
             << "\n";
   return exit_code_for(e.code());
@@ -115,8 +162,19 @@ bool is_loopback(const std::string& host) {
 }
 
 std::string find_token(const args& a) {
-  if (auto t = a.get("token"))
-    return *t;
+  refuse_token_argument(a);
+  if (auto file = a.get("token-file")) {
+    std::ifstream in{*file};
+    std::string line;
+    if (!in || !std::getline(in, line))
+      throw usage_error("--token-file: cannot read a token from '" + *file + "'");
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+      line.pop_back();
+    if (line.empty())
+      throw usage_error("--token-file: the first line of '" + *file
+                        + "' is empty");
+    return line;
+  }
   if (const char* env = std::getenv("CONVEYOR_TOKEN"))
     return env;
   std::ifstream in{a.get_or("data", "./conveyor-data") + "/admin.token"};

@@ -28,6 +28,7 @@ enum exit_code : int {
   not_found = 4,   ///< no such job
   invalid = 5,     ///< invalid input (bad JSON, unknown slug, schema, ...)
   unreachable = 6, ///< no serve node at the address, or it went away
+  overloaded = 7,  ///< the node sheds load (model::errc::overloaded): retry
 };
 
 /// A command-line mistake: printed with the usage, exit code 2.
@@ -52,6 +53,22 @@ private:
   std::vector<std::string> positional_;
 };
 
+/// A whole-string decimal integer in [min, max] for option `what` (e.g.
+/// "--limit"); anything else (trailing characters, a sign where none is
+/// allowed, overflow) throws usage_error naming the option and the range.
+std::int64_t parse_integer(const std::string& text, const std::string& what,
+                           std::int64_t min, std::int64_t max);
+
+/// A job id: whole-string decimal, 1..2^63-1. Throws usage_error.
+model::job_id parse_job_id(const std::string& text);
+
+/// Refuses --token (exit 2): a token on the command line is visible to
+/// every user of the machine in `ps`.
+void refuse_token_argument(const args& a);
+
+/// --timeout SECONDS (default 30) for one request to the node.
+caf::duration request_timeout(const args& a);
+
 /// Exit code for an error code.
 int exit_code_for(model::errc code);
 
@@ -64,8 +81,9 @@ std::pair<std::string, std::uint16_t> parse_endpoint(const std::string& text);
 /// Whether a host name is a loopback address.
 bool is_loopback(const std::string& host);
 
-/// The token to present: --token, else $CONVEYOR_TOKEN, else the admin token
-/// a serve node on this machine wrote to DATA/admin.token.
+/// The token to present: the first line of --token-file, else
+/// $CONVEYOR_TOKEN, else the admin token a serve node on this machine wrote
+/// to DATA/admin.token.
 std::string find_token(const args& a);
 
 /// Mutual TLS material (PEM files); all three or none.

@@ -2,6 +2,7 @@
 // resume, handle-schedules.
 
 #include <atomic>
+#include <limits>
 #include <iostream>
 #include <thread>
 #include <unistd.h>
@@ -13,7 +14,10 @@ namespace conveyor::app {
 
 namespace {
 
-const std::vector<std::string> common_values{"connect", "token", "data",
+// "token" is known only to be refused with a reason (see
+// refuse_token_argument).
+const std::vector<std::string> common_values{"connect", "token", "token-file",
+                                             "data", "timeout",
                                              "tls-certificate", "tls-key",
                                              "tls-ca"};
 
@@ -23,16 +27,11 @@ std::vector<std::string> with(std::vector<std::string> extra) {
 }
 
 model::job_id parse_id(const std::string& text) {
-  try {
-    std::size_t used = 0;
-    auto id = std::stoull(text, &used);
-    if (used != text.size())
-      throw std::invalid_argument(text);
-    return id;
-  } catch (const std::exception&) {
-    throw usage_error("'" + text + "' is not a job id");
-  }
+  return parse_job_id(text);
 }
+
+constexpr std::int64_t int32_max = std::numeric_limits<std::int32_t>::max();
+constexpr std::int64_t int32_min = std::numeric_limits<std::int32_t>::min();
 
 /// Waits for the job to end (one blocking request), drawing a progress line
 /// on a terminal meanwhile.
@@ -103,19 +102,19 @@ int cmd_queue(caf::actor_system& sys, client& jobs, const args& a) {
   }
   req.log = a.get_or("log", "");
   req.idempotency_key = a.get_or("idempotency-key", "");
-  if (auto p = a.get("priority")) {
-    try {
-      req.priority = std::stoi(*p);
-    } catch (const std::exception&) {
-      throw usage_error("--priority needs an integer");
-    }
-  }
+  if (auto p = a.get("priority"))
+    req.priority = static_cast<std::int32_t>(
+      parse_integer(*p, "--priority", int32_min, int32_max));
   auto job = jobs.queue(req);
   if (!a.has("wait")) {
     print(job);
     return ok;
   }
-  auto done = wait_for(sys, jobs, client::id_of(job));
+  // Waiting for a job is not bounded by the default request timeout (a job
+  // may run for hours); an explicit --timeout bounds it.
+  auto waiter = jobs.clone(sys, a.has("timeout") ? request_timeout(a)
+                                                 : caf::duration{caf::infinite});
+  auto done = wait_for(sys, waiter, client::id_of(job));
   print(done);
   return done["status"] == "completed" ? ok : failure;
 }
@@ -142,13 +141,8 @@ int cmd_run(client& jobs, const args& a) {
     throw usage_error("use --queue Q or --all-queues, not both");
   req.queue = a.get_or("queue", "default");
   req.all_queues = a.has("all-queues");
-  if (auto l = a.get("limit")) {
-    try {
-      req.limit = std::stoi(*l);
-    } catch (const std::exception&) {
-      throw usage_error("--limit needs an integer");
-    }
-  }
+  if (auto l = a.get("limit"))
+    req.limit = static_cast<std::int32_t>(parse_integer(*l, "--limit", 1, int32_max));
   if (auto w = a.get("where"))
     req.where = read_input(*w);
   req.sequential = a.has("sequential");
@@ -176,13 +170,8 @@ int cmd_list(client& jobs, const args& a) {
   }
   if (!where.empty())
     req.where = where;
-  if (auto l = a.get("limit")) {
-    try {
-      req.limit = std::stoi(*l);
-    } catch (const std::exception&) {
-      throw usage_error("--limit needs an integer");
-    }
-  }
+  if (auto l = a.get("limit"))
+    req.limit = static_cast<std::int32_t>(parse_integer(*l, "--limit", 1, int32_max));
   print(jobs.find(req));
   return ok;
 }
@@ -239,8 +228,18 @@ int run_client_command(const std::string& command, int argc, char** argv) {
     a = std::make_unique<args>(argc, argv, 2, with({}), std::vector<std::string>{});
   // Everything the command line alone can refute is refused before any
   // connection attempt (exit 2, not 6).
-  if (command == "get" || command == "run-by-id")
+  refuse_token_argument(*a);
+  auto timeout = request_timeout(*a);
+  if (command == "get" || command == "run-by-id") {
     one_id(*a, command.c_str());
+    parse_id(a->positional()[0]);
+  }
+  if (command == "cancel" && a->positional().size() == 1)
+    parse_id(a->positional()[0]);
+  if (auto p = a->get("priority"))
+    parse_integer(*p, "--priority", int32_min, int32_max);
+  if (auto l = a->get("limit"))
+    parse_integer(*l, "--limit", 1, int32_max);
   if ((command == "queue" || command == "run" || command == "list"
        || command == "handle-schedules")
       && !a->positional().empty())
@@ -260,8 +259,7 @@ int run_client_command(const std::string& command, int argc, char** argv) {
   net_config cfg{tls};
   caf::actor_system sys{cfg};
   network net{sys, {.tls = tls.enabled()}};
-  client jobs{sys, connect(net, *a),
-              caf::duration{caf::time_unit::seconds, 3600}};
+  client jobs{sys, connect(net, *a), timeout};
   if (command == "queue")
     return cmd_queue(sys, jobs, *a);
   if (command == "run")

@@ -23,11 +23,12 @@ const char* usage_text = R"(usage:
   conveyor cancel --where JSON [--queue Q]
   conveyor pause Q | conveyor resume Q
   conveyor worker --queue Q [--concurrency N] [--config FILE]
-common: --connect HOST:PORT (default 127.0.0.1:4242), --token T (or
-        CONVEYOR_TOKEN; default: DATA/admin.token of a local node, --data DIR),
+common: --connect HOST:PORT (default 127.0.0.1:4242), --token-file FILE (or
+        CONVEYOR_TOKEN; default: DATA/admin.token of a local node, --data DIR;
+        --token T is refused: `ps` shows it), --timeout SECONDS (default 30),
         --tls-certificate F --tls-key F --tls-ca F (mutual TLS, all three)
 exit codes: 0 ok, 1 failed, 2 usage, 3 forbidden, 4 not found,
-            5 invalid input, 6 unreachable
+            5 invalid input, 6 unreachable, 7 overloaded
 )";
 
 } // namespace

@@ -2,6 +2,7 @@
 // its door on the actor network (conveyor/network.hpp).
 
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -65,6 +66,30 @@ std::string ensure_admin_token(const std::string& data_dir) {
   return token;
 }
 
+/// Creates the data directory 0700, or tightens an existing one that
+/// others could read (jobs' inputs and outputs, the admin token). False,
+/// with a message, if it cannot be created.
+bool private_data_dir(const std::string& data) {
+  std::error_code ec;
+  fs::create_directories(data, ec);
+  struct stat st{};
+  if (ec || ::stat(data.c_str(), &st) != 0) {
+    std::cerr << "conveyor: cannot create data directory '" << data
+              << "': " << (ec ? ec.message() : std::strerror(errno)) << "\n";
+    return false;
+  }
+  if ((st.st_mode & 077) != 0) {
+    if (::chmod(data.c_str(), 0700) == 0)
+      std::cerr << "conveyor: data directory '" << data
+                << "' was accessible to other users; set to mode 0700\n";
+    else
+      std::cerr << "conveyor: warning: data directory '" << data
+                << "' is accessible to other users and cannot be changed: "
+                << std::strerror(errno) << "\n";
+  }
+  return true;
+}
+
 tls_files node_tls(const cfg::node_config& node) {
   return {node.tls_certificate, node.tls_key, node.tls_ca};
 }
@@ -86,6 +111,9 @@ int run_serve(int argc, char** argv) {
   args a{argc, argv, 2, {"config", "data", "listen"}, {}};
   if (!a.positional().empty())
     throw usage_error("serve takes no arguments, got '" + a.positional()[0] + "'");
+  // Before anything is created: the journal, running.slots, admin.token and
+  // RocksDB's files are for this user only (0600, directories 0700).
+  ::umask(077);
   auto config_path = a.get_or("config", default_config_path());
   auto loaded = load_for_node(config_path);
   if (!loaded)
@@ -134,7 +162,8 @@ int run_serve(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   net_config sys_cfg{node_tls(conf.node)};
   caf::actor_system sys{sys_cfg};
-  fs::create_directories(data);
+  if (!private_data_dir(data))
+    return failure;
   auto rt = start(sys, loaded->reg, options);
   if (!rt) {
     std::cerr << "conveyor: " << rt.error().message << "\n";

@@ -15,24 +15,19 @@ namespace conveyor::app {
 
 int run_worker(int argc, char** argv) {
   args a{argc, argv, 2,
-         {"queue", "concurrency", "config", "connect", "token", "data",
-          "tls-certificate", "tls-key", "tls-ca"},
+         {"queue", "concurrency", "config", "connect", "token", "token-file",
+          "data", "tls-certificate", "tls-key", "tls-ca"},
          {}};
+  refuse_token_argument(a);
   if (!a.positional().empty())
     throw usage_error("worker takes no arguments, got '" + a.positional()[0] + "'");
   auto queue = a.get("queue");
   if (!queue)
     throw usage_error("worker needs --queue Q");
   std::size_t concurrency = 4;
-  if (auto c = a.get("concurrency")) {
-    try {
-      concurrency = std::stoul(*c);
-    } catch (const std::exception&) {
-      throw usage_error("--concurrency needs a positive integer");
-    }
-    if (concurrency == 0)
-      throw usage_error("--concurrency needs a positive integer");
-  }
+  if (auto c = a.get("concurrency"))
+    concurrency = static_cast<std::size_t>(
+      parse_integer(*c, "--concurrency", 1, 1024));
   auto config_path = a.get_or("config", "config/conveyor.json");
   auto loaded = load_for_node(config_path);
   if (!loaded)

@@ -57,8 +57,10 @@ public:
   /// In-process clients only: the context sent with every request.
   request_context& context() { return ctx_; }
 
-  /// Another client to the same target (for another thread).
-  client clone(caf::actor_system& sys) const;
+  /// Another client to the same target (for another thread), with this
+  /// client's timeout or another one.
+  client clone(caf::actor_system& sys,
+               std::optional<caf::duration> timeout = std::nullopt) const;
 
   /// The numeric id of a job document's "id" field.
   static model::job_id id_of(const json& job);

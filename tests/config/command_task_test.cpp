@@ -167,7 +167,32 @@ BOOST_AUTO_TEST_CASE(the_environment_carries_job_task_and_attempt) {
   BOOST_TEST(out["job"] == "42");
   BOOST_TEST(out["task"] == "resize-1");
   BOOST_TEST(out["attempt"] == "3");
-  BOOST_TEST(out["inherited"] == "yes");
+  // Not on the allow-list (spec.env): not passed.
+  BOOST_TEST(out["inherited"] == "");
+}
+
+BOOST_AUTO_TEST_CASE(the_environment_is_the_allow_list_and_never_the_token) {
+  ::setenv("CONVEYOR_TOKEN", "node-secret-token", 1);
+  ::setenv("CONVEYOR_TEST_SECRET", "s3cret", 1);
+  ::setenv("CONVEYOR_TEST_PASSED", "passed", 1);
+  auto spec = sh("env");
+  spec.argv = {"sh", "-c", "env | grep -c . >/dev/null; printf '{\"env\":\"%s\"}' \"$(env | tr '\\n' ' ')\""};
+  auto out = run_command(spec, json::object(), env_of());
+  auto text = out["env"].get<std::string>();
+  BOOST_TEST(text.find("node-secret-token") == std::string::npos, text);
+  BOOST_TEST(text.find("s3cret") == std::string::npos, text);
+  BOOST_TEST(text.find("CONVEYOR_TEST_PASSED") == std::string::npos, text);
+  BOOST_TEST(text.find("PATH=") != std::string::npos, text);
+  spec.env = {"PATH", "CONVEYOR_TEST_PASSED", "FIXED=value", "CONVEYOR_TOKEN"};
+  out = run_command(spec, json::object(), env_of());
+  text = out["env"].get<std::string>();
+  ::unsetenv("CONVEYOR_TOKEN");
+  ::unsetenv("CONVEYOR_TEST_SECRET");
+  ::unsetenv("CONVEYOR_TEST_PASSED");
+  BOOST_TEST(text.find("CONVEYOR_TEST_PASSED=passed") != std::string::npos, text);
+  BOOST_TEST(text.find("FIXED=value") != std::string::npos, text);
+  BOOST_TEST(text.find("node-secret-token") == std::string::npos, text);
+  BOOST_TEST(text.find("HOME=") == std::string::npos, text);
 }
 
 BOOST_AUTO_TEST_CASE(the_stop_callback_kills_the_program_and_cancels) {

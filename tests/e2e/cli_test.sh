@@ -75,6 +75,14 @@ start_serve "$T/conveyor.json" "$DATA"
 # ------------------------------------------------------------- admin token
 assert_eq 600 "$(stat -c %a "$DATA/admin.token")" "mode of DATA/admin.token"
 TOKEN=$(cat "$DATA/admin.token")
+TOKEN_FILE="$DATA/admin.token"
+# serve runs with umask 077: the data directory and everything in it are
+# for the node's user only.
+assert_eq 700 "$(stat -c %a "$DATA")" "mode of the data directory"
+for f in "$DATA"/*; do
+  assert_eq 600 "$(stat -c %a "$f")" "mode of $(basename "$f")"
+done
+ls "$DATA"/*.log >/dev/null 2>&1 || fail "no journal log file in $DATA"
 ((${#TOKEN} >= 16)) || fail "admin token too short: '$TOKEN'"
 
 # ------------------------------------------------------------ queue and get
@@ -243,6 +251,7 @@ assert_eq true "$(json_get "$OUT" 'd.get("noJobsRemaining") == True and not d.ge
 must cv cancel "$JF"
 
 # --------------------------------------------------------------- exit codes
+NOBODY_EARLY="127.0.0.1:$(free_port)"
 log "exit codes: usage (2)"
 capture conveyor bogus-command
 assert_rc 2 "unknown command"
@@ -261,6 +270,22 @@ capture cv run --queue held --all-queues
 assert_rc 2 "run with --queue and --all-queues"
 capture cv queue --task echo --priority high
 assert_rc 2 "--priority not an integer"
+# Numbers and ids parse whole and in range, before any connection.
+for bad in "queue --task echo --priority 5x" "queue --task echo --priority 99999999999" \
+           "run --limit 0" "run --limit -5" "run --limit 5x" "list --limit 0" \
+           "list --limit 123456789012345678901234567890" "get -1" "get 0" "get 12x" \
+           "get 123456789012345678901234567890" "cancel -1" "run-by-id +5" \
+           "list --timeout 0" "list --timeout soon"; do
+  # shellcheck disable=SC2086
+  capture conveyor $bad --connect "$NOBODY_EARLY" --token-file "$TOKEN_FILE"
+  assert_rc 2 "conveyor $bad"
+  assert_contains "$ERR" "conveyor: " "message of conveyor $bad"
+done
+capture conveyor get 1x --connect "$NOBODY_EARLY"
+assert_contains "$ERR" "'1x' is not a job id" "message of a bad job id"
+capture conveyor run --limit -5 --connect "$NOBODY_EARLY"
+assert_contains "$ERR" "--limit must be between 1 and" "message of an out-of-range --limit"
+must cv list --limit 1 --timeout 5
 capture conveyor queue --connect "$SERVE_ADDR" --data "$SERVE_DATA" --task
 assert_rc 2 "--task without a value"
 capture cv queue --task echo stray-argument
@@ -269,23 +294,33 @@ capture cv cancel 1 2
 assert_rc 2 "cancel with two ids"
 # A bad command line is a usage error whether or not a node is reachable.
 NOBODY="127.0.0.1:$(free_port)"
-capture conveyor get 1 2 --connect "$NOBODY" --token "$TOKEN"
+capture conveyor get 1 2 --connect "$NOBODY" --token-file "$TOKEN_FILE"
 assert_rc 2 "get with two ids, no node at the address"
-capture conveyor queue --task echo stray-argument --connect "$NOBODY" --token "$TOKEN"
+capture conveyor queue --task echo stray-argument --connect "$NOBODY" --token-file "$TOKEN_FILE"
 check_rc 2 "queue with a stray positional argument, no node at the address"
-capture conveyor cancel 1 2 --connect "$NOBODY" --token "$TOKEN"
+capture conveyor cancel 1 2 --connect "$NOBODY" --token-file "$TOKEN_FILE"
 check_rc 2 "cancel with two ids, no node at the address"
 
 log "exit codes: forbidden (3)"
-capture conveyor list --connect "$SERVE_ADDR" --token not-the-admin-token-at-all
-assert_rc 3 "unknown --token"
+echo not-the-admin-token-at-all >"$T/wrong.token"
+capture conveyor list --connect "$SERVE_ADDR" --token-file "$T/wrong.token"
+assert_rc 3 "unknown token in --token-file"
 capture env CONVEYOR_TOKEN=also-not-the-admin-token "$CONVEYOR_BIN" get "$J1" --connect "$SERVE_ADDR"
 assert_rc 3 "unknown CONVEYOR_TOKEN"
 mkdir -p "$T/empty-data"
 capture conveyor queue --task echo --connect "$SERVE_ADDR" --data "$T/empty-data"
 assert_rc 3 "no token at all"
-capture conveyor queue --task echo --input '{"n":1}' --connect "$SERVE_ADDR" --token "$TOKEN"
-assert_rc 0 "the admin token given with --token"
+capture conveyor queue --task echo --input '{"n":1}' --connect "$SERVE_ADDR" --token-file "$TOKEN_FILE"
+assert_rc 0 "the admin token given with --token-file"
+capture env CONVEYOR_TOKEN="$TOKEN" "$CONVEYOR_BIN" list --connect "$SERVE_ADDR" --data "$T/empty-data"
+assert_rc 0 "the admin token given in CONVEYOR_TOKEN"
+# A token on the command line is visible to everyone in `ps`: refused.
+capture conveyor list --connect "$SERVE_ADDR" --token "$TOKEN"
+assert_rc 2 "--token on the command line"
+assert_contains "$ERR" "--token-file" "message of a refused --token"
+assert_contains "$ERR" "ps" "message of a refused --token"
+capture conveyor list --connect "$SERVE_ADDR" --token-file "$T/no-such.token"
+assert_rc 2 "--token-file of a missing file"
 
 log "exit codes: not found (4)"
 capture cv get 987654321
@@ -330,11 +365,14 @@ must cv list --status failed
 assert_eq "[\"$JFAIL\"]" "$(json_get "$OUT" '[x["id"] for x in d]')" "no job was created by the invalid requests"
 # Last: the request that the node mishandles (see the report) is bounded by
 # CLI_TIMEOUT; the correct answer is exit code 5 at once.
-CLI_TIMEOUT=5 capture cv list --where '{"status": {"no_such_operator": 1}}'
+CLI_TIMEOUT=5 capture cv list --where '{"status": {"no_such_operator": 1}}' --timeout 2
 check_rc 5 "list --where with an unknown operator"
+if [[ "$RC" == 6 ]]; then # the node never answered: the timeout says so
+  assert_contains "$ERR" "no answer from the node" "message of an expired --timeout"
+fi
 
 log "exit codes: unreachable (6)"
-capture conveyor list --connect "127.0.0.1:$(free_port)" --token "$TOKEN"
+capture conveyor list --connect "127.0.0.1:$(free_port)" --token-file "$TOKEN_FILE"
 assert_rc 6 "nothing listening on the port"
 
 # ------------------------------------------------------- serve's refusals
@@ -388,7 +426,7 @@ start_serve "$SHIPPED_CONFIG" "$T/data-shipped"
 capture cv handle-schedules --queue default --all-queues
 assert_rc 2 "handle-schedules with --queue and --all-queues"
 assert_contains "$ERR" "not both" "usage message of --queue with --all-queues"
-capture conveyor handle-schedules --all-queues --queue default --connect "$NOBODY" --token "$TOKEN"
+capture conveyor handle-schedules --all-queues --queue default --connect "$NOBODY" --token-file "$TOKEN_FILE"
 assert_rc 2 "handle-schedules with --queue and --all-queues, no node at the address"
 capture cv handle-schedules stray-argument
 assert_rc 2 "handle-schedules with a stray positional argument"

@@ -31,6 +31,7 @@ unset CONVEYOR_TOKEN
 # Seconds a single CLI call may take before it counts as hung (exit 124).
 CLI_TIMEOUT=${CLI_TIMEOUT:-20}
 STARTED_PIDS=()
+CLEANUP_HOOKS=()
 SOFT_FAILURES=()
 SERVE_PID=""
 SERVE_ADDR=""
@@ -94,6 +95,12 @@ _cleanup() {
     if [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -qF "$T/"; then
       kill -9 "$pid" 2>/dev/null
     fi
+  done
+  # Test-specific cleanup (e.g. unmounting a file system under $T), once
+  # the processes are gone.
+  local hook
+  for hook in "${CLEANUP_HOOKS[@]}"; do
+    "$hook"
   done
   if ((rc != 0)); then
     echo "---- $TEST_NAME failed (exit $rc); node logs from $T ----" >&2

@@ -149,6 +149,8 @@ private:
       if (FSWritableFileOwnerWrapper::Append(half, opts, dbg).ok())
         state_->appended(end_after(half));
     }
+    if (fs_.no_space_appends_.load())
+      return IOStatus::NoSpace("injected append failure: no space left on device");
     return IOStatus::IOError("injected append failure");
   }
 

@@ -86,8 +86,11 @@ public:
   /// While on, Append/PositionedAppend to WAL files return an IOError. With
   /// `torn`, the first half of the data is written before failing (a short
   /// write, as when the disk fills up mid-record); otherwise nothing is.
-  void fail_appends(bool on, bool torn = false) {
+  /// With `no_space`, the error is IOStatus::NoSpace (what a full disk's
+  /// ENOSPC becomes), which RocksDB treats as recoverable.
+  void fail_appends(bool on, bool torn = false, bool no_space = false) {
     torn_appends_.store(torn);
+    no_space_appends_.store(no_space);
     fail_appends_.store(on);
   }
 
@@ -164,6 +167,7 @@ private:
   std::atomic<bool> fail_syncs_{false};
   std::atomic<bool> fail_appends_{false};
   std::atomic<bool> torn_appends_{false};
+  std::atomic<bool> no_space_appends_{false};
   std::atomic<std::uint64_t> wal_sync_{0};
   std::atomic<std::uint64_t> wal_fsync_{0};
   std::atomic<std::uint64_t> other_sync_{0};
