@@ -62,7 +62,14 @@ for i in range(100):  # a preamble announcing a 1 KiB token, then silence
     s = socket.create_connection(("127.0.0.1", port))
     s.sendall(b"CVY1" + struct.pack(">H", 1024) + b"x" * 100)
     socks.append(s)
-time.sleep(0.3)
+# Wait (deadline 5 s) until the node has read what each socket sent:
+# the kernel's unacknowledged send queue (SIOCOUTQ) is empty.
+import fcntl, termios
+deadline = time.time() + 5
+while time.time() < deadline:
+    if all(struct.unpack("i", fcntl.ioctl(s.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0] == 0
+           for s in socks if s.fileno() >= 0):
+        break
 peak = rss()
 # Every one of them must be closed by the node (at the latest after the
 # handshake timeout of 1 s).
