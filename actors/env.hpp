@@ -4,6 +4,7 @@
 // afterwards, so actors read it without locks.
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <random>
 #include <string>
@@ -39,6 +40,22 @@ struct runtime_env {
   mutable std::atomic<model::job_id> next_id{1};
 
   model::time_ms now() const { return options.clock(); }
+
+  /// The longest single timer: CAF turns a timeout into int64 nanoseconds,
+  /// so a waitUntil in year 9999 would overflow. Later timers re-arm.
+  static constexpr model::time_ms max_timer_ms = 3'600'000;
+
+  /// When a timer armed now for `due` fires: `due`, or an hour from now.
+  model::time_ms timer_wake(model::time_ms due) const {
+    auto t = now();
+    return due > t + max_timer_ms ? t + max_timer_ms : due;
+  }
+
+  /// The delay of a timer armed now that fires at `wake`.
+  std::chrono::milliseconds delay_until(model::time_ms wake) const {
+    auto d = wake - now();
+    return std::chrono::milliseconds{d < 0 ? 0 : d};
+  }
 
   std::string order_for(const std::string& queue) const {
     auto it = options.queues.find(queue);

@@ -82,11 +82,10 @@ void schedule_timer(queue_pointer self) {
   auto due = st.delayed.begin()->first;
   if (st.timer_at && *st.timer_at <= due)
     return;
-  st.timer_at = due;
   // waitUntil is strict (claimable once now > waitUntil): wake 1 ms after.
-  auto delay = std::max<time_ms>(due - st.env->now() + 1, 0);
-  self->delayed_send(self, std::chrono::milliseconds{delay},
-                     caf::tick_atom::value);
+  auto wake = st.env->timer_wake(due + 1);
+  st.timer_at = wake - 1;
+  self->delayed_send(self, st.env->delay_until(wake), caf::tick_atom::value);
 }
 
 bool is_scheduled(const model::job& j) {

@@ -333,9 +333,8 @@ void arm_timer(scheduler_pointer self) {
       earliest = a.next_fire;
   if (!earliest || (st.timer_at && *st.timer_at <= *earliest))
     return;
-  st.timer_at = earliest;
-  auto delay = std::max<time_ms>(*earliest - st.env->now(), 0);
-  self->delayed_send(self, std::chrono::milliseconds{delay},
+  st.timer_at = st.env->timer_wake(*earliest);
+  self->delayed_send(self, st.env->delay_until(*st.timer_at),
                      scheduler_tick_atom::value, ++st.timer_gen);
 }
 

@@ -16,9 +16,11 @@ namespace {
 
 /// The client end of a session: it says hello, so the node's session
 /// watches it and ends when it (or its connection) goes away.
-caf::behavior session_anchor(caf::event_based_actor* self) {
+// Takes the door as a spawn argument: CAF 0.17 dereferences a null argument
+// tuple when a function-based actor is spawned without arguments (UBSan).
+caf::behavior session_anchor(caf::event_based_actor* self, door_actor door) {
   return {
-    [=](hello_atom, door_actor& door, std::string& token,
+    [=](hello_atom, std::string& token,
         caf::timespan timeout) -> caf::result<caf::actor> {
       const auto& sender = self->current_sender();
       if (!sender || sender->node() != self->node())
@@ -138,9 +140,9 @@ network::connect(const std::string& host, std::uint16_t port,
   if (failure)
     return *failure;
   session_actor session;
-  auto anchor = st.sys.spawn<caf::hidden>(session_anchor);
+  auto anchor = st.sys.spawn<caf::hidden>(session_anchor, door);
   self
-    ->request(anchor, timeout, hello_atom::value, door, token,
+    ->request(anchor, timeout, hello_atom::value, token,
               caf::timespan{timeout})
     .receive([&](caf::actor& s) {
                session = caf::actor_cast<session_actor>(std::move(s));
