@@ -1,4 +1,5 @@
 #include "config/command_task.hpp"
+#include "config/command_process.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -14,7 +15,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,28 +38,6 @@ constexpr auto drain_grace = std::chrono::seconds(1);
 [[noreturn]] void fail_errno(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
 }
-
-/// An owned file descriptor.
-class fd_guard {
-public:
-  explicit fd_guard(int fd = -1) : fd_(fd) {}
-  ~fd_guard() { reset(); }
-  fd_guard(fd_guard&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  fd_guard(const fd_guard&) = delete;
-  fd_guard& operator=(const fd_guard&) = delete;
-  fd_guard& operator=(fd_guard&&) = delete;
-
-  int get() const { return fd_; }
-  bool open() const { return fd_ >= 0; }
-  void reset() {
-    if (fd_ >= 0)
-      ::close(fd_);
-    fd_ = -1;
-  }
-
-private:
-  int fd_;
-};
 
 struct pipe_ends {
   fd_guard read;
@@ -134,113 +112,6 @@ std::vector<std::string> make_environment(const command_spec& spec,
   out.push_back("CONVEYOR_ATTEMPT=" + std::to_string(env.attempt));
   return out;
 }
-
-std::vector<char*> pointers(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  out.reserve(strings.size() + 1);
-  for (auto& s : strings)
-    out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-/// posix_spawn attributes, released on every path.
-struct spawn_attributes {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  spawn_attributes() {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-  }
-  ~spawn_attributes() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  spawn_attributes(const spawn_attributes&) = delete;
-  spawn_attributes& operator=(const spawn_attributes&) = delete;
-};
-
-/// Starts the program in a new process group (pgid = pid) with the given
-/// pipe ends as fds 0-2, no other fd inherited, default SIGPIPE handling and
-/// an empty signal mask (we block SIGPIPE on our thread).
-pid_t spawn(const command_spec& spec, std::vector<std::string> environment,
-            int in, int out, int err) {
-  spawn_attributes sa;
-  posix_spawn_file_actions_adddup2(&sa.actions, in, 0);
-  posix_spawn_file_actions_adddup2(&sa.actions, out, 1);
-  posix_spawn_file_actions_adddup2(&sa.actions, err, 2);
-  posix_spawn_file_actions_addclosefrom_np(&sa.actions, 3);
-  sigset_t none;
-  sigemptyset(&none);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setpgroup(&sa.attr, 0);
-  posix_spawnattr_setsigmask(&sa.attr, &none);
-  posix_spawnattr_setsigdefault(&sa.attr, &defaults);
-  posix_spawnattr_setflags(&sa.attr, POSIX_SPAWN_SETPGROUP
-                                       | POSIX_SPAWN_SETSIGMASK
-                                       | POSIX_SPAWN_SETSIGDEF);
-  auto args = spec.argv;
-  auto argv = pointers(args);
-  auto envp = pointers(environment);
-  pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, argv[0], &sa.actions, &sa.attr, argv.data(),
-                          envp.data());
-  if (rc != 0)
-    throw std::runtime_error("cannot start '" + spec.argv[0]
-                             + "': " + std::generic_category().message(rc));
-  return pid;
-}
-
-/// Owns the child: whatever happens, its process group is killed and the
-/// child reaped before run_command returns (no zombies, no orphans).
-class child_process {
-public:
-  explicit child_process(pid_t pid) : pid_(pid) {}
-  ~child_process() {
-    if (!status_) {
-      kill_group();
-      int st = 0;
-      while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
-      }
-    }
-  }
-  child_process(const child_process&) = delete;
-  child_process& operator=(const child_process&) = delete;
-
-  /// Only before reaping: the zombie keeps the pgid reserved, so the signal
-  /// cannot reach an unrelated process that reused the number.
-  void kill_group() {
-    if (!status_)
-      ::kill(-pid_, SIGKILL);
-  }
-
-  /// Reaps the child if it has exited, killing what it left in its group.
-  bool try_reap() {
-    if (status_)
-      return true;
-    siginfo_t info{};
-    if (::waitid(P_PID, static_cast<id_t>(pid_), &info,
-                 WEXITED | WNOHANG | WNOWAIT) != 0
-        || info.si_pid == 0)
-      return false;
-    ::kill(-pid_, SIGKILL);
-    int st = 0;
-    while (::waitpid(pid_, &st, 0) < 0) {
-      if (errno != EINTR)
-        fail_errno("waitpid");
-    }
-    status_ = st;
-    return true;
-  }
-
-  const std::optional<int>& status() const { return status_; }
-
-private:
-  pid_t pid_;
-  std::optional<int> status_;
-};
 
 bool is_continuation(unsigned char c) {
   return (c & 0xC0) == 0x80;
@@ -336,8 +207,8 @@ json run_command(const command_spec& spec, const json& input,
   auto in = make_pipe();
   auto out = make_pipe();
   auto err = make_pipe();
-  child_process child{spawn(spec, make_environment(spec, env), in.read.get(),
-                            out.write.get(), err.write.get())};
+  command_process child{spec.argv, make_environment(spec, env), in.read.get(),
+                        out.write.get(), err.write.get()};
   in.read.reset();
   out.write.reset();
   err.write.reset();
@@ -355,7 +226,7 @@ json run_command(const command_spec& spec, const json& input,
     if (killed != kill_reason::none)
       return;
     killed = why;
-    child.kill_group();
+    child.stop();
   };
   std::string stdout_text;
   std::string stderr_text;
@@ -438,7 +309,7 @@ json run_command(const command_spec& spec, const json& input,
   case kill_reason::none:
     break;
   }
-  int st = *child.status();
+  int st = child.status();
   if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
     return parse_output(stdout_text, spec.max_output);
   auto tail = stderr_tail(stderr_text);

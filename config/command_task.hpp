@@ -5,8 +5,9 @@
 // Contract (see config/README.md): the task input is written as JSON to the
 // program's stdin; its stdout is parsed as the task output (a JSON object;
 // empty stdout means {}); a non-zero exit fails the task with the tail of
-// stderr as the message. The program runs in its own process group, so a
-// timeout or a cancel kills everything it started.
+// stderr as the message. The program runs under a reaper process of its own
+// (config/command_process.hpp): when it ends, times out or is cancelled, or
+// when the node dies, everything it started is killed, setsid or not.
 
 #include <chrono>
 #include <cstddef>
@@ -28,7 +29,7 @@ struct command_spec {
   /// argv[0] is the program: an absolute or relative path when it contains a
   /// '/', else a name looked up in PATH when the command starts.
   std::vector<std::string> argv;
-  /// Killed (with its whole process group) after this long. 0: no limit.
+  /// Killed (with every descendant) after this long. 0: no limit.
   std::chrono::milliseconds timeout{0};
   /// stdout larger than this fails the task. Default: the output limit of
   /// model/limits.hpp (config `limits.maxOutputBytes` sets it).
@@ -70,8 +71,8 @@ inline constexpr std::size_t stderr_tail_bytes = 2048;
 /// - "cannot start '...': reason" when the program cannot be executed.
 /// Throws conveyor::job_cancelled when env.stop asked it to stop.
 ///
-/// Blocking: call it from a worker thread. Any process the program left
-/// running in its process group is killed once the program exits.
+/// Blocking: call it from a worker thread. When it returns, every process
+/// the program started has been killed and reaped.
 json run_command(const command_spec& spec, const json& input,
                  const command_env& env);
 

@@ -12,6 +12,7 @@
 // plain thread, never from a CAF scheduler thread. This header deliberately
 // includes nothing from RocksDB, so other implementations can drop in.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -73,6 +74,9 @@ inline std::string paused_key(const std::string& queue) {
 struct journal_options {
   std::string path;
   durability mode = durability::sync;
+  /// After a full disk, how often a refused write may retry DB::Resume()
+  /// (each try flushes memtables and switches logs, so not on every write).
+  std::chrono::milliseconds resume_interval{250};
 };
 
 class journal {

@@ -46,8 +46,6 @@ constexpr std::uint64_t min_free_bytes = 1u << 20;
 // Below this much free space a write and an fsync never run at the same
 // time, so no fsync can start on a log whose append just failed.
 constexpr std::uint64_t careful_free_bytes = 64u << 20;
-// How often a refused write may try DB::Resume() after a no-space error.
-constexpr auto resume_interval = std::chrono::milliseconds(250);
 
 model::error storage_error(const std::string& what, const rocksdb::Status& s) {
   if (s.IsNoSpace())
@@ -104,9 +102,10 @@ std::string read_pid_file(const std::string& dir) {
 class rocksdb_journal final : public journal {
 public:
   rocksdb_journal(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> cfs,
-                  durability mode, std::string path)
-    : db_(db), cfs_(std::move(cfs)), mode_(mode), path_(std::move(path)) {
-    write_options_.sync = mode == durability::sync;
+                  const journal_options& options)
+    : db_(db), cfs_(std::move(cfs)), mode_(options.mode), path_(options.path),
+      resume_interval_(options.resume_interval) {
+    write_options_.sync = mode_ == durability::sync;
   }
 
   ~rocksdb_journal() override {
@@ -408,7 +407,7 @@ private:
   /// Caller holds sync_mutex_ and write_mutex_.
   model::status resume() {
     auto now = std::chrono::steady_clock::now();
-    if (now - last_resume_ < resume_interval)
+    if (now - last_resume_ < resume_interval_)
       return model::make_error(errc::no_space,
                                "journal write refused: " + *no_space_
                                  + "; writes resume once space is freed");
@@ -462,6 +461,7 @@ private:
   std::optional<std::string> no_space_; // guarded by write_mutex_
   std::atomic<bool> recovering_{false};  // no_space_ is set
   std::chrono::steady_clock::time_point last_resume_; // write_mutex_
+  std::chrono::milliseconds resume_interval_;
   model::job_id max_id_ = 0;     // guarded by write_mutex_
   bool previous_stop_clean_ = true; // set once by init()
   std::string failure_;          // guarded by write_mutex_
@@ -517,8 +517,7 @@ open_rocksdb_journal(const journal_options& options, rocksdb::Env* env) {
     return model::make_error(errc::storage, "cannot open data directory '"
                                               + options.path + "': " + text);
   }
-  auto j = std::make_unique<rocksdb_journal>(raw, std::move(handles),
-                                             options.mode, options.path);
+  auto j = std::make_unique<rocksdb_journal>(raw, std::move(handles), options);
   if (auto st = j->init(options.path); !st)
     return st.error();
   return std::unique_ptr<journal>{std::move(j)};

@@ -9,7 +9,11 @@
 #include <fstream>
 #include <thread>
 
+#include <cerrno>
 #include <csignal>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "config/command_task.hpp"
 #include "conveyor/errors.hpp"
@@ -50,9 +54,18 @@ std::string failure_of(F&& f) {
   return {};
 }
 
-/// True once `pid` is gone (or a zombie nobody reaps in this container).
-bool dead(pid_t pid) {
-  for (int i = 0; i < 200; ++i) {
+/// True if `pid` no longer exists (not even as a zombie). run_command
+/// returns only after the reaper killed and reaped every descendant, so no
+/// waiting is needed.
+bool gone(pid_t pid) {
+  return ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+/// Waits up to 10 s for `pid` to disappear (or become a zombie of a process
+/// that does not reap it, e.g. PID 1 of a container).
+bool disappears(pid_t pid) {
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
     std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
     std::string line;
     if (!std::getline(stat, line))
@@ -63,6 +76,11 @@ bool dead(pid_t pid) {
     std::this_thread::sleep_for(10ms);
   }
   return false;
+}
+
+/// A shell loop that waits until `pidfile` holds something.
+std::string wait_for_pidfile(const std::string& pidfile) {
+  return "while [ ! -s " + pidfile + " ]; do sleep 0.01; done";
 }
 
 pid_t read_pid(const std::string& path) {
@@ -138,7 +156,7 @@ BOOST_AUTO_TEST_CASE(the_timeout_kills_the_whole_process_group) {
   BOOST_TEST(seconds_since(start) < 5.0);
   auto pid = read_pid(pidfile);
   BOOST_REQUIRE(pid > 0);
-  BOOST_TEST(dead(pid));
+  BOOST_TEST(gone(pid));
 }
 
 BOOST_AUTO_TEST_CASE(processes_left_behind_are_killed_when_the_program_exits) {
@@ -151,7 +169,68 @@ BOOST_AUTO_TEST_CASE(processes_left_behind_are_killed_when_the_program_exits) {
                          json::object(), env_of());
   BOOST_TEST(out == (json{{"ok", 1}}));
   BOOST_TEST(seconds_since(start) < 5.0);
-  BOOST_TEST(dead(read_pid(pidfile)));
+  BOOST_TEST(gone(read_pid(pidfile)));
+}
+
+BOOST_AUTO_TEST_CASE(processes_that_leave_the_session_are_killed_too) {
+  temp_dir dir;
+  auto pidfile = dir.sub("pid");
+  auto orphan = dir.sub("orphan");
+  // One escapee in a new session, and one whose parent exits at once
+  // (an orphan, reparented): neither is in the program's process group.
+  auto out = run_command(
+    sh("setsid sh -c 'echo $$ > " + pidfile + "; exec sleep 30' </dev/null >/dev/null 2>&1 &"
+       + " (setsid sh -c 'echo $$ > " + orphan + "; exec sleep 30' &) </dev/null >/dev/null 2>&1;"
+       + wait_for_pidfile(pidfile) + "; " + wait_for_pidfile(orphan)
+       + "; echo '{\"ok\":1}'"),
+    json::object(), env_of());
+  BOOST_TEST(out == (json{{"ok", 1}}));
+  auto escapee = read_pid(pidfile);
+  auto orphaned = read_pid(orphan);
+  BOOST_REQUIRE(escapee > 0);
+  BOOST_REQUIRE(orphaned > 0);
+  BOOST_TEST(gone(escapee));
+  BOOST_TEST(gone(orphaned));
+}
+
+BOOST_AUTO_TEST_CASE(a_cancel_kills_processes_outside_the_group) {
+  temp_dir dir;
+  auto pidfile = dir.sub("pid");
+  auto env = env_of();
+  env.stop = [&] { return read_pid(pidfile) > 0; };
+  auto what = failure_of([&] {
+    run_command(sh("setsid sh -c 'echo $$ > " + pidfile
+                   + "; exec sleep 30' </dev/null >/dev/null 2>&1 & sleep 30"),
+                json::object(), env);
+  });
+  BOOST_TEST(what == "<cancelled>");
+  BOOST_TEST(gone(read_pid(pidfile)));
+}
+
+BOOST_AUTO_TEST_CASE(descendants_die_with_the_node) {
+  temp_dir dir;
+  auto pidfile = dir.sub("pid");
+  // The "node" is a forked copy of this test running one command.
+  pid_t node = ::fork();
+  BOOST_REQUIRE(node >= 0);
+  if (node == 0) {
+    try {
+      run_command(sh("setsid sh -c 'echo $$ > " + pidfile
+                     + "; exec sleep 30' </dev/null >/dev/null 2>&1 & sleep 30"),
+                  json::object(), env_of());
+    } catch (...) {
+    }
+    ::_exit(0);
+  }
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (read_pid(pidfile) <= 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  auto escapee = read_pid(pidfile);
+  ::kill(node, SIGKILL);
+  int st = 0;
+  ::waitpid(node, &st, 0);
+  BOOST_REQUIRE(escapee > 0);
+  BOOST_TEST(disappears(escapee));
 }
 
 BOOST_AUTO_TEST_CASE(the_environment_carries_job_task_and_attempt) {

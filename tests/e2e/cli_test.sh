@@ -29,10 +29,11 @@ cat >"$T/block.sh" <<EOF
 #!/bin/sh
 cat >/dev/null
 : >"$T/task-pids/\$\$"
-parent=\$PPID
+reaper=\$PPID # our parent is the reaper; its parent is the node
+parent=\$(cut -d' ' -f4 /proc/\$PPID/stat)
 i=0
 while [ ! -e "$T/gate" ] && [ \$i -lt 300 ]; do
-  [ "\$(cut -d' ' -f4 /proc/\$\$/stat)" = "\$parent" ] || exit 1
+  [ "\$(cut -d' ' -f4 /proc/\$\$/stat)" = "\$reaper" ] || exit 1
   sleep 0.1
   i=\$((i + 1))
 done

@@ -19,12 +19,13 @@ cat >"$T/step.sh" <<EOF
 #!/bin/sh
 cat >/dev/null
 : >"$T/task-pids/\$\$"
-node=\$PPID
+reaper=\$PPID # our parent is the reaper; its parent is the node
+node=\$(cut -d' ' -f4 /proc/\$PPID/stat)
 echo "\$CONVEYOR_JOB_ID \$CONVEYOR_TASK_ID \$node start" >>"$EFFECTS"
 if [ "\$1" = workflow ] && [ "\$CONVEYOR_TASK_ID" = 2 ] && ( set -C; : >"$MARKER" ) 2>/dev/null; then
   i=0
   while [ \$i -lt 400 ]; do
-    [ "\$(cut -d' ' -f4 /proc/\$\$/stat)" = "\$node" ] || exit 1
+    [ "\$(cut -d' ' -f4 /proc/\$\$/stat)" = "\$reaper" ] || exit 1
     sleep 0.05
     i=\$((i + 1))
   done

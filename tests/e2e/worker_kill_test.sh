@@ -20,14 +20,15 @@ cat >"$T/worker/step.sh" <<EOF
 #!/bin/sh
 cat >/dev/null
 : >"$T/task-pids/\$\$"
-worker=\$PPID
+reaper=\$PPID # our parent is the reaper; its parent is the node
+worker=\$(cut -d' ' -f4 /proc/\$PPID/stat)
 echo "\$CONVEYOR_TASK_ID \$worker start" >>"$EFFECTS"
 if [ "\$CONVEYOR_TASK_ID" = 2 ] && ( set -C; : >"$MARKER" ) 2>/dev/null; then
   # First attempt of step 2: hang until the worker running us is killed,
   # then stop without a word (an orphan must not report anything).
   i=0
   while [ \$i -lt 400 ]; do
-    [ "\$(cut -d' ' -f4 /proc/\$\$/stat)" = "\$worker" ] || exit 1
+    [ "\$(cut -d' ' -f4 /proc/\$\$/stat)" = "\$reaper" ] || exit 1
     sleep 0.05
     i=\$((i + 1))
   done
