@@ -12,6 +12,10 @@
 #include <cerrno>
 #include <csignal>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,26 +65,36 @@ bool gone(pid_t pid) {
   return ::kill(pid, 0) != 0 && errno == ESRCH;
 }
 
-/// Waits up to 10 s for `pid` to disappear (or become a zombie of a process
-/// that does not reap it, e.g. PID 1 of a container).
-bool disappears(pid_t pid) {
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
-    std::string line;
-    if (!std::getline(stat, line))
-      return true;
-    auto close = line.rfind(')');
-    if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z')
-      return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
+/// Waits up to 10 s for `pid` to exit: a pidfd becomes readable then.
+bool exits_within_10s(pid_t pid) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0)
+    return errno == ESRCH; // already gone
+  pollfd p{fd, POLLIN, 0};
+  bool exited = ::poll(&p, 1, 10'000) == 1;
+  ::close(fd);
+  return exited;
 }
 
-/// A shell loop that waits until `pidfile` holds something.
-std::string wait_for_pidfile(const std::string& pidfile) {
-  return "while [ ! -s " + pidfile + " ]; do sleep 0.01; done";
+/// A FIFO the test's processes write a pid into: opening it for writing
+/// blocks until someone reads, so nobody polls for a file to appear.
+std::string make_fifo(temp_dir& dir, const std::string& name) {
+  auto path = dir.sub(name);
+  BOOST_REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+  return path;
+}
+
+/// Reads a pid from `fifo`, waiting at most 10 s for a writer.
+pid_t read_fifo_pid(const std::string& fifo) {
+  int fd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  BOOST_REQUIRE(fd >= 0);
+  pollfd p{fd, POLLIN, 0};
+  char buf[32] = {};
+  ssize_t n = 0;
+  if (::poll(&p, 1, 10'000) == 1)
+    n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  return n > 0 ? static_cast<pid_t>(std::atoi(buf)) : 0;
 }
 
 pid_t read_pid(const std::string& path) {
@@ -176,13 +190,16 @@ BOOST_AUTO_TEST_CASE(processes_that_leave_the_session_are_killed_too) {
   temp_dir dir;
   auto pidfile = dir.sub("pid");
   auto orphan = dir.sub("orphan");
+  auto fifo1 = make_fifo(dir, "fifo1");
+  auto fifo2 = make_fifo(dir, "fifo2");
   // One escapee in a new session, and one whose parent exits at once
   // (an orphan, reparented): neither is in the program's process group.
+  // Each hands its pid over a FIFO, which the program reads before exiting.
   auto out = run_command(
-    sh("setsid sh -c 'echo $$ > " + pidfile + "; exec sleep 30' </dev/null >/dev/null 2>&1 &"
-       + " (setsid sh -c 'echo $$ > " + orphan + "; exec sleep 30' &) </dev/null >/dev/null 2>&1;"
-       + wait_for_pidfile(pidfile) + "; " + wait_for_pidfile(orphan)
-       + "; echo '{\"ok\":1}'"),
+    sh("setsid sh -c 'echo $$ > " + fifo1 + "; exec sleep 30' </dev/null >/dev/null 2>&1 &"
+       + " (setsid sh -c 'echo $$ > " + fifo2 + "; exec sleep 30' &) </dev/null >/dev/null 2>&1;"
+       + " read a < " + fifo1 + "; read b < " + fifo2 + "; echo $a > " + pidfile
+       + "; echo $b > " + orphan + "; echo '{\"ok\":1}'"),
     json::object(), env_of());
   BOOST_TEST(out == (json{{"ok", 1}}));
   auto escapee = read_pid(pidfile);
@@ -209,7 +226,7 @@ BOOST_AUTO_TEST_CASE(a_cancel_kills_processes_outside_the_group) {
 
 BOOST_AUTO_TEST_CASE(descendants_die_with_the_node) {
   temp_dir dir;
-  auto pidfile = dir.sub("pid");
+  auto pidfile = make_fifo(dir, "pid");
   // The "node" is a forked copy of this test running one command.
   pid_t node = ::fork();
   BOOST_REQUIRE(node >= 0);
@@ -222,15 +239,12 @@ BOOST_AUTO_TEST_CASE(descendants_die_with_the_node) {
     }
     ::_exit(0);
   }
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (read_pid(pidfile) <= 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(10ms);
-  auto escapee = read_pid(pidfile);
+  auto escapee = read_fifo_pid(pidfile);
   ::kill(node, SIGKILL);
   int st = 0;
   ::waitpid(node, &st, 0);
   BOOST_REQUIRE(escapee > 0);
-  BOOST_TEST(disappears(escapee));
+  BOOST_TEST(exits_within_10s(escapee));
 }
 
 BOOST_AUTO_TEST_CASE(the_environment_carries_job_task_and_attempt) {
