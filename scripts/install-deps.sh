@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Conveyor needs to build, test and run on Debian
 # bookworm (as root, non-interactive). Used by the README commands and CI.
+#   scripts/install-deps.sh          build, test and run
+#   scripts/install-deps.sh --fuzz   also clang-15 + libFuzzer (scripts/fuzz.sh)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
@@ -8,6 +10,9 @@ packages=(
   libcaf-dev librocksdb-dev nlohmann-json3-dev libboost-test-dev libssl-dev
   python3 procps openssl
 )
+if [[ ${1:-} == --fuzz ]]; then
+  packages+=(clang-15 libfuzzer-15-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
