@@ -100,7 +100,9 @@ std::vector<std::string> make_environment(const command_spec& spec,
     auto eq = entry.find('=');
     auto name = entry.substr(0, eq);
     if (name.empty() || name == "CONVEYOR_TOKEN" || name == "CONVEYOR_JOB_ID"
-        || name == "CONVEYOR_TASK_ID" || name == "CONVEYOR_ATTEMPT")
+        || name == "CONVEYOR_TASK_ID" || name == "CONVEYOR_ATTEMPT"
+        || std::find(spec.secret_env.begin(), spec.secret_env.end(), name)
+             != spec.secret_env.end())
       continue;
     if (eq != std::string::npos)
       out.push_back(entry);

@@ -40,6 +40,8 @@ struct command_spec {
   /// node's token, credentials for other systems). CONVEYOR_TOKEN is never
   /// passed, even if listed.
   std::vector<std::string> env = default_env();
+  /// Names dropped from `env` whatever it says (config `node.secretEnv`).
+  std::vector<std::string> secret_env;
 
   static std::vector<std::string> default_env() {
     return {"PATH", "HOME", "LANG", "LC_ALL", "TZ"};

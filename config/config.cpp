@@ -163,11 +163,7 @@ void parse_env(reader& r, const json& v, const std::string& path,
     }
     const auto& s = e.get_ref<const std::string&>();
     auto name = s.substr(0, s.find('='));
-    if (name.empty() || name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                               "abcdefghijklmnopqrstuvwxyz"
-                                               "0123456789_")
-                          != std::string::npos
-        || s.find('\0') != std::string::npos)
+    if (!detail::is_env_name(name) || s.find('\0') != std::string::npos)
       r.fail(at(here, i), "expected NAME or NAME=value (letters, digits, _), got '"
                             + s + "'");
     else if (name == "CONVEYOR_TOKEN")

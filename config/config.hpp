@@ -50,6 +50,11 @@ struct node_config {
   std::size_t max_connections = 1024;
   std::int64_t handshake_timeout_ms = 5000;
   std::size_t max_in_flight = 256;
+  /// New jobs waiting for the journal; beyond it, `overloaded`.
+  std::size_t max_pending_enqueues = 100'000;
+  /// Environment variables never handed to a command task, even when a
+  /// task's `env` lists them (a task that does is a config error).
+  std::vector<std::string> secret_env;
 };
 
 /// The operations access rules govern (spec §3.15, plus reads).

@@ -180,6 +180,14 @@ public:
 
 // -- section parsers shared by config.cpp and config_sections.cpp ------------
 
+/// An environment variable name: letters, digits and '_', not empty.
+inline bool is_env_name(std::string_view name) {
+  return !name.empty()
+         && name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "abcdefghijklmnopqrstuvwxyz0123456789_")
+              == std::string_view::npos;
+}
+
 /// Reports `name` unless it is "default" or listed in jobs.queues.
 void check_queue(reader& r, const config& cfg, const std::string& name,
                  const std::string& path);

@@ -78,6 +78,31 @@ bool is_loopback(const std::string& host) {
   return false;
 }
 
+/// node.secretEnv: names no command task ever receives. Checked against
+/// every task's `env` here (tasks are parsed before the node section), and
+/// handed to each command so the runner drops them as well.
+void parse_secret_env(reader& r, const json& node, const std::string& path,
+                      config& cfg) {
+  const auto here = at(path, "secretEnv");
+  std::vector<std::string> names;
+  if (!r.strings(node, "secretEnv", path, names))
+    return;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (!is_env_name(names[i]))
+      r.fail(at(here, i), "expected a variable name (letters, digits, _), got '"
+                            + names[i] + "'");
+  for (auto& t : cfg.tasks) {
+    for (const auto& entry : t.command.env) {
+      auto name = entry.substr(0, entry.find('='));
+      if (std::find(names.begin(), names.end(), name) != names.end())
+        r.fail(here, "'" + name + "' is listed in the env of task '" + t.slug
+                       + "'; a secret is never passed to a command");
+    }
+    t.command.secret_env = names;
+  }
+  cfg.node.secret_env = std::move(names);
+}
+
 } // namespace
 
 void parse_schedules(reader& r, const json& obj, const std::string& path,
@@ -264,7 +289,8 @@ void parse_node(reader& r, const json& doc, const std::string& path,
   auto& node = cfg.node;
   if (r.object(n, path, {"listen", "data", "durability", "tls", "workers",
                          "maxMessageBytes", "maxConnections",
-                         "handshakeTimeoutMs", "maxInFlight"})) {
+                         "handshakeTimeoutMs", "maxInFlight",
+                         "maxPendingEnqueues", "secretEnv"})) {
     r.string(n, "listen", path, node.listen);
     r.string(n, "data", path, node.data);
     std::string mode;
@@ -283,6 +309,9 @@ void parse_node(reader& r, const json& doc, const std::string& path,
       node.handshake_timeout_ms = v;
     if (r.integer(n, "maxInFlight", path, 1, 1'000'000, v))
       node.max_in_flight = static_cast<std::size_t>(v);
+    if (r.integer(n, "maxPendingEnqueues", path, 1, 100'000'000, v))
+      node.max_pending_enqueues = static_cast<std::size_t>(v);
+    parse_secret_env(r, n, path, cfg);
     const auto tls_path = at(path, "tls");
     if (auto tls = n.find("tls");
         tls != n.end() && r.object(*tls, tls_path, {"certificate", "key", "ca"})) {

@@ -111,6 +111,7 @@ runtime_options to_runtime_options(const config& cfg) {
   opts.data_dir = cfg.node.data;
   opts.durability = cfg.node.durability;
   opts.workers = cfg.node.workers;
+  opts.max_pending_enqueues = cfg.node.max_pending_enqueues;
   opts.delete_job_on_complete = cfg.delete_job_on_complete;
   opts.max_interruptions = cfg.max_interruptions;
   opts.processing_order = cfg.processing_order;

@@ -288,6 +288,19 @@ BOOST_AUTO_TEST_CASE(the_environment_is_the_allow_list_and_never_the_token) {
   BOOST_TEST(text.find("HOME=") == std::string::npos, text);
 }
 
+BOOST_AUTO_TEST_CASE(secret_names_are_dropped_even_when_allow_listed) {
+  ::setenv("CONVEYOR_TEST_DEPLOY_KEY", "deploy-s3cret", 1);
+  auto spec = sh("printf '{\"env\":\"%s\"}' \"$(env | tr '\\n' ' ')\"");
+  spec.env = {"PATH", "CONVEYOR_TEST_DEPLOY_KEY", "CONVEYOR_TEST_FIXED=x"};
+  spec.secret_env = {"CONVEYOR_TEST_DEPLOY_KEY", "CONVEYOR_TEST_FIXED"};
+  auto out = run_command(spec, json::object(), env_of());
+  ::unsetenv("CONVEYOR_TEST_DEPLOY_KEY");
+  auto text = out["env"].get<std::string>();
+  BOOST_TEST(text.find("deploy-s3cret") == std::string::npos, text);
+  BOOST_TEST(text.find("CONVEYOR_TEST_FIXED") == std::string::npos, text);
+  BOOST_TEST(text.find("PATH=") != std::string::npos, text);
+}
+
 BOOST_AUTO_TEST_CASE(the_stop_callback_kills_the_program_and_cancels) {
   std::atomic<int> polls{0};
   auto start = std::chrono::steady_clock::now();

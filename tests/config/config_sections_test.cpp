@@ -121,4 +121,32 @@ BOOST_AUTO_TEST_CASE(limits_out_of_range_are_config_errors_with_paths) {
                       "limits: expected object, got number"));
 }
 
+BOOST_AUTO_TEST_CASE(node_secret_env_is_never_passed_and_never_listed) {
+  folder f;
+  json task = {{"slug", "t"}, {"run", {f.script("t.sh")}},
+               {"env", {"PATH", "DEPLOY_KEY"}}};
+  json doc = {{"jobs", {{"tasks", {task}}}},
+              {"node", {{"secretEnv", {"AWS_SECRET_ACCESS_KEY"}},
+                        {"maxPendingEnqueues", 500}}}};
+  auto cfg = parse_config(doc, f.dir.path());
+  BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
+  // Every command carries the list, so the runner drops the names too.
+  BOOST_TEST(cfg->tasks[0].command.secret_env
+             == std::vector<std::string>{"AWS_SECRET_ACCESS_KEY"});
+  BOOST_TEST(cfg->node.max_pending_enqueues == 500u);
+  // A task that lists a secret, by name or with a value, is refused.
+  doc["node"]["secretEnv"] = {"DEPLOY_KEY", "bad name"};
+  auto ps = problems(doc, f.dir.path());
+  BOOST_TEST(has_line(ps, "node.secretEnv: 'DEPLOY_KEY' is listed in the env of "
+                          "task 't'; a secret is never passed to a command"));
+  BOOST_TEST(has_line(ps, "node.secretEnv[1]: expected a variable name"));
+  doc["jobs"]["tasks"][0]["env"] = {"DEPLOY_KEY=literal"};
+  doc["node"]["secretEnv"] = {"DEPLOY_KEY"};
+  BOOST_TEST(has_line(problems(doc, f.dir.path()),
+                      "node.secretEnv: 'DEPLOY_KEY' is listed"));
+  doc["node"] = {{"maxPendingEnqueues", 0}};
+  BOOST_TEST(has_line(problems(doc, f.dir.path()),
+                      "node.maxPendingEnqueues: expected an integer from 1"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
