@@ -163,20 +163,38 @@ remote_pool_impl(remote_pool_pointer self, std::shared_ptr<remote_stats> stats,
       for (auto& w : st.workers)
         if (w.handle.address() == source && w.in_flight > 0)
           --w.in_flight;
-      task_result res;
-      res.ok = r.ok;
-      res.cancelled = r.cancelled;
-      res.output = std::move(r.output);
-      res.error = std::move(r.error);
-      res.executed_at = r.executed_at;
-      res.completed_at = r.completed_at;
-      report(d, std::move(res));
+      report(d, to_task_result(std::move(r)));
       drain_waiting(self);
     },
   };
 }
 
 } // namespace
+
+remote_result to_remote_result(const remote_task& attempt, task_result&& res) {
+  remote_result r;
+  r.job_id = attempt.job_id;
+  r.lease_token = attempt.lease_token;
+  r.attempt_no = attempt.attempt_no;
+  r.ok = res.ok;
+  r.cancelled = res.cancelled;
+  r.output = std::move(res.output);
+  r.error = std::move(res.error);
+  r.executed_at = res.executed_at;
+  r.completed_at = res.completed_at;
+  return r;
+}
+
+task_result to_task_result(remote_result&& r) {
+  task_result res;
+  res.ok = r.ok;
+  res.cancelled = r.cancelled;
+  res.output = std::move(r.output);
+  res.error = std::move(r.error);
+  res.executed_at = r.executed_at;
+  res.completed_at = r.completed_at;
+  return res;
+}
 
 remote_pool_actor spawn_remote_pool(caf::actor_system& sys,
                                     std::shared_ptr<remote_stats> stats,

@@ -34,6 +34,11 @@ using remote_pool_actor = caf::typed_actor<
   caf::reacts_to<cancel_task_atom, std::uint64_t, std::string>,
   caf::reacts_to<remote_result>>;
 
+/// An attempt's result as it crosses the network, and back: the wire form
+/// carries the attempt's identity (job, lease, attempt number) for fencing.
+remote_result to_remote_result(const remote_task& attempt, task_result&& res);
+task_result to_task_result(remote_result&& r);
+
 /// Counters for tests and metrics.
 struct remote_stats {
   std::atomic<std::uint64_t> dispatched{0};

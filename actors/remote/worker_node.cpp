@@ -78,17 +78,8 @@ worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
       auto reply_to = std::move(it->second.reply_to);
       auto t = std::move(it->second.task);
       st.running.erase(it);
-      remote_result r;
-      r.job_id = t.job_id;
-      r.lease_token = t.lease_token;
-      r.attempt_no = t.attempt_no;
-      r.ok = res.ok;
-      r.cancelled = res.cancelled;
-      r.output = std::move(res.output);
-      r.error = std::move(res.error);
-      r.executed_at = res.executed_at;
-      r.completed_at = res.completed_at;
-      self->send(caf::actor_cast<result_sink>(reply_to), std::move(r));
+      self->send(caf::actor_cast<result_sink>(reply_to),
+                 to_remote_result(t, std::move(res)));
     },
     [=](cancel_task_atom, std::uint64_t job, const std::string& lease) {
       auto& st = self->state;
