@@ -86,7 +86,6 @@ elif [[ "$VICTIM" == "$W2" ]]; then
 else
   fail "step 2 runs in process $VICTIM, which is neither worker ($W1, $W2)"
 fi
-sleep 0.3 # step 2 is well under way
 assert_eq 1 "$(count_lines "$EFFECTS" '^2 [0-9]+ start$')" "step 2 starts before the kill"
 log "kill -9 worker $VICTIM (running step 2)"
 KILLED_AT=$EPOCHREALTIME
