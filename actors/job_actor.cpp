@@ -1,552 +1,17 @@
 #include "actors/job_actor.hpp"
 
-#include <map>
-
 #include "actors/errors.hpp"
-#include "actors/remote/remote_pool.hpp"
-#include "actors/worker_pool.hpp"
-#include "model/job_json.hpp"
-#include "model/json_guard.hpp"
-#include "persistence/job_records.hpp"
+#include "actors/job_state.hpp"
 
 namespace conveyor::actors {
 
 namespace {
 
-// -- running the workflow ------------------------------------------------------
-
-/// The synthetic one-step workflow of a task job (spec §3.4 step 1).
-workflow single_task_workflow(workflow_context& wf, std::string slug) {
-  co_await wf.task(std::move(slug), "1", {wf.input()});
-}
-
-/// What the job actor remembers about a dispatched step.
-struct step_meta {
-  const task_definition* def = nullptr;
-  std::optional<model::task_state> previous;
-  model::retry_config merged;
-};
-
-struct job_state {
-  static constexpr const char* name = "conveyor.job";
-  env_ptr env;
-  queue_actor queue;
-  /// The document as claimed (what the queue released on a crash).
-  model::job claimed;
-  /// Set in a workflow actor: the job actor that settles its outcome.
-  job_actor parent;
-  /// Set in the job actor of a workflow job: the workflow actor running it.
-  job_actor child;
-  std::unique_ptr<workflow_context> ctx;
-  workflow coro;
-  /// Steps of the current await that are not finished yet (a success is
-  /// finished only once its log entry is durable).
-  std::size_t outstanding = 0;
-  std::map<const step_state*, step_meta> meta;
-  /// Failed steps of the current await, for the failure rules.
-  std::map<std::pair<std::string, std::string>, model::task_failure> failures;
-  bool cancel_requested = false;
-  std::string cancel_message;
-  std::shared_ptr<std::atomic<bool>> stop = std::make_shared<std::atomic<bool>>(false);
-  /// The workflow ended (its outcome is being settled): nothing more runs.
-  bool finished = false;
-  /// The document as last journaled (its index keys are on disk).
-  model::job journaled;
-  /// Step successes are in ctx->job() but not yet journaled.
-  bool dirty = false;
-  /// Steps handed to the worker pool, by submission number.
-  std::map<std::uint64_t, std::shared_ptr<step_state>> in_flight;
-  std::uint64_t step_counter = 0;
-  /// Steps submitted to remote worker nodes (a cancel tells them too).
-  std::size_t remote_steps = 0;
-
-  /// Long tasks see the stop token flip when this actor goes away; a job
-  /// actor killed at shutdown takes its workflow actor along (nothing more
-  /// is written: the job stays as last journaled).
-  ~job_state() {
-    stop->store(true);
-    if (child && !finished)
-      caf::anon_send_exit(child, caf::exit_reason::user_shutdown);
-  }
-};
-
-using job_pointer = job_actor::stateful_pointer<job_state>;
-
-void advance(job_pointer self);
-void resume_and_advance(job_pointer self);
-
-void on_outcome(job_pointer self, workflow_outcome& out);
-
-/// The workflow ended: a workflow actor reports to its job actor; a job
-/// actor running a task job itself applies the failure rules and settles.
-void finish(job_pointer self, workflow_outcome outcome) {
-  auto& st = self->state;
-  if (st.finished)
-    return;
-  st.finished = true;
-  // The workflow ends here: its document moves into the outcome.
-  outcome.job = st.ctx ? std::move(st.ctx->mutable_job()) : st.claimed;
-  if (st.parent) {
-    self->send(st.parent, outcome_atom::value, std::move(outcome));
-    self->quit();
-    return;
-  }
-  on_outcome(self, outcome);
-}
-
-void finish_cancelled(job_pointer self) {
-  workflow_outcome out;
-  out.what = workflow_outcome::kind::cancelled;
-  out.cancel_message = self->state.cancel_message;
-  finish(self, std::move(out));
-}
-
-/// Appends failed log entries of the current await except `thrown` (every
-/// parallel failure is recorded, not only the first).
-void record_other_failures(job_pointer self,
-                           const std::pair<std::string, std::string>& thrown) {
-  auto& st = self->state;
-  for (auto& [key, f] : st.failures) {
-    if (key == thrown)
-      continue;
-    model::log_entry e;
-    e.id = f.log_entry_id;
-    e.executed_at = f.executed_at;
-    e.completed_at = st.env->now();
-    e.task_slug = f.task_slug;
-    e.task_id = f.task_id;
-    e.input = f.input;
-    e.state = model::log_state::failed;
-    e.error = f.error;
-    e.parent = f.parent;
-    st.ctx->mutable_job().log.push_back(e);
-    model::apply_log_entry(st.ctx->mutable_status(), e);
-  }
-}
-
-/// The coroutine returned: turn how it ended into an outcome.
-void conclude(job_pointer self) {
-  auto& st = self->state;
-  auto& promise = st.coro.handle().promise();
-  workflow_outcome out;
-  if (!promise.error) {
-    out.what = workflow_outcome::kind::success;
-    finish(self, std::move(out));
-    return;
-  }
-  try {
-    std::rethrow_exception(promise.error);
-  } catch (const job_cancelled& e) {
-    out.what = workflow_outcome::kind::cancelled;
-    out.cancel_message = e.what();
-  } catch (const task_failed& e) {
-    auto key = std::make_pair(e.slug(), e.id());
-    auto it = st.failures.find(key);
-    if (it != st.failures.end()) {
-      out.what = workflow_outcome::kind::task_error;
-      out.failure = it->second;
-      record_other_failures(self, key);
-    } else {
-      out.what = workflow_outcome::kind::workflow_error;
-      out.error = e.error();
-    }
-  } catch (const std::exception& e) {
-    out.what = workflow_outcome::kind::workflow_error;
-    out.error = model::error_json("Error", e.what());
-  } catch (...) {
-    out.what = workflow_outcome::kind::workflow_error;
-    out.error = model::error_json("Error", "unknown exception");
-  }
-  finish(self, std::move(out));
-}
-
-void step_finished(job_pointer self) {
-  auto& st = self->state;
-  if (--st.outstanding > 0)
-    return;
-  if (st.cancel_requested) {
-    finish_cancelled(self);
-    return;
-  }
-  resume_and_advance(self);
-}
-
-/// Results of worker nodes arrive here checked only against the transport's
-/// hard maxima (local ones passed the worker pool's check too, which this
-/// repeats cheaply): over the configured limits they must not reach the
-/// journal, whose documents are read back with a bounded depth.
-void enforce_limits(const model::limits& lim, task_result& res) {
-  const auto bounds = lim.json(lim.max_output_bytes);
-  if (res.ok) {
-    if (auto st = model::check_json(res.output, bounds, "output"); !st) {
-      res.ok = false;
-      res.output = json::object();
-      res.error = model::error_json("InvalidOutput", st.error().message);
-    }
-  } else if (auto st = model::check_json(
-               res.error,
-               // Our own error objects (messages, stderr tails) stay small,
-               // but must fit whatever the output limit is set to.
-               lim.json(std::max(lim.max_output_bytes, 64 * model::kib)),
-               "error");
-             !st) {
-    res.error = model::error_json("Error", "task error over the limits: "
-                                             + st.error().message);
-  }
-}
-
-void on_step_result(job_pointer self, std::shared_ptr<step_state> step,
-                    task_result res) {
-  auto& st = self->state;
-  if (st.finished)
-    return;
-  enforce_limits(st.env->options.limits, res);
-  auto meta = st.meta[step.get()];
-  st.meta.erase(step.get());
-  if (res.ok) {
-    model::log_entry e;
-    e.id = make_unique_id();
-    e.executed_at = res.executed_at;
-    e.completed_at = res.completed_at;
-    e.task_slug = step->slug;
-    e.task_id = step->id;
-    e.input = step->options.input;
-    e.output = res.output;
-    e.state = model::log_state::succeeded;
-    // Kept in memory until the workflow asks for its next step (journaled
-    // first) or ends (journaled with the job's final state): one write per
-    // await instead of one per step, and a task job costs a single write.
-    model::apply_log_entry(st.ctx->mutable_status(), e);
-    e.state = model::log_state::succeeded;
-    st.ctx->mutable_job().log.push_back(std::move(e));
-    st.dirty = true;
-    step->output = std::move(res.output);
-    step->done = true;
-    step_finished(self);
-    return;
-  }
-  if (res.lost) {
-    workflow_outcome out;
-    out.what = workflow_outcome::kind::lost;
-    finish(self, std::move(out));
-    return;
-  }
-  step->done = true;
-  step->error = res.error;
-  if (res.cancelled) {
-    st.cancel_requested = true;
-    st.cancel_message = res.error.value("message", "job cancelled");
-  } else {
-    model::task_failure f;
-    f.log_entry_id = make_unique_id();
-    f.task_slug = step->slug;
-    f.task_id = step->id;
-    f.input = step->options.input;
-    f.error = res.error;
-    f.executed_at = res.executed_at;
-    f.merged_retries = meta.merged;
-    f.previous = meta.previous;
-    st.failures[{step->slug, step->id}] = std::move(f);
-  }
-  step_finished(self);
-}
-
-bool should_restore(const step_meta& m, const step_state& step,
-                    const model::job& job) {
-  if (!m.previous || !m.previous->complete)
-    return false;
-  if (m.def && m.def->should_restore)
-    return m.def->should_restore(
-      task_hook_args{step.options.input, job, &*m.previous});
-  return m.merged.should_restore.value_or(true);
-}
-
-step_meta describe(const runtime_env& env, const workflow_context& ctx,
-                   const step_state& step,
-                   const std::optional<model::retry_config>& call_site) {
-  step_meta m;
-  if (step.slug != "inline")
-    m.def = env.reg->find_task(step.slug);
-  if (auto* s = model::find_task_state(ctx.task_status(), step.slug, step.id))
-    m.previous = *s;
-  m.merged = model::merge_retries(m.def ? m.def->retries : std::nullopt,
-                                  call_site);
-  return m;
-}
-
-/// Hands an attempt of a remote task to the remote worker pool.
-void submit_remote(job_pointer self, const task_request& req,
-                   std::uint64_t number) {
-  auto& st = self->state;
-  remote_dispatch d;
-  const auto& job = st.ctx->job();
-  d.task.job_id = job.id;
-  d.task.lease_token = job.processing_token.value_or("");
-  d.task.attempt_no = number;
-  d.task.slug = req.slug;
-  d.task.task_id = req.id;
-  d.task.input = req.input;
-  d.task.job = model::to_json(job, st.env->now());
-  d.queue = job.queue;
-  d.reply_to = caf::actor_cast<caf::actor>(self);
-  d.step = number;
-  self->send(caf::actor_cast<remote_pool_actor>(st.env->remote),
-             remote_exec_atom::value, std::move(d));
-}
-
-/// Sends requested steps to the worker pool (or restores them); returns how
-/// many were dispatched.
-std::size_t dispatch_steps(job_pointer self,
-                           const std::vector<std::shared_ptr<step_state>>& requested) {
-  auto& st = self->state;
-  std::size_t dispatched = 0;
-  for (auto& step : requested) {
-    auto m = describe(*st.env, *st.ctx, *step, step->options.retries);
-    if (step->slug != "inline" && !m.def) {
-      // Calling a task that is not registered is a workflow-level error
-      // (Payload: a TypeError in the handler).
-      step->done = true;
-      step->workflow_level = true;
-      step->error = model::error_json(
-        "Error", "Task '" + step->slug + "' is not registered");
-      continue;
-    }
-    if (should_restore(m, *step, st.ctx->job())) {
-      step->done = true;
-      step->output = m.previous->output;
-      continue;
-    }
-    task_request req;
-    req.job = std::make_shared<const model::job>(st.ctx->job());
-    req.slug = step->slug;
-    req.id = step->id;
-    req.input = step->options.input;
-    req.handler = m.def ? m.def->handler : step->inline_handler;
-    req.def = m.def;
-    req.previous = m.previous;
-    req.stop = st.stop;
-    req.workflow = caf::actor_cast<caf::actor>(self);
-    st.meta[step.get()] = std::move(m);
-    ++dispatched;
-    ++st.outstanding;
-    auto number = ++st.step_counter;
-    st.in_flight.emplace(number, step);
-    if (req.def && req.def->remote) {
-      ++st.remote_steps;
-      submit_remote(self, req, number);
-    }
-    else
-      st.env->tasks->submit(
-        task_item{std::move(req), caf::actor_cast<caf::actor>(self), number});
-  }
-  return dispatched;
-}
-
-void fail_storage(job_pointer self, const caf::error& err) {
-  workflow_outcome out;
-  out.what = workflow_outcome::kind::workflow_error;
-  out.error = model::error_json("StorageError", from_caf_error(err).message);
-  finish(self, std::move(out));
-}
-
-/// Journals the step successes held in memory, then runs `then`.
-template <class F>
-void journal_successes(job_pointer self, F then) {
-  auto& st = self->state;
-  persistence::write_batch batch;
-  persistence::add_job_write(batch, st.ctx->job(), &st.journaled);
-  st.journaled = st.ctx->job();
-  st.dirty = false;
-  ++st.outstanding; // the workflow waits for this write like for a step
-  self->request(st.env->journal, caf::infinite, commit_atom::value,
-                std::move(batch))
-    .then(
-      [=](std::uint64_t) {
-        --self->state.outstanding;
-        then();
-      },
-      [=](caf::error& err) { fail_storage(self, err); });
-}
-
-/// Starts the steps the coroutine asked for (after it suspended).
-void advance(job_pointer self) {
-  auto& st = self->state;
-  while (!st.finished) {
-    if (st.coro.handle().done()) {
-      // Successes still in memory go out with the job's final write.
-      conclude(self);
-      return;
-    }
-    auto requested = st.ctx->take_requested();
-    if (requested.empty())
-      return; // waiting for outstanding steps
-    if (st.cancel_requested) {
-      finish_cancelled(self);
-      return;
-    }
-    // A new await: failures of the previous one were caught by the workflow.
-    st.failures.clear();
-    if (st.dirty) {
-      // Earlier successes become durable before any later step starts.
-      journal_successes(self, [=] {
-        auto& st = self->state;
-        if (st.finished)
-          return;
-        if (st.cancel_requested) {
-          finish_cancelled(self);
-          return;
-        }
-        if (dispatch_steps(self, requested) == 0)
-          resume_and_advance(self);
-      });
-      return;
-    }
-    if (dispatch_steps(self, requested) > 0)
-      return;
-    // Everything was restored (or failed to resolve): continue at once.
-    auto h = st.ctx->suspended();
-    st.ctx->clear_suspended();
-    if (h)
-      h.resume();
-  }
-}
-
-void resume_and_advance(job_pointer self) {
-  auto& st = self->state;
-  auto h = st.ctx->suspended();
-  st.ctx->clear_suspended();
-  if (h)
-    h.resume();
-  advance(self);
-}
-
-// -- settling the attempt ----------------------------------------------------
-
-std::optional<model::retry_config> workflow_retries(const runtime_env& env,
-                                                    const model::job& j) {
-  if (!j.workflow_slug)
-    return std::nullopt; // a task job is a workflow without retries
-  const auto* def = env.reg->find_workflow(*j.workflow_slug);
-  return def ? def->retries : std::nullopt;
-}
-
-/// Journals the attempt's final document and reports it to the queue.
-void settle(job_pointer self, std::shared_ptr<const model::job> before_ptr,
-            model::transition t) {
-  auto& st = self->state;
-  const auto& before = *before_ptr;
-  st.finished = true;
-  persistence::write_batch batch;
-  bool erase = t.next.status == model::job_status::completed
-               && st.env->options.delete_job_on_complete;
-  if (erase)
-    persistence::add_job_erase(batch, before);
-  else
-    persistence::add_job_write(batch, t.next, &before);
-  self->send(st.queue, handler_done_atom::value, before.id);
-  // Shared, not copied into both continuations: a job document is costly
-  // to copy (input, log).
-  auto done = std::make_shared<model::transition>(std::move(t));
-  self->request(st.env->journal, caf::infinite, commit_atom::value,
-                std::move(batch))
-    .then(
-      [=](std::uint64_t) {
-        self->send(self->state.queue, attempt_done_atom::value, done->next.id,
-                   done->status, std::move(done->next));
-        self->quit();
-      },
-      [=](caf::error&) {
-        // The journal refuses writes after a failure: leave the job as it is
-        // on disk; recovery will make it claimable again.
-        auto released = model::release(*before_ptr, self->state.env->now());
-        self->send(self->state.queue, attempt_done_atom::value, released.id,
-                   model::run_status::error, released);
-        self->quit();
-      });
-}
-
-void on_outcome(job_pointer self, workflow_outcome& out) {
-  auto& st = self->state;
-  auto now = st.env->now();
-  auto before_ptr = std::make_shared<const model::job>(out.job);
-  const auto& before = *before_ptr;
-  auto wf_retries = workflow_retries(*st.env, before);
-  using kind = workflow_outcome::kind;
-  switch (out.what) {
-    case kind::success:
-      settle(self, before_ptr, model::complete(std::move(out.job), now));
-      break;
-    case kind::task_error:
-      settle(self, before_ptr,
-             model::fail_task(std::move(out.job), wf_retries, out.failure, now));
-      break;
-    case kind::workflow_error:
-      settle(self, before_ptr, model::fail_workflow(std::move(out.job), wf_retries,
-                                                std::move(out.error), now));
-      break;
-    case kind::cancelled: {
-      std::optional<std::string> msg;
-      if (!out.cancel_message.empty())
-        msg = out.cancel_message;
-      settle(self, before_ptr, model::cancel(std::move(out.job), msg, now));
-      break;
-    }
-    case kind::lost:
-      // Step successes so far are kept; the job is pending again with no
-      // retry consumed (like a crash of this node), up to the limit.
-      settle(self, before_ptr,
-             model::interrupt(std::move(out.job),
-                              self->state.env->options.max_interruptions, now));
-      break;
-  }
-}
-
-/// Runs `f`; an exception escaping workflow code or a hook ends the attempt
-/// with a workflow-level error. (Were the actor killed instead, its queue
-/// would release the job without consuming a try, and it would loop.)
-template <class F>
-void guarded(job_pointer self, F f) {
-  auto fail = [&](const std::string& what) {
-    workflow_outcome out;
-    out.what = workflow_outcome::kind::workflow_error;
-    out.error = model::error_json("Error", what);
-    finish(self, std::move(out));
-  };
-  try {
-    f();
-  } catch (const std::exception& e) {
-    fail(e.what());
-  } catch (...) {
-    fail("unknown exception");
-  }
-}
-
-/// Starts the job's workflow (a task job is a one-step workflow).
-void start_workflow(job_pointer self) {
-  auto& st = self->state;
-  auto job = st.claimed;
-  auto status = model::derive_task_status(job.log);
-  st.journaled = job;
-  st.ctx = std::make_unique<workflow_context>(std::move(job), std::move(status));
-  const auto& j = st.ctx->job();
-  if (j.workflow_slug)
-    st.coro = st.env->reg->find_workflow(*j.workflow_slug)->handler(*st.ctx);
-  else
-    st.coro = single_task_workflow(*st.ctx, *j.task_slug);
-  st.coro.handle().resume();
-  advance(self);
-}
-
-job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
-                                  model::job claimed, queue_actor queue,
-                                  job_actor parent);
-
 /// The job actor of a workflow job: a workflow actor runs the workflow;
 /// this one settles its outcome (or its death).
-void supervise_workflow(job_pointer self) {
+job_actor::behavior_type supervise_workflow(job_pointer self) {
   auto& st = self->state;
-  st.child = self->spawn(job_impl, st.env, st.claimed, st.queue,
-                         job_actor{self});
+  st.child = spawn_workflow_actor(self);
   self->monitor(st.child);
   self->set_down_handler([=](caf::down_msg&) {
     auto& st = self->state;
@@ -559,109 +24,20 @@ void supervise_workflow(job_pointer self) {
     out.error = model::error_json("Error", "workflow actor died");
     on_outcome(self, out);
   });
-}
-
-job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
-                                  model::job claimed, queue_actor queue,
-                                  job_actor parent) {
-  auto& st = self->state;
-  st.env = env;
-  st.queue = queue;
-  st.parent = std::move(parent);
-  st.claimed = std::move(claimed);
-  const auto& j = st.claimed;
-  bool known = j.workflow_slug ? env->reg->find_workflow(*j.workflow_slug) != nullptr
-               : j.task_slug   ? env->reg->find_task(*j.task_slug) != nullptr
-                               : false;
-  if (!known) {
-    std::string what = j.workflow_slug ? "Workflow '" + *j.workflow_slug + "'"
-                       : j.task_slug   ? "Task '" + *j.task_slug + "'"
-                                       : std::string{"Job without a slug"};
-    st.finished = true;
-    settle(self, std::make_shared<const model::job>(j),
-           model::fail_unregistered(j, what + " is not registered",
-                                    env->now()));
-  } else if (j.workflow_slug && !st.parent) {
-    supervise_workflow(self);
-  } else {
-    // A workflow actor, or the job actor of a task job: a task job is a
-    // one-step workflow, run by its job actor without a second actor.
-    guarded(self, [=] { start_workflow(self); });
-  }
+  auto not_driving = [] {
+    return make_caf_error(model::errc::conflict,
+                          "this job's workflow runs in its workflow actor");
+  };
   return {
-    [=](step_done_atom, std::uint64_t number, task_result& res) {
-      auto& st = self->state;
-      auto it = st.in_flight.find(number);
-      if (it == st.in_flight.end())
-        return;
-      auto step = std::move(it->second);
-      st.in_flight.erase(it);
-      guarded(self, [&] { on_step_result(self, std::move(step), std::move(res)); });
-    },
-    [=](nested_begin_atom, const std::string& slug, const std::string& id,
-        const std::optional<model::retry_config>& call_site)
-      -> caf::result<nested_decision> {
-      auto& st = self->state;
-      if (!st.ctx || st.finished)
-        return make_caf_error(model::errc::conflict, "the job's attempt ended");
-      step_state probe;
-      probe.slug = slug;
-      probe.id = id;
-      auto m = describe(*st.env, *st.ctx, probe, call_site);
-      nested_decision d;
-      d.previous = m.previous;
-      d.merged_retries = m.merged;
-      // A throwing shouldRestore fails the nested task, not this actor.
-      try {
-        d.restore = should_restore(m, probe, st.ctx->job());
-      } catch (const std::exception& e) {
-        return make_caf_error(model::errc::invalid_input,
-                              std::string{"shouldRestore threw: "} + e.what());
-      }
-      if (d.restore)
-        d.output = m.previous->output;
-      return d;
-    },
-    [=](nested_end_atom, model::log_entry& e) -> caf::result<bool> {
-      auto& st = self->state;
-      if (!st.ctx || st.finished)
-        return make_caf_error(model::errc::conflict, "the job's attempt ended");
-      auto after = model::append_success(st.ctx->job(), e);
-      persistence::write_batch batch;
-      persistence::add_job_write(batch, after, &st.journaled);
-      st.ctx->mutable_job() = after;
-      st.journaled = std::move(after);
-      st.dirty = false;
-      model::apply_log_entry(st.ctx->mutable_status(), e);
-      auto rp = self->make_response_promise<bool>();
-      self->request(st.env->journal, caf::infinite, commit_atom::value,
-                    std::move(batch))
-        .then([=](std::uint64_t) mutable { rp.deliver(true); },
-              [=](caf::error& err) mutable { rp.deliver(err); });
-      return rp;
+    [=](step_done_atom, std::uint64_t, task_result&) {},
+    [=](nested_begin_atom, const std::string&, const std::string&,
+        const std::optional<model::retry_config>&)
+      -> caf::result<nested_decision> { return not_driving(); },
+    [=](nested_end_atom, model::log_entry&) -> caf::result<bool> {
+      return not_driving();
     },
     [=](cancel_job_atom, const std::string& message) {
-      auto& st = self->state;
-      if (st.child) {
-        self->send(st.child, cancel_job_atom::value, message);
-        return;
-      }
-      if (st.finished)
-        return;
-      st.cancel_requested = true;
-      if (st.cancel_message.empty())
-        st.cancel_message = message;
-      st.stop->store(true);
-      if (st.remote_steps > 0) {
-        // Attempts on worker nodes: tell them too (and end those still
-        // waiting for a worker).
-        const auto& job = st.ctx->job();
-        self->send(caf::actor_cast<remote_pool_actor>(st.env->remote),
-                   cancel_task_atom::value, job.id,
-                   job.processing_token.value_or(""));
-      }
-      if (st.outstanding == 0)
-        finish_cancelled(self);
+      self->send(self->state.child, cancel_job_atom::value, message);
     },
     [=](outcome_atom, workflow_outcome& out) {
       // From this job's workflow actor.
@@ -674,12 +50,48 @@ job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
   };
 }
 
+/// A job nobody can run (its slug is not registered) fails at once.
+bool settle_unregistered(job_pointer self) {
+  auto& st = self->state;
+  const auto& j = st.claimed;
+  const auto& reg = *st.env->reg;
+  bool known = j.workflow_slug ? reg.find_workflow(*j.workflow_slug) != nullptr
+               : j.task_slug   ? reg.find_task(*j.task_slug) != nullptr
+                               : false;
+  if (known)
+    return false;
+  std::string what = j.workflow_slug ? "Workflow '" + *j.workflow_slug + "'"
+                     : j.task_slug   ? "Task '" + *j.task_slug + "'"
+                                     : std::string{"Job without a slug"};
+  st.finished = true;
+  settle(self, std::make_shared<const model::job>(j),
+         model::fail_unregistered(j, what + " is not registered",
+                                  st.env->now()));
+  return true;
+}
+
+job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
+                                  model::job claimed, queue_actor queue) {
+  auto& st = self->state;
+  st.env = std::move(env);
+  st.queue = std::move(queue);
+  st.claimed = std::move(claimed);
+  if (settle_unregistered(self))
+    return driving_behavior(self); // finished: every message is a no-op
+  if (st.claimed.workflow_slug)
+    return supervise_workflow(self);
+  // A task job is a one-step workflow, run by its job actor without a
+  // second actor.
+  guarded(self, [=] { start_workflow(self); });
+  return driving_behavior(self);
+}
+
 } // namespace
 
 job_actor spawn_job_actor(caf::actor_system& sys, env_ptr env,
                           model::job claimed, queue_actor queue) {
   return sys.spawn(job_impl, std::move(env), std::move(claimed),
-                   std::move(queue), job_actor{});
+                   std::move(queue));
 }
 
 } // namespace conveyor::actors

@@ -1,16 +1,17 @@
 #pragma once
 
-// Job and workflow actors (one type, actors/interfaces.hpp).
+// The job actor (one type with the workflow actor, actors/interfaces.hpp).
 //
 // The job actor owns one attempt of one claimed job: when the job's workflow
 // ends it applies the failure rules (model/transitions.hpp) to how it ended,
-// journals the resulting document and reports to its queue. The workflow
-// actor, one per running workflow, drives the coroutine: it restores cached
-// steps, sends the others to the worker pool, journals each step's success
-// before the workflow continues, and honours cancel messages between steps.
-// A task job is a one-step workflow that its job actor drives itself: a
-// second actor per task job would cost a spawn and an exit (scheduler round
-// trips) per job for nothing.
+// journals the resulting document and reports to its queue
+// (job_outcome.cpp). The workflow actor (workflow_actor.cpp), one per
+// running workflow, drives the coroutine (workflow_driver.cpp): it restores
+// cached steps, sends the others to the worker pool, journals each step's
+// success before the workflow continues, and honours cancel messages
+// between steps. A task job is a one-step workflow that its job actor drives
+// itself: a second actor per task job would cost a spawn and an exit
+// (scheduler round trips) per job for nothing.
 
 #include "actors/env.hpp"
 #include "actors/interfaces.hpp"
