@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "actors/errors.hpp"
+#include "actors/fan_in.hpp"
 #include "actors/job_actor.hpp"
 #include "model/job_json.hpp"
 #include "model/where.hpp"
@@ -482,21 +483,18 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
         if (match(*r.doc))
           running.push_back(id);
       auto rp = self->make_response_promise<std::vector<model::job>>();
-      auto results = std::make_shared<std::vector<model::job>>();
-      auto left = std::make_shared<std::size_t>(running.size() + 1);
-      auto one_done = [=](std::vector<model::job> js) mutable {
-        for (auto& j : js)
-          results->push_back(std::move(j));
-        if (--*left == 0)
-          rp.deliver(std::move(*results));
-      };
+      // One answer per running job, plus one for the pending ones.
+      auto all = fan_in<model::job>::expect(
+        running.size() + 1,
+        [rp](std::vector<model::job> done) mutable { rp.deliver(std::move(done)); });
       for (auto id : running) {
         self->request(queue_actor{self}, caf::infinite, cancel_job_atom::value,
                       id, std::string{})
-          .then([=](model::job& j) mutable { one_done({std::move(j)}); },
-                [=](caf::error&) mutable { one_done({}); });
+          .then([=](model::job& j) { all->add(std::move(j)); },
+                [=](caf::error&) { all->none(); });
       }
-      cancel_pending(self, std::move(pending), {}, one_done);
+      cancel_pending(self, std::move(pending), {},
+                     [all](std::vector<model::job> js) { all->add_all(std::move(js)); });
       return rp;
     },
     [=](supersede_atom, const std::string& key) {

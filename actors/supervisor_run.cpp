@@ -16,9 +16,8 @@ void execute_claimed(supervisor_pointer self,
     rp.deliver(run_result_json({}, true));
     return;
   }
-  auto reports = std::make_shared<std::vector<attempt_report>>();
-  auto total = claimed.size();
   if (sequential) {
+    auto reports = std::make_shared<std::vector<attempt_report>>();
     auto list = std::make_shared<decltype(claimed)>(std::move(claimed));
     // The loop holds itself only through pending replies (no cycle).
     auto next = std::make_shared<std::function<void(std::size_t)>>();
@@ -37,16 +36,14 @@ void execute_claimed(supervisor_pointer self,
     (*next)(0);
     return;
   }
-  auto left = std::make_shared<std::size_t>(total);
-  for (auto& [q, id] : claimed) {
-    auto on_done = [=]() mutable {
-      if (--*left == 0)
-        rp.deliver(run_result_json(*reports, false));
-    };
+  auto all = fan_in<attempt_report>::expect(
+    claimed.size(), [rp](std::vector<attempt_report> done) mutable {
+      rp.deliver(run_result_json(done, false));
+    });
+  for (auto& [q, id] : claimed)
     self->request(q, caf::infinite, execute_atom::value, id)
-      .then([=](attempt_report& r) mutable { reports->push_back(r); on_done(); },
-            [=](caf::error&) mutable { on_done(); });
-  }
+      .then([=](attempt_report& r) { all->add(std::move(r)); },
+            [=](caf::error&) { all->none(); });
 }
 
 void handle_run(supervisor_pointer self, const run_request& req,
@@ -91,11 +88,8 @@ void handle_run(supervisor_pointer self, const run_request& req,
   }
   // Claim up to `limit` from every target, keep the first `limit` in
   // processing order across queues, give the rest back.
-  using claimed_t = std::vector<std::pair<queue_actor, claimed_job>>;
-  auto claimed = std::make_shared<claimed_t>();
-  auto left = std::make_shared<std::size_t>(targets.size());
-  auto finish = [=]() mutable {
-    auto& all = *claimed;
+  using claimed_t = std::pair<queue_actor, claimed_job>;
+  auto finish = [=](std::vector<claimed_t> all) mutable {
     // Same order as inside a queue: priority, then id (FIFO or LIFO).
     std::stable_sort(all.begin(), all.end(), [&](auto& a, auto& b) {
       if (a.second.priority != b.second.priority)
@@ -114,20 +108,43 @@ void handle_run(supervisor_pointer self, const run_request& req,
       order.emplace_back(q, c.id);
     execute_claimed(self, std::move(order), req.sequential, rp);
   };
-  for (auto& q : targets) {
+  auto claimed = fan_in<claimed_t>::expect(targets.size(), finish);
+  for (auto& q : targets)
     self->request(q, caf::infinite, claim_atom::value, claim)
       .then(
-        [=](std::vector<claimed_job>& got) mutable {
+        [=](std::vector<claimed_job>& got) {
+          std::vector<claimed_t> from_q;
           for (auto& c : got)
-            claimed->emplace_back(q, c);
-          if (--*left == 0)
-            finish();
+            from_q.emplace_back(q, c);
+          claimed->add_all(std::move(from_q));
         },
-        [=](caf::error&) mutable {
-          if (--*left == 0)
-            finish();
-        });
-  }
+        [=](caf::error&) { claimed->none(); });
+}
+
+caf::result<json> handle_run_by_id(supervisor_pointer self, const request_context& ctx,
+                                   std::uint64_t id) {
+  if (auto no = denied(self, operation::run, ctx, {}))
+    return *no;
+  auto rp = self->make_response_promise<json>();
+  with_permitted_job(self, id, operation::run, ctx, rp,
+                     [=](model::job j) mutable {
+    auto it = self->state.queues.find(j.queue);
+    if (model::is_terminal(j.status) || it == self->state.queues.end()) {
+      rp.deliver(run_result_json({}, true));
+      return;
+    }
+    auto q = it->second;
+    self->request(q, caf::infinite, claim_id_atom::value, id)
+      .then(
+        [=](std::vector<job_id>& ids) mutable {
+          std::vector<std::pair<queue_actor, job_id>> claimed;
+          for (auto i : ids)
+            claimed.emplace_back(q, i);
+          execute_claimed(self, std::move(claimed), false, rp);
+        },
+        [=](caf::error& err) mutable { rp.deliver(err); });
+  });
+  return rp;
 }
 
 } // namespace conveyor::actors::sup

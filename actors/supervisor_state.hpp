@@ -1,7 +1,7 @@
 #pragma once
 
-// The supervisor's state and the helpers its handlers share, split over
-// supervisor.cpp (requests) and supervisor_run.cpp (run()). Internal.
+// The supervisor's state and the helpers its handlers share. Internal to
+// the supervisor_*.cpp files, one per concern.
 
 #include <map>
 #include <set>
@@ -9,6 +9,8 @@
 #include <unordered_map>
 
 #include "actors/env.hpp"
+#include "actors/errors.hpp"
+#include "actors/fan_in.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/reader.hpp"
 #include "actors/requests.hpp"
@@ -51,6 +53,94 @@ json render(const supervisor_pointer& self, const model::job& j);
 std::optional<caf::error> denied(supervisor_pointer self, operation op,
                                  const request_context& ctx,
                                  access_target target);
+
+/// Every queue actor there is.
+inline std::vector<queue_actor> all_queues(const supervisor_pointer& self) {
+  std::vector<queue_actor> out;
+  for (auto& [name, q] : self->state.queues)
+    out.push_back(q);
+  return out;
+}
+
+/// Sends the same request to every queue in `targets` and calls `done` with
+/// all the jobs they answered, once each one answered (failures count as no
+/// jobs).
+template <class... Ts>
+void gather_jobs(supervisor_pointer self, const std::vector<queue_actor>& targets,
+                 std::function<void(std::vector<model::job>)> done, Ts... xs) {
+  auto all = fan_in<model::job>::expect(targets.size(), std::move(done));
+  for (auto& q : targets)
+    self->request(q, caf::infinite, xs...)
+      .then([=](std::vector<model::job>& js) { all->add_all(std::move(js)); },
+            [=](caf::error&) { all->none(); });
+}
+
+/// Loads a job from the journal, then calls `f` with it (or replies
+/// not_found through `rp`).
+template <class F>
+void with_stored_job(supervisor_pointer self, model::job_id id,
+                     caf::typed_response_promise<json> rp, F f) {
+  self->request(self->state.reader, caf::infinite, read_atom::value, id)
+    .then(
+      [=](std::vector<model::job>& found) mutable {
+        if (found.empty()) {
+          rp.deliver(make_caf_error(model::errc::not_found,
+                                    "job " + std::to_string(id) + " not found"));
+          return;
+        }
+        f(std::move(found.front()));
+      },
+      [=](caf::error& err) mutable { rp.deliver(err); });
+}
+
+/// with_stored_job, plus the second access check once the job (and so its
+/// queue) is known.
+template <class F>
+void with_permitted_job(supervisor_pointer self, model::job_id id,
+                        operation op, const request_context& ctx,
+                        caf::typed_response_promise<json> rp, F f) {
+  with_stored_job(self, id, rp, [=](model::job j) mutable {
+    access_target target{j.queue, &j};
+    if (!allowed(self->state.env->options.access, op, ctx, target)) {
+      rp.deliver(to_caf_error(forbidden(op, ctx, target)));
+      return;
+    }
+    f(std::move(j));
+  });
+}
+
+/// Answers with a job that just left its queue: its final document, or,
+/// if deletion on completion already removed it, {id, status: completed}.
+void deliver_final(supervisor_pointer self, model::job_id id,
+                   caf::typed_response_promise<json> rp);
+
+// -- the handlers, by concern ---------------------------------------------
+
+// supervisor_enqueue.cpp
+void handle_queue(supervisor_pointer self, const request_context& ctx,
+                  queue_request& req, caf::typed_response_promise<json> rp);
+void handle_queue_bulk(supervisor_pointer self, std::vector<queue_request>& reqs,
+                       caf::typed_response_promise<json> rp);
+
+// supervisor_reads.cpp
+caf::result<json> handle_get(supervisor_pointer self, const request_context& ctx,
+                             std::uint64_t id);
+caf::result<json> handle_find(supervisor_pointer self, const request_context& ctx,
+                              const find_request& req);
+caf::result<json> handle_wait(supervisor_pointer self, const request_context& ctx,
+                              std::uint64_t id);
+
+// supervisor_cancel.cpp
+caf::result<json> handle_cancel_by_id(supervisor_pointer self,
+                                      const request_context& ctx,
+                                      std::uint64_t id);
+caf::result<json> handle_cancel_where(supervisor_pointer self,
+                                      const request_context& ctx,
+                                      const cancel_request& req);
+
+// supervisor_run.cpp
+caf::result<json> handle_run_by_id(supervisor_pointer self,
+                                   const request_context& ctx, std::uint64_t id);
 
 /// Executes claimed jobs (all at once, or one after another) and replies the
 /// RunJobsResult.

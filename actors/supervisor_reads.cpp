@@ -1,0 +1,151 @@
+// Reads: one job, a listing, or waiting for a job to end. Every read is
+// access-checked twice (before the lookup, then against the job found), and
+// listings show only what the principal may read. What queues hold in
+// memory (leases, live state) is newer than the journal and wins.
+
+#include "actors/errors.hpp"
+#include "actors/queue_actor.hpp"
+#include "actors/supervisor_state.hpp"
+#include "model/where.hpp"
+
+namespace conveyor::actors::sup {
+
+using model::errc;
+using model::job_id;
+
+/// Answers with a job that just left its queue: its final document, or,
+/// if deletion on completion already removed it, {id, status: completed}.
+void deliver_final(supervisor_pointer self, job_id id,
+                   caf::typed_response_promise<json> rp) {
+  self->request(self->state.reader, caf::infinite, read_atom::value, id)
+    .then(
+      [=](std::vector<model::job>& found) mutable {
+        if (found.empty())
+          rp.deliver(deleted_completed(id));
+        else
+          rp.deliver(render(self, found.front()));
+      },
+      [=](caf::error& err) mutable { rp.deliver(err); });
+}
+
+caf::result<json> handle_get(supervisor_pointer self, const request_context& ctx,
+                             std::uint64_t id) {
+  if (auto no = denied(self, operation::read, ctx, {}))
+    return *no;
+  auto rp = self->make_response_promise<json>();
+  with_permitted_job(self, id, operation::read, ctx, rp,
+                     [=](model::job j) mutable {
+    auto it = self->state.queues.find(j.queue);
+    if (model::is_terminal(j.status) || it == self->state.queues.end()) {
+      rp.deliver(render(self, j));
+      return;
+    }
+    // Leases live in memory, journaled step successes in the journal.
+    self->request(it->second, caf::infinite, peek_job_atom::value, id)
+      .then([=](model::job& live) mutable {
+              rp.deliver(render(self, with_live_lease(j, live)));
+            },
+            [=](caf::error&) mutable {
+              // Finished meanwhile: the journal has the final state.
+              deliver_final(self, id, rp);
+            });
+  });
+  return rp;
+}
+
+caf::result<json> handle_find(supervisor_pointer self, const request_context& ctx,
+                              const find_request& req) {
+  const auto& env = self->state.env;
+  std::optional<std::string> scope;
+  if (!req.queue.empty())
+    scope = req.queue;
+  if (auto no = denied(self, operation::read, ctx, {scope}))
+    return *no;
+  scan_query q;
+  q.queue = req.queue;
+  if (!ctx.override_access) {
+    // Listings show only what the principal may read.
+    auto rules = env->options.access;
+    q.visible = [rules, ctx](const model::job& j) {
+      return allowed(rules, operation::read, ctx, {j.queue, &j});
+    };
+  }
+  if (req.limit > 0 && static_cast<std::size_t>(req.limit)
+                         > env->options.limits.max_page_size)
+    return make_caf_error(errc::invalid_input,
+                          "limit: at most "
+                            + std::to_string(env->options.limits.max_page_size));
+  q.limit = req.limit > 0 ? req.limit : 100;
+  if (!req.where.is_null()) {
+    auto w = model::parse_where(req.where, env->options.limits);
+    if (!w)
+      return make_caf_error(errc::invalid_input,
+                            "where: " + w.error().message);
+    q.where = std::make_shared<const model::where>(std::move(*w));
+  }
+  // Errors above return directly: once a promise exists, a returned
+  // error would never reach the requester.
+  auto rp = self->make_response_promise<json>();
+  gather_jobs(self, all_queues(self), [=](std::vector<model::job> live) mutable {
+    // What the queues hold in memory is newer than the journal.
+    auto overlay = std::make_shared<std::unordered_map<job_id, model::job>>();
+    for (auto& d : live)
+      (*overlay)[d.id] = std::move(d);
+    q.overlay = std::move(overlay);
+    self->request(self->state.reader, caf::infinite, find_scan_atom::value, q)
+      .then(
+        [=](std::vector<model::job>& found) mutable {
+          json out = json::array();
+          for (auto& j : found)
+            out.push_back(render(self, j));
+          rp.deliver(std::move(out));
+        },
+        [=](caf::error& err) mutable { rp.deliver(err); });
+  }, snapshot_atom::value);
+  return rp;
+}
+
+caf::result<json> handle_wait(supervisor_pointer self, const request_context& ctx,
+                              std::uint64_t id) {
+  const auto& env = self->state.env;
+  if (auto no = denied(self, operation::read, ctx, {}))
+    return *no;
+  auto rp = self->make_response_promise<json>();
+  self->request(self->state.reader, caf::infinite, read_atom::value, id)
+    .then(
+      [=](std::vector<model::job>& found) mutable {
+        if (found.empty()) {
+          // Ids are never reused: a missing id below the high-water mark
+          // was a job deleted on completion.
+          if (id < self->state.env->next_id.load())
+            rp.deliver(deleted_completed(id));
+          else
+            rp.deliver(make_caf_error(errc::not_found,
+                                      "job " + std::to_string(id)
+                                        + " not found"));
+          return;
+        }
+        auto j = std::move(found.front());
+        access_target target{j.queue, &j};
+        if (!allowed(env->options.access, operation::read, ctx, target)) {
+          rp.deliver(to_caf_error(forbidden(operation::read, ctx, target)));
+          return;
+        }
+        auto it = self->state.queues.find(j.queue);
+        if (model::is_terminal(j.status) || it == self->state.queues.end()) {
+          rp.deliver(render(self, j));
+          return;
+        }
+        // The final document, even if deletion on completion removed it
+        // from the journal meanwhile.
+        self->request(it->second, caf::infinite, watch_atom::value, id)
+          .then([=](model::job& f) mutable { rp.deliver(render(self, f)); },
+                [=](caf::error&) mutable {
+                  deliver_final(self, id, rp);
+                });
+      },
+      [=](caf::error& err) mutable { rp.deliver(err); });
+  return rp;
+}
+
+} // namespace conveyor::actors::sup
