@@ -1,0 +1,162 @@
+#pragma once
+
+// Internal to the queue actor: its state, kept in two indexes (ready jobs
+// in processing order, delayed jobs by due time) plus the running set, and
+// the functions its files share: queue_index.cpp keeps the indexes,
+// queue_dispatch.cpp claims, starts and ends attempts, queue_actor.cpp
+// answers messages.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "actors/env.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/internal_messages.hpp"
+
+namespace conveyor::actors::q {
+
+using model::job_id;
+using model::time_ms;
+using doc_ptr = std::shared_ptr<model::job>;
+
+/// Processing order inside a queue: higher priority first, then id (FIFO).
+struct order_key {
+  std::int64_t neg_priority;
+  job_id id;
+  auto operator<=>(const order_key&) const = default;
+};
+
+inline order_key key_of(const model::job& j) {
+  return {-std::int64_t{j.priority}, j.id};
+}
+
+struct running_job {
+  doc_ptr doc;
+  std::string held_key; ///< exclusive concurrency key, released at the end
+  job_actor actor; ///< null until executed
+  /// Its handlers are done; only the journal write of its outcome is left.
+  /// It no longer takes a concurrency slot.
+  bool settling = false;
+  std::vector<caf::typed_response_promise<attempt_report>> reporters;
+  std::vector<caf::typed_response_promise<model::job>> cancel_waiters;
+};
+
+struct queue_state {
+  static constexpr const char* name = "conveyor.queue";
+  // -- set at spawn --
+  env_ptr env;
+  std::string queue_name;
+  std::int32_t concurrency = 16;
+  bool continuous = false;
+  bool lifo = false;
+  bool paused = false; ///< mirror of the journal's paused/<queue> key
+  // -- mirror of durable state --
+  std::map<order_key, doc_ptr> ready;
+  std::set<std::pair<time_ms, job_id>> delayed;
+  std::unordered_map<job_id, doc_ptr> pending_docs; ///< ready + delayed
+  /// Jobs queued by handle_schedules, by slug, so counting them for the
+  /// default beforeSchedule is a lookup. Ids of jobs that left the queue
+  /// are dropped lazily, when counted.
+  std::unordered_map<std::string, std::unordered_set<job_id>> scheduled;
+  // -- volatile --
+  std::unordered_map<job_id, running_job> running;
+  std::int32_t settling = 0; ///< running jobs with settling set
+  std::unordered_map<job_id, std::vector<caf::typed_response_promise<model::job>>>
+    watchers;
+  std::optional<time_ms> timer_at;
+
+  /// On shutdown, running job actors go too; they write nothing more.
+  ~queue_state() {
+    for (auto& [id, r] : running)
+      if (r.actor)
+        caf::anon_send_exit(r.actor, caf::exit_reason::user_shutdown);
+  }
+};
+
+using queue_pointer = queue_actor::stateful_pointer<queue_state>;
+
+// -- queue_index.cpp: the pending indexes ----------------------------------
+
+/// Arms the timer for the earliest delayed job (if not armed earlier).
+void schedule_timer(queue_pointer self);
+/// Queued by handle_schedules (meta.scheduled).
+bool is_scheduled(const model::job& j);
+/// Adds a pending job to the in-memory index.
+void add_pending(queue_pointer self, doc_ptr doc);
+/// Moves delayed jobs whose wait_until has passed into the ready index.
+void promote_due(queue_pointer self, time_ms now);
+doc_ptr find_pending(queue_state& st, job_id id);
+void remove_pending(queue_state& st, const model::job& j);
+/// A running entry ends (attempt over, released, or cancelled before it
+/// started): its key is free again.
+running_job take_running(queue_state& st,
+                         std::unordered_map<job_id, running_job>::iterator it);
+
+/// Visits ready jobs in processing order until `f` returns false.
+template <class F>
+void for_each_ready(queue_state& st, bool lifo, F f) {
+  if (!lifo) {
+    for (auto it = st.ready.begin(); it != st.ready.end();) {
+      auto next = std::next(it);
+      if (!f(it->second))
+        return;
+      it = next;
+    }
+    return;
+  }
+  // LIFO inside each priority group, groups still by priority.
+  for (auto group = st.ready.begin(); group != st.ready.end();) {
+    auto end = st.ready.lower_bound(order_key{group->first.neg_priority + 1, 0});
+    for (auto it = end; it != group;) {
+      --it;
+      if (!f(it->second))
+        return;
+    }
+    group = end;
+  }
+}
+
+/// Ready jobs in processing order that could be claimed now (their key is
+/// not held), at most `limit`.
+template <class Pred>
+std::vector<doc_ptr> candidates(queue_state& st, bool lifo, std::size_t limit,
+                                Pred accept) {
+  std::vector<doc_ptr> out;
+  for_each_ready(st, lifo, [&](const doc_ptr& d) {
+    if (out.size() >= limit)
+      return false;
+    const auto* k = st.env->exclusive_key(*d);
+    if ((!k || !st.env->keys->held(*k)) && accept(*d))
+      out.push_back(d);
+    return true;
+  });
+  return out;
+}
+
+// -- queue_dispatch.cpp: attempts -------------------------------------------
+
+/// Takes a lease on a ready job: it leaves the ready index and is running.
+/// Fails (returns false) if the job's exclusive concurrency key is held by
+/// a running job of any queue; the queue then gets a tick on its release.
+bool claim_job(queue_pointer self, const doc_ptr& doc);
+/// Spawns the job actor of a claimed job.
+void execute_job(queue_pointer self, job_id id);
+/// Continuous mode: start due jobs while the concurrency limit allows.
+void pump(queue_pointer self);
+/// A job reached a terminal state: tell on_terminal and its watchers.
+void notify_watchers(queue_pointer self, const model::job& doc);
+/// The job's attempt ended (or the job was cancelled while pending).
+void attempt_ended(queue_pointer self, job_id id, model::run_status status,
+                   const model::job& next);
+/// Cancels pending jobs in one durable write; replies with the documents.
+void cancel_pending(queue_pointer self, std::vector<doc_ptr> docs,
+                    const std::string& message,
+                    std::function<void(std::vector<model::job>)> done);
+
+} // namespace conveyor::actors::q
