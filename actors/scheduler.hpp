@@ -28,7 +28,8 @@ using scheduler_actor = caf::typed_actor<
   /// the real-time timer of generation N
   caf::reacts_to<scheduler_tick_atom, std::uint64_t>>;
 
-/// The meta key holding the schedule stats (JSON, spec §2.5 shape).
+/// The meta key holding the schedule stats (JSON; shape in
+/// docs/semantics.md §17).
 inline constexpr const char* schedule_stats_key = "schedule_stats";
 
 /// Loads the stats from the journal and starts the autoRun crons. `sup` is

@@ -17,7 +17,7 @@ namespace conveyor::actors {
 
 namespace {
 
-/// The synthetic one-step workflow of a task job (spec §3.4 step 1).
+/// The synthetic one-step workflow of a task job (docs/semantics.md §7).
 workflow single_task_workflow(workflow_context& wf, std::string slug) {
   co_await wf.task(std::move(slug), "1", {wf.input()});
 }

@@ -27,7 +27,7 @@ using detail::reader;
 namespace fs = std::filesystem;
 
 /// Slug -> JSON path of its first definition (tasks and workflows share
-/// one namespace, spec §1.2).
+/// one namespace, docs/semantics.md §1).
 using slug_map = std::map<std::string, std::string>;
 
 /// No task timeout longer than a week: anything longer is a typo (seconds

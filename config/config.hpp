@@ -57,7 +57,7 @@ struct node_config {
   std::vector<std::string> secret_env;
 };
 
-/// The operations access rules govern (spec §3.15, plus reads).
+/// The operations access rules govern (docs/semantics.md §16).
 enum class operation { queue, run, cancel, read };
 
 std::string_view to_string(operation op);
@@ -96,13 +96,14 @@ struct access_config {
   bool may_allow(operation op, const std::vector<std::string>& roles) const;
 };
 
-/// `schedule: [{cron, queue}]` on a task or workflow (spec §4.1).
+/// `schedule: [{cron, queue}]` on a task or workflow
+/// (docs/semantics.md §17).
 struct schedule_config {
   std::string cron;
   std::string queue;
 };
 
-/// `jobs.autoRun` entries (spec §3.14).
+/// `jobs.autoRun` entries (docs/semantics.md §18).
 struct autorun_config {
   std::string cron = "* * * * *";
   std::int32_t limit = 10;
@@ -112,8 +113,8 @@ struct autorun_config {
   bool silent = false;
 };
 
-/// `concurrency` on a task or workflow (spec §4.2): a bare key template
-/// string, or {key, exclusive, supersedes}. The key is a template over
+/// `concurrency` on a task or workflow (docs/semantics.md §14): a bare key
+/// template string, or {key, exclusive, supersedes}. The key is a template over
 /// `${input...}` and `${queue}`.
 struct concurrency_config {
   std::string key;

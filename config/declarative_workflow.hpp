@@ -1,8 +1,9 @@
 #pragma once
 
 // Declarative workflows: a workflow written as data (config `steps`)
-// instead of a C++ coroutine. Payload's JSON workflows (spec §1.5), with
-// inputs and conditions as templates instead of functions.
+// instead of a C++ coroutine, like Payload's JSON workflows
+// (docs/semantics.md §7), with inputs and conditions as templates instead
+// of functions.
 //
 // Templates: any JSON value; every string in it may hold `${...}`
 // placeholders naming a dotted path into a scope object:

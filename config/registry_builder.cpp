@@ -23,7 +23,7 @@ task_handler command_handler(command_spec command) {
 }
 
 /// A runtime access rule backed by the config's rules: authenticated
-/// principals only, then the rules for `op` (spec §3.15).
+/// principals only, then the rules for `op` (docs/semantics.md §16).
 conveyor::access_rule rule_for(std::shared_ptr<const access_config> access,
                                operation op) {
   return [access = std::move(access), op](const request_context& ctx,
@@ -35,7 +35,7 @@ conveyor::access_rule rule_for(std::shared_ptr<const access_config> access,
   };
 }
 
-/// The config's key template as a key function (spec §4.2).
+/// The config's key template as a key function (docs/semantics.md §14).
 std::optional<conveyor::concurrency_config>
 to_concurrency(const std::optional<concurrency_config>& c) {
   if (!c)

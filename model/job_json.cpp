@@ -276,7 +276,8 @@ bool read_job_field(reader& r, const std::string& k, const json& v, job& j) {
 }
 
 /// Status of a document written without one (e.g. imported from Payload),
-/// from the §2.4 predicates. Pending is "queued"; to_json refines it.
+/// from its fields (docs/semantics.md §3). Pending is "queued"; to_json
+/// refines it.
 job_status derive_status(const job& j) {
   if (j.completed_at)
     return job_status::completed;

@@ -1,6 +1,6 @@
 #pragma once
 
-// Retry configuration and its precedence rules (spec §1.3).
+// Retry configuration and its precedence rules (docs/semantics.md §9).
 
 #include <cstdint>
 #include <optional>
@@ -42,8 +42,9 @@ json to_json(const retry_config& cfg);
 retry_config merge_retries(const std::optional<retry_config>& task_config,
                            const std::optional<retry_config>& call_site);
 
-/// Spec §3.6 A.2: merged task attempts if set; else the workflow's attempts
-/// (0 if the workflow has a retries object without attempts); else 0.
+/// docs/semantics.md §9: merged task attempts if set; else the workflow's
+/// attempts (0 if the workflow has a retries object without attempts); else
+/// 0.
 std::int32_t max_task_retries(const retry_config& merged_task,
                               const std::optional<retry_config>& workflow);
 

@@ -1,7 +1,8 @@
 #pragma once
 
-// Schedules (spec §4.1), the pure part: when the next scheduled job of a
-// (queue, task|workflow) is due, the default before/after hooks, and the
+// Schedules (docs/semantics.md §17), the pure part: when the next scheduled
+// job of a (queue, task|workflow) is due, the default before/after hooks, and
+// the
 // stats document that remembers what was scheduled.
 //
 // Differences from Payload, on purpose:

@@ -1,6 +1,6 @@
 #pragma once
 
-// taskStatus: derived from the log, never stored (spec §2.3).
+// taskStatus: derived from the log, never stored (docs/semantics.md §8).
 
 #include <cstdint>
 #include <map>

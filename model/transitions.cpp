@@ -23,7 +23,7 @@ transition unchanged(job j) {
 }
 
 /// wait_until if it still lies in the future, else nothing: a stale wait
-/// must not delay a retry (spec §3.6 A.5).
+/// must not delay a retry (docs/semantics.md §9).
 std::optional<time_ms> future_wait(const job& j, time_ms now) {
   if (j.wait_until && *j.wait_until > now)
     return j.wait_until;
@@ -153,7 +153,8 @@ transition fail_task(job j, const std::optional<retry_config>& workflow_retries,
                      const task_failure& failure, time_ms now) {
   if (is_terminal(j.status))
     return unchanged(std::move(j));
-  // The failed attempt is recorded whatever the outcome (spec §3.6 A).
+  // The failed attempt is recorded whatever the outcome
+  // (docs/semantics.md §10).
   j.log.push_back(failed_entry(failure, now));
 
   const std::int32_t prev_tried = failure.previous ? failure.previous->total_tried : 0;

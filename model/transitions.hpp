@@ -1,7 +1,7 @@
 #pragma once
 
-// The job state machine (spec §2.4) and the failure rules (spec §3.6) as pure
-// functions from (job, configs, event, now) to the next job state.
+// The job state machine (docs/semantics.md §3) and the failure rules (§9, §10)
+// as pure functions from (job, configs, event, now) to the next job state.
 //
 // Each function returns the complete next document; the caller journals it in
 // one WriteBatch. None of them reads a clock.
@@ -39,7 +39,7 @@ json error_json(std::string_view name, std::string_view message,
 job_status pending_status(const job& j, time_ms now);
 
 /// Pending (not terminal, no live lease) and wait_until unset or strictly
-/// before now (spec §3.2 step 2, v4 lease rule).
+/// before now (docs/semantics.md §5, §6).
 bool is_claimable(const job& j, time_ms now);
 
 /// Transition 2: takes a lease with fencing `token` until `lease_until`.
@@ -78,26 +78,27 @@ struct task_failure {
   std::optional<task_state> previous;
 };
 
-/// Spec §3.6 A (task error escaped the workflow handler): pushes a failed log
-/// entry, then decides retry vs final from the task's and the workflow's
+/// docs/semantics.md §10 (task error escaped the workflow handler): pushes a
+/// failed log entry, then decides retry vs final from the task's and the
+/// workflow's
 /// retry limits, and computes wait_until from both backoffs.
 transition fail_task(job j, const std::optional<retry_config>& workflow_retries,
                      const task_failure& failure, time_ms now);
 
-/// Spec §3.6 B (an error outside any task): no log entry; error is set even
-/// when the job will retry; final when the workflow has no retries or
+/// docs/semantics.md §10 (an error outside any task): no log entry; error is
+/// set even when the job will retry; final when the workflow has no retries or
 /// total_tried reached its attempts.
 transition fail_workflow(job j,
                          const std::optional<retry_config>& workflow_retries,
                          json error, time_ms now);
 
-/// Spec §3.6 C / §3.7: cancelled, error {cancelled: true[, message]},
+/// docs/semantics.md §11: cancelled, error {cancelled: true[, message]},
 /// wait_until and lease cleared, total_tried unchanged. A job that is already
 /// terminal is returned unchanged (a job has exactly one terminal state).
 transition cancel(job j, std::optional<std::string> message, time_ms now);
 
-/// Spec §3.4 step 2: the slug is not registered -> final failure after one
-/// attempt with error {message}.
+/// docs/semantics.md §10: the slug is not registered -> final failure after
+/// one attempt with error {message}.
 transition fail_unregistered(job j, std::string message, time_ms now);
 
 } // namespace conveyor::model

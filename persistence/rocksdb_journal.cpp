@@ -377,7 +377,7 @@ public:
                                    + " but its document is missing");
       auto doc = std::move(**j);
       // The process that held the lease is gone: claimable again, nothing
-      // consumed (spec §3.10, v4 leases).
+      // consumed (docs/semantics.md §13).
       if (doc.status == model::job_status::running || doc.processing_token) {
         if (!previous_stop_clean_)
           state.interrupted.push_back(doc.id);

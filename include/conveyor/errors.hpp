@@ -23,8 +23,8 @@ public:
 };
 
 /// What `co_await wf.task(...)` throws when the task failed. If the workflow
-/// lets it escape, the job fails as a task error (spec §3.6 A); if the
-/// workflow catches it, nothing is recorded and the workflow goes on.
+/// lets it escape, the job fails as a task error (docs/semantics.md §10);
+/// if the workflow catches it, nothing is recorded and the workflow goes on.
 class task_failed : public std::runtime_error {
 public:
   task_failed(std::string slug, std::string id, json error)

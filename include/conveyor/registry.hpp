@@ -56,8 +56,9 @@ public:
     return stop_ && stop_->load(std::memory_order_relaxed);
   }
 
-  /// Runs registered task `slug` as a sub-task of this one (spec §1.4):
-  /// restored from the log if it already succeeded, else executed here and
+  /// Runs registered task `slug` as a sub-task of this one
+  /// (docs/semantics.md §7): restored from the log if it already succeeded,
+  /// else executed here and
   /// its attempt logged with this task as parent. Throws task_failed.
   json task(const std::string& slug, const std::string& id,
             task_options opts = {}) {
@@ -77,8 +78,8 @@ private:
   nested_runner nested_;
 };
 
-/// Job-level concurrency (Payload's `concurrency`, spec §4.2): a key
-/// computed from the input and the job's queue when the job is queued.
+/// Job-level concurrency (Payload's `concurrency`, docs/semantics.md §14): a
+/// key computed from the input and the job's queue when the job is queued.
 /// Keys are global across queues (put the queue in the key to scope it).
 struct concurrency_config {
   /// The key; an empty result means "no key" for that job.
@@ -103,8 +104,9 @@ using before_schedule_hook =
 /// (without it, the next tick is computed from now only).
 using after_schedule_hook = std::function<void(model::after_schedule_args&)>;
 
-/// `schedule: [{cron, queue, hooks}]` (spec §4.1): handle_schedules queues a
-/// job for the next tick of `cron` on `queue`, marked meta.scheduled = true.
+/// `schedule: [{cron, queue, hooks}]` (docs/semantics.md §17):
+/// handle_schedules queues a job for the next tick of `cron` on `queue`,
+/// marked meta.scheduled = true.
 struct schedule_entry {
   std::string cron;  ///< 5 fields, or 6 with leading seconds; UTC
   std::string queue; ///< required

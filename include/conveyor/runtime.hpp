@@ -80,9 +80,9 @@ using supervisor_actor = caf::typed_actor<
   /// change a queue's concurrency limit at runtime -> {queue, concurrency}
   caf::replies_to<set_concurrency_atom, request_context, std::string,
                   std::int32_t>::with<json>,
-  /// handleSchedules (spec §4.1): queue a job for the next tick of every
-  /// schedule of the selected queue(s) -> {queued: [...], skipped: [...],
-  /// errored: [...]}, each entry {queue, task|workflow, cron, waitUntil
+  /// handleSchedules (docs/semantics.md §17): queue a job for the next tick
+  /// of every schedule of the selected queue(s) -> {queued: [...], skipped:
+  /// [...], errored: [...]}, each entry {queue, task|workflow, cron, waitUntil
   /// (the tick this pass considered: for a skipped entry, the one after the
   /// pending job's), job (queued: its id), error (errored)}. Passes run one
   /// at a time (one scheduler actor); the stats are durable before the
@@ -104,8 +104,9 @@ struct queue_options {
   std::string processing_order;
 };
 
-/// An autoRun entry (spec §3.14): an in-process cron that, on each tick,
-/// handles schedules (unless disable_scheduling), asks should_auto_run, and
+/// An autoRun entry (docs/semantics.md §18): an in-process cron that, on
+/// each tick, handles schedules (unless disable_scheduling), asks
+/// should_auto_run, and
 /// runs up to `limit` jobs. A tick is skipped while the entry's previous
 /// tick is still running; a failing tick is logged and the cron goes on.
 struct auto_run_entry {

@@ -10,8 +10,9 @@
 //
 // `co_await wf.task(slug, id, ...)` returns the task's output. If (slug, id)
 // already succeeded in an earlier attempt, the stored output is returned and
-// the task does not run again (spec §3.5 restore). Otherwise the step goes to
-// a worker and the workflow is suspended: a waiting workflow holds no thread.
+// the task does not run again (docs/semantics.md §8). Otherwise the step
+// goes to a worker and the workflow is suspended: a waiting workflow holds no
+// thread.
 //
 // Workflow code runs on the runtime's actor threads between steps: keep it to
 // orchestration and never block in it; blocking work belongs in tasks.
@@ -56,7 +57,7 @@ struct task_options {
     : input(std::move(in)), retries(std::move(r)) {}
 
   json input = json::object();
-  /// Call-site retries, merged over the task's own (spec §1.3).
+  /// Call-site retries, merged over the task's own (docs/semantics.md §9).
   std::optional<model::retry_config> retries;
 };
 
@@ -157,7 +158,7 @@ public:
 
   const model::job& job() const { return job_; }
   const json& input() const { return job_.input; }
-  /// Kept current after every step (spec §3.5 step 9).
+  /// Kept current after every step (docs/semantics.md §8).
   const model::task_status_map& task_status() const { return status_; }
 
   step_awaitable task(std::string slug, std::string id, task_options opts = {});

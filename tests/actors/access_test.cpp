@@ -1,6 +1,5 @@
-// Spec §5 A (cases 3-12: the Local API with overrideAccess false), plus
-// per-queue rules and filtered listings. Cases 1-2 concern Payload's HTTP
-// endpoint, which this runtime does not have.
+// Access control (docs/semantics.md §16): the in-process API with
+// overrideAccess false, plus per-queue rules and filtered listings.
 
 #include <boost/test/unit_test.hpp>
 

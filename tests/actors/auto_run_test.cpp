@@ -1,6 +1,6 @@
-// autoRun crons (spec §3.14, §5 J) driven by the injected clock: the test
-// moves the clock and tells the runtime (clock_changed), no sleeping for a
-// cron.
+// autoRun crons (docs/semantics.md §18) driven by the injected clock: the
+// test moves the clock and tells the runtime (clock_changed), no sleeping for
+// a cron.
 
 #include <boost/test/unit_test.hpp>
 
@@ -86,7 +86,8 @@ struct fixture : runtime_fixture {
 
 BOOST_FIXTURE_TEST_SUITE(auto_run_tests, fixture)
 
-// §5 J 64: a job queued to the cron's queue is run by the cron alone.
+// docs/semantics.md §18: a job queued to the cron's queue is run by the cron
+// alone.
 BOOST_AUTO_TEST_CASE(the_cron_alone_runs_a_queued_job) {
   every_second("autorunSecond");
   start();
@@ -97,7 +98,7 @@ BOOST_AUTO_TEST_CASE(the_cron_alone_runs_a_queued_job) {
   BOOST_TEST(count("t") == 1);
 }
 
-// §5 J 65: a tick that fails does not stop the cron.
+// docs/semantics.md §18: a tick that fails does not stop the cron.
 BOOST_AUTO_TEST_CASE(a_failing_tick_does_not_stop_the_cron) {
   every_second();
   options.should_auto_run = [this] {

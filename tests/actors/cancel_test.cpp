@@ -1,4 +1,4 @@
-// Cancellation (spec §3.7, §5 H 58-61), the stop token, and races between
+// Cancellation (docs/semantics.md §11), the stop token, and races between
 // cancel and completion.
 
 #include <boost/test/unit_test.hpp>

@@ -1,4 +1,4 @@
-// Concurrency keys (spec §4.2, §5 K 66-80), with Payload's defects fixed:
+// Concurrency keys (docs/semantics.md §14), with Payload's defects fixed:
 // `exclusive: false` is honoured, supersedes deletes only pending jobs, and
 // the exclusion check and the claim are one step, also across queues.
 

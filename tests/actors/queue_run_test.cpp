@@ -1,5 +1,5 @@
-// Spec §5 B, D, E, F against the public API: queueing, run limits,
-// processing order, deletion on completion, targeted runs.
+// Queueing, run limits, processing order, deletion on completion and
+// targeted runs against the public API (docs/semantics.md §4, §5, §6, §12).
 
 #include <boost/test/unit_test.hpp>
 

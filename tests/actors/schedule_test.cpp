@@ -1,5 +1,6 @@
-// Schedules (spec §4.1) driven by the injected clock: one job per tick, no
-// duplicates under concurrent passes, stats that survive a restart, hooks.
+// Schedules (docs/semantics.md §17) driven by the injected clock: one job
+// per tick, no duplicates under concurrent passes, stats that survive a
+// restart, hooks.
 
 #include <boost/test/unit_test.hpp>
 

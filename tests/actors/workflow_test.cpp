@@ -1,5 +1,5 @@
 // Workflows as coroutines: restore, retries at task and workflow level
-// (spec §3.5, §3.6, §5 C), nested and parallel tasks, restart recovery.
+// (docs/semantics.md §7 to §10), nested and parallel tasks, restart recovery.
 
 #include <boost/test/unit_test.hpp>
 
@@ -59,7 +59,7 @@ BOOST_AUTO_TEST_CASE(task_two_sees_task_one_output_via_input_and_status) {
   BOOST_TEST(j["log"].size() == 2u);
 }
 
-// The worked examples of spec §3.6, end to end.
+// The worked examples of docs/semantics.md §10, end to end.
 struct table_row {
   std::optional<retry_config> wf;
   std::optional<retry_config> task;

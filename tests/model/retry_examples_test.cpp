@@ -1,5 +1,5 @@
-// Spec §3.6 worked examples, simulated: a workflow of two tasks run
-// repeatedly through the failure rules with a fake clock.
+// The worked retry examples of docs/semantics.md §10, simulated: a workflow
+// of two tasks run repeatedly through the failure rules with a fake clock.
 
 #include "transitions_support.hpp"
 
@@ -31,10 +31,10 @@ struct sim_result {
 bool always(int) { return true; }
 bool never(int) { return false; }
 
-/// One execution of the workflow handler (spec §3.5): tasks run in order;
-/// a completed task is restored unless shouldRestore is false; the first
-/// failing task ends the attempt (§3.6 A); a throw outside any task is a
-/// workflow-level error (§3.6 B); otherwise the job completes.
+/// One execution of the workflow handler (docs/semantics.md §7, §8): tasks run
+/// in order; a completed task is restored unless shouldRestore is false; the
+/// first failing task ends the attempt (a task error, §10); a throw outside
+/// any task is a workflow-level error (§10); otherwise the job completes.
 transition run_handler(job j, std::vector<sim_task>& tasks,
                        const std::optional<retry_config>& wf_retries,
                        bool handler_throws, time_ms& now) {
@@ -142,7 +142,7 @@ void check_failed_on_second(const sim_result& r, int executions) {
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(retry_examples_test)
-// ---- spec §3.6 worked examples, simulated ---------------------------------------
+// ---- worked examples of docs/semantics.md §10, simulated -------------------
 
 BOOST_AUTO_TEST_CASE(example_wf_undefined_task_3) {
   auto tasks = two_tasks(attempts(3));
@@ -281,8 +281,8 @@ BOOST_AUTO_TEST_CASE(re_executed_task_failure_is_limited_only_by_the_workflow) {
   BOOST_TEST(name(r.statuses[2]) == "error-reached-max-retries");
   BOOST_TEST(r.final.error["message"] == "first failed");
 
-  // Without a workflow cap nothing ever stops it (Payload behaviour, spec
-  // §1.3): the job keeps retrying.
+  // Without a workflow cap nothing ever stops it (Payload behaviour,
+  // docs/semantics.md §10): the job keeps retrying.
   auto uncapped = make();
   sim_result forever = simulate(uncapped, std::nullopt, false, 20);
   BOOST_TEST(forever.executions == 20);

@@ -1,5 +1,5 @@
 // The pure schedule rules: which tick comes next, the default hooks, and the
-// stats document (spec §2.5, §4.1).
+// stats document (docs/semantics.md §17).
 
 #include "model/schedule.hpp"
 

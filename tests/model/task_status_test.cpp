@@ -111,8 +111,9 @@ BOOST_AUTO_TEST_CASE(states_are_keyed_by_slug_and_id) {
 }
 
 BOOST_AUTO_TEST_CASE(parent_is_not_part_of_the_key) {
-  // Spec §2.3: a nested task and a top-level task with the same slug and id
-  // share one status (a known Payload collision, kept for compatibility).
+  // docs/semantics.md §8: a nested task and a top-level task with the same
+  // slug and id share one status (a known Payload collision, kept for
+  // compatibility).
   log_entry nested = entry("t", "1", failed);
   nested.parent = task_ref{"outer", "x"};
   auto map = derive_task_status({nested, entry("t", "1", ok)});

@@ -6,7 +6,7 @@ using namespace conveyor::model::test_support;
 
 BOOST_AUTO_TEST_SUITE(transitions_test)
 
-// ---- spec §2.4 transitions, one by one --------------------------------------
+// ---- docs/semantics.md §3 transitions, one by one --------------------------
 
 BOOST_AUTO_TEST_CASE(t1_new_job_defaults_are_pending) {
   job j = queued_job();
@@ -25,7 +25,7 @@ BOOST_AUTO_TEST_CASE(delayed_job_waits_until_strictly_after_wait_until) {
   BOOST_TEST(name(pending_status(j, t0 + 99)) == "waiting");
   BOOST_TEST(name(pending_status(j, t0 + 100)) == "queued");
   BOOST_TEST(!is_claimable(j, t0 + 99));
-  BOOST_TEST(!is_claimable(j, t0 + 100)); // spec §3.2: strictly < now
+  BOOST_TEST(!is_claimable(j, t0 + 100)); // docs/semantics.md §5: strictly < now
   BOOST_TEST(is_claimable(j, t0 + 101));
 }
 
@@ -152,7 +152,7 @@ BOOST_AUTO_TEST_CASE(t7_cancel_pending_delayed_and_running_jobs) {
 
 BOOST_AUTO_TEST_CASE(cancelled_running_job_stays_cancelled) {
   // The worker finishes its current task after the cancel; its writes must
-  // not resurrect the job (spec §2.1: cancellation is sticky).
+  // not resurrect the job (docs/semantics.md §3: a terminal state is final).
   job j = cancel(running_job(), std::nullopt, t0 + 1).next;
   log_entry e;
   e.task_slug = "t";
@@ -257,7 +257,7 @@ BOOST_AUTO_TEST_CASE(terminal_jobs_are_never_claimable) {
   }
 }
 
-// ---- §3.6 A details ----------------------------------------------------------
+// ---- task errors (docs/semantics.md §10), details --------------------------
 
 BOOST_AUTO_TEST_CASE(task_backoff_uses_previous_attempts_of_the_task) {
   auto cfg = with_backoff(5, backoff_type::exponential, 100);
@@ -318,7 +318,7 @@ BOOST_AUTO_TEST_CASE(workflow_retries_without_attempts) {
 
 BOOST_AUTO_TEST_CASE(previously_completed_task_skips_the_task_limit) {
   // shouldRestore=false re-ran a task that had succeeded; its failure is
-  // limited only by the workflow cap (spec §1.3).
+  // limited only by the workflow cap (docs/semantics.md §10).
   transition t = fail_task(running_job(), std::nullopt,
                            failure_of("t", "1", attempts(0), previous_state(3, true)), t0);
   BOOST_TEST(name(t.status) == "error");
@@ -328,7 +328,7 @@ BOOST_AUTO_TEST_CASE(previously_completed_task_skips_the_task_limit) {
   BOOST_TEST(name(t.status) == "error-reached-max-retries");
 }
 
-// ---- §3.6 B -------------------------------------------------------------------
+// ---- workflow-level errors (docs/semantics.md §10) -------------------------
 
 BOOST_AUTO_TEST_CASE(workflow_error_without_retries_is_final) {
   transition t = fail_workflow(running_job(), std::nullopt, error_json("TypeError", "x is undefined"), t0);
@@ -367,7 +367,7 @@ BOOST_AUTO_TEST_CASE(workflow_error_sets_error_even_when_retrying) {
   BOOST_TEST(t.next.total_tried == 3);
 }
 
-// ---- §3.4 step 2 --------------------------------------------------------------
+// ---- slug not registered (docs/semantics.md §10) ---------------------------
 
 BOOST_AUTO_TEST_CASE(unregistered_slug_fails_once) {
   transition t = fail_unregistered(running_job(), "Workflow 'wf' is not registered", t0 + 3);
