@@ -7,6 +7,7 @@
 #include "conveyor/workflow.hpp"
 #include "actors/env.hpp"
 #include "model/cron.hpp"
+#include "model/names.hpp"
 #include "model/schema.hpp"
 
 namespace conveyor {
@@ -19,14 +20,8 @@ model::status registry::check_slug(const std::string& slug,
     return model::make_error(model::errc::invalid_input,
                              std::string{what} + " '" + slug + "': " + msg);
   };
-  if (slug.empty() || slug.size() > 128)
-    return fail("slug must have 1 to 128 characters");
-  if (slug == "inline")
-    return fail("'inline' is reserved for inline tasks");
-  for (char c : slug)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'
-          || c == '.' || c == ':'))
-      return fail("slug may contain only letters, digits and - _ . :");
+  if (auto problem = model::slug_problem(slug); !problem.empty())
+    return fail(problem);
   if (tasks_.count(slug) || workflows_.count(slug))
     return fail("slug is already used by a task or workflow");
   return model::ok();

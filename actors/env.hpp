@@ -21,6 +21,14 @@ namespace conveyor::actors {
 
 class task_pool;
 
+/// The wall clock in milliseconds since the epoch: the default clock of a
+/// runtime and of a worker node (tests inject their own).
+inline model::time_ms system_now() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
 struct runtime_env {
   std::shared_ptr<const registry> reg;
   std::shared_ptr<persistence::journal> db;

@@ -82,7 +82,22 @@ void finish(job_pointer self, workflow_outcome outcome);
 /// Runs `f`; an exception escaping workflow code or a hook ends the attempt
 /// with a workflow-level error. (Were the actor killed instead, its queue
 /// would release the job without consuming a try, and it would loop.)
-void guarded(job_pointer self, const std::function<void()>& f);
+template <class F>
+void guarded(job_pointer self, F&& f) {
+  auto fail = [&](const std::string& what) {
+    workflow_outcome out;
+    out.what = workflow_outcome::kind::workflow_error;
+    out.error = model::error_json("Error", what);
+    finish(self, std::move(out));
+  };
+  try {
+    f();
+  } catch (const std::exception& e) {
+    fail(e.what());
+  } catch (...) {
+    fail("unknown exception");
+  }
+}
 /// The handlers of an actor that drives a workflow.
 job_actor::behavior_type driving_behavior(job_pointer self);
 

@@ -1,6 +1,7 @@
 #include "actors/queue_actor.hpp"
 
 #include "actors/errors.hpp"
+#include "model/processing_order.hpp"
 #include "actors/fan_in.hpp"
 #include "actors/queue_state.hpp"
 #include "model/job_json.hpp"
@@ -23,7 +24,7 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
   st.queue_name = name;
   st.concurrency = env->concurrency_for(name);
   st.continuous = env->options.continuous;
-  st.lifo = env->order_for(name) == "-createdAt";
+  st.lifo = model::is_lifo(env->order_for(name));
   for (auto& j : recovered)
     add_pending(self, std::make_shared<model::job>(std::move(j)));
   // A job actor that dies without reporting leaves its job claimable again.

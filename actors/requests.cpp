@@ -34,16 +34,6 @@ model::status check_text(const std::string& s, std::string_view field,
 
 } // namespace
 
-bool valid_queue_name(const std::string& q) {
-  if (q.empty() || q.size() > 128)
-    return false;
-  for (char c : q)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'
-          || c == '.' || c == ':'))
-      return false;
-  return true;
-}
-
 /// Turns a queue request into a new job document (id not yet assigned), or
 /// says precisely what is wrong with it.
 model::expected<model::job> build_job(const registry& reg,
@@ -195,20 +185,6 @@ std::string effective_queue(const registry& reg, const queue_request& req) {
     if (const auto* def = reg.find_workflow(req.workflow))
       return def->queue.value_or("default");
   return "default";
-}
-
-std::string_view to_string(operation op) {
-  switch (op) {
-    case operation::queue:
-      return "queue";
-    case operation::run:
-      return "run";
-    case operation::cancel:
-      return "cancel";
-    case operation::read:
-      return "read";
-  }
-  return "?";
 }
 
 bool allowed(const access_rules& rules, operation op,

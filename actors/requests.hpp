@@ -10,13 +10,13 @@
 #include "conveyor/messages.hpp"
 #include "conveyor/registry.hpp"
 #include "model/error.hpp"
+#include "model/names.hpp"
+#include "model/operation.hpp"
 #include "model/transitions.hpp"
 
 namespace conveyor::actors {
 
-/// Queue names: 1-128 of letters, digits, - _ . : (never a NUL, so they are
-/// prefix-free in journal keys).
-bool valid_queue_name(const std::string& q);
+using model::valid_queue_name; // model/names.hpp
 
 /// Turns a queue request into a new job document (id not yet assigned), or
 /// says precisely what is wrong with it (unknown slug, bad queue name, input
@@ -51,8 +51,7 @@ struct run_outcome {
 json run_result_json(const std::vector<run_outcome>& reports,
                      bool none_claimed);
 
-enum class operation : std::uint8_t { queue, run, cancel, read };
-std::string_view to_string(operation op);
+using model::operation;
 
 /// override_access, else the rule (empty rule: authenticated principal).
 bool allowed(const access_rules& rules, operation op,

@@ -5,6 +5,7 @@
 
 #include "actors/env.hpp"
 #include "actors/errors.hpp"
+#include "model/processing_order.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/remote/remote_pool.hpp"
 #include "actors/worker_pool.hpp"
@@ -33,12 +34,6 @@ void register_types(caf::actor_system_config& cfg) {
 }
 
 namespace {
-
-model::time_ms system_now() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
 
 /// Counts the interruption of every job that was running when the previous
 /// process stopped without a clean shutdown, journals the result in one
@@ -84,22 +79,19 @@ model::status check_options(const runtime_options& o) {
   auto bad = [](std::string m) {
     return model::make_error(model::errc::invalid_input, std::move(m));
   };
-  auto order_ok = [](const std::string& s) {
-    return s == "createdAt" || s == "-createdAt";
-  };
   if (o.data_dir.empty())
     return bad("data_dir: must not be empty");
   if (o.workers < 1)
     return bad("workers: must be at least 1");
   if (o.max_interruptions < 0)
     return bad("max_interruptions: must be 0 (no limit) or more");
-  if (!order_ok(o.processing_order))
+  if (!model::is_processing_order(o.processing_order))
     return bad("processing_order: '" + o.processing_order
                + "' (supported: createdAt, -createdAt)");
   for (auto& [name, q] : o.queues) {
     if (q.concurrency < 1)
       return bad("queues." + name + ".concurrency: must be at least 1");
-    if (!q.processing_order.empty() && !order_ok(q.processing_order))
+    if (!q.processing_order.empty() && !model::is_processing_order(q.processing_order))
       return bad("queues." + name + ".processing_order: '"
                  + q.processing_order + "' (supported: createdAt, -createdAt)");
   }
@@ -168,7 +160,7 @@ start(caf::actor_system& sys, std::shared_ptr<const registry> reg,
   if (auto st = check_options(options); !st)
     return st.error();
   if (!options.clock)
-    options.clock = system_now;
+    options.clock = actors::system_now;
   auto opened = persistence::open_rocksdb_journal(
     {options.data_dir, options.durability});
   if (!opened)

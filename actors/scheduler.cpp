@@ -1,3 +1,7 @@
+// Long file: one actor, the scheduler, with its two jobs (schedules and
+// autoRun crons) sharing one pass loop and one timer; apart they would
+// share most of their state through a header.
+
 #include "actors/scheduler.hpp"
 
 #include <deque>

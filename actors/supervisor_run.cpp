@@ -1,6 +1,7 @@
 // run(): claiming across queues in processing order, then executing.
 
 #include "actors/errors.hpp"
+#include "model/processing_order.hpp"
 #include "actors/supervisor_state.hpp"
 #include "model/where.hpp"
 
@@ -57,7 +58,7 @@ void handle_run(supervisor_pointer self, const run_request& req,
   if (order.empty())
     order = req.all_queues ? st.env->options.processing_order
                            : st.env->order_for(req.queue);
-  if (order != "createdAt" && order != "-createdAt") {
+  if (!model::is_processing_order(order)) {
     rp.deliver(make_caf_error(errc::invalid_input,
                               "processingOrder: '" + order
                                 + "' (supported: createdAt, -createdAt)"));
@@ -65,7 +66,7 @@ void handle_run(supervisor_pointer self, const run_request& req,
   }
   claim_request claim;
   claim.limit = req.limit;
-  claim.lifo = order == "-createdAt";
+  claim.lifo = model::is_lifo(order);
   if (!req.where.is_null()) {
     auto w = model::parse_where(req.where, st.env->options.limits);
     if (!w) {

@@ -1,3 +1,7 @@
+// Long file: one sequence (await, dispatch, collect, journal, resume) whose
+// steps call each other in both directions; split, every step would be a
+// declaration in a header.
+
 #include <map>
 
 #include "actors/errors.hpp"
@@ -365,22 +369,6 @@ void finish(job_pointer self, workflow_outcome outcome) {
     return;
   }
   on_outcome(self, outcome);
-}
-
-void guarded(job_pointer self, const std::function<void()>& f) {
-  auto fail = [&](const std::string& what) {
-    workflow_outcome out;
-    out.what = workflow_outcome::kind::workflow_error;
-    out.error = model::error_json("Error", what);
-    finish(self, std::move(out));
-  };
-  try {
-    f();
-  } catch (const std::exception& e) {
-    fail(e.what());
-  } catch (...) {
-    fail("unknown exception");
-  }
 }
 
 void start_workflow(job_pointer self) {

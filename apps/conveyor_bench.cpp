@@ -47,9 +47,9 @@ int main(int argc, char** argv) {
       else if (arg == "--durability") {
         auto v = value();
         if (v == "sync")
-          opt.durability = conveyor::persistence::durability::sync;
+          opt.durability = conveyor::model::durability::sync;
         else if (v == "async")
-          opt.durability = conveyor::persistence::durability::async;
+          opt.durability = conveyor::model::durability::async;
         else
           throw std::invalid_argument("--durability: sync or async");
       } else

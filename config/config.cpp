@@ -1,5 +1,7 @@
 // Loading the config: the document skeleton, tasks, workflows and queues.
 // The other sections live in config_sections.cpp.
+// Long file: every field of tasks and workflows, each with its JSON path
+// and its message.
 
 #include "config/config.hpp"
 
@@ -14,12 +16,20 @@
 #include <unistd.h>
 
 #include "config/config_reader.hpp"
+#include "model/names.hpp"
+#include "model/processing_order.hpp"
 #include "model/json_guard.hpp"
 #include "model/schema.hpp"
 
 namespace conveyor::cfg {
 
+using namespace tasks; // the task kinds a config describes
+
 namespace {
+
+/// The values of every processingOrder key.
+const std::initializer_list<std::string_view> orders = {model::fifo_order,
+                                                        model::lifo_order};
 
 using detail::at;
 using detail::describe;
@@ -36,24 +46,13 @@ constexpr std::int64_t max_timeout_ms = 7LL * 24 * 3600 * 1000;
 constexpr auto int32_min = std::numeric_limits<std::int32_t>::min();
 constexpr auto int32_max = std::numeric_limits<std::int32_t>::max();
 
-/// The registry's slug rules, checked here so the error carries a path.
-std::string slug_problem(const std::string& slug) {
-  if (slug.size() > 128)
-    return "slug must have 1 to 128 characters";
-  if (slug == "inline")
-    return "'inline' is reserved for inline tasks";
-  for (char c : slug)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'
-          || c == '.' || c == ':'))
-      return "slug may contain only letters, digits and - _ . :";
-  return {};
-}
 
 void parse_slug(reader& r, const json& v, const std::string& path,
                 std::string& out, slug_map& seen) {
   if (!r.string(v, "slug", path, out, true))
     return;
-  if (auto problem = slug_problem(out); !problem.empty()) {
+  // The registry checks the same rule; here the error carries a path.
+  if (auto problem = model::slug_problem(out); !problem.empty()) {
     r.fail(at(path, "slug"), problem);
     return;
   }
@@ -324,8 +323,8 @@ void parse_queues(reader& r, const json& jobs, config& cfg) {
     return;
   for (const auto& [name, q] : it->items()) {
     const auto qp = at(path, name);
-    if (name.empty() || name.size() > 128) {
-      r.fail(qp, "a queue name has 1 to 128 characters");
+    if (auto problem = model::queue_name_problem(name); !problem.empty()) {
+      r.fail(qp, problem);
       continue;
     }
     queue_config c;
@@ -333,7 +332,7 @@ void parse_queues(reader& r, const json& jobs, config& cfg) {
       std::int64_t n = 0;
       if (r.integer(q, "concurrency", qp, 1, 100000, n))
         c.concurrency = static_cast<std::int32_t>(n);
-      r.choice(q, "processingOrder", qp, {"createdAt", "-createdAt"},
+      r.choice(q, "processingOrder", qp, orders,
                c.processing_order);
     }
     cfg.queues[name] = c;
@@ -341,19 +340,20 @@ void parse_queues(reader& r, const json& jobs, config& cfg) {
 }
 
 /// "createdAt" | "-createdAt" | {default?, queues?: {name: order}}.
+/// (model/processing_order.hpp)
 void parse_processing_order(reader& r, const json& jobs, config& cfg) {
   auto it = jobs.find("processingOrder");
   if (it == jobs.end())
     return;
   const std::string path = "jobs.processingOrder";
   if (!it->is_object()) {
-    r.choice(jobs, "processingOrder", "jobs", {"createdAt", "-createdAt"},
+    r.choice(jobs, "processingOrder", "jobs", orders,
              cfg.processing_order);
     return;
   }
   if (!r.object(*it, path, {"default", "queues"}))
     return;
-  r.choice(*it, "default", path, {"createdAt", "-createdAt"}, cfg.processing_order);
+  r.choice(*it, "default", path, orders, cfg.processing_order);
   auto qs = it->find("queues");
   if (qs == it->end() || !r.map(*qs, at(path, "queues")))
     return;
@@ -361,7 +361,7 @@ void parse_processing_order(reader& r, const json& jobs, config& cfg) {
     const auto qp = at(at(path, "queues"), name);
     detail::check_queue(r, cfg, name, qp);
     std::string value;
-    if (!r.choice(*qs, name, at(path, "queues"), {"createdAt", "-createdAt"}, value))
+    if (!r.choice(*qs, name, at(path, "queues"), orders, value))
       continue;
     auto& q = cfg.queues[name];
     if (!q.processing_order.empty() && q.processing_order != value)

@@ -20,16 +20,20 @@
 #include <string_view>
 #include <vector>
 
-#include "config/command_task.hpp"
-#include "config/declarative_workflow.hpp"
+#include "tasks/command_task.hpp"
+#include "tasks/declarative_workflow.hpp"
 #include "model/error.hpp"
+#include "model/operation.hpp"
 #include "model/limits.hpp"
 #include "model/retry.hpp"
-#include "persistence/journal.hpp"
+#include "model/durability.hpp"
 
 namespace conveyor::cfg {
 
 using json = nlohmann::json;
+// Task implementations the config file describes (tasks/).
+using tasks::command_spec;
+using tasks::declarative_spec;
 
 /// `node`: how this process serves.
 struct node_config {
@@ -38,7 +42,7 @@ struct node_config {
   std::string listen = "127.0.0.1:4242";
   /// Journal directory; relative paths resolve against the config folder.
   std::string data = "./conveyor-data";
-  persistence::durability durability = persistence::durability::sync;
+  model::durability durability = model::durability::sync;
   /// PEM files (key `node.tls`); all three or none.
   std::string tls_certificate, tls_key, tls_ca;
   /// Threads running task handlers.
@@ -57,10 +61,8 @@ struct node_config {
   std::vector<std::string> secret_env;
 };
 
-/// The operations access rules govern (docs/semantics.md §16).
-enum class operation { queue, run, cancel, read };
-
-std::string_view to_string(operation op);
+/// The operations access rules govern (model/operation.hpp).
+using model::operation;
 
 /// Who a bearer token stands for.
 struct principal_config {

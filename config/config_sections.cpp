@@ -1,5 +1,6 @@
 // Loading the config: schedules, concurrency, access, autoRun and node; and
 // the small helpers the loaded config offers.
+// Long file: one parser per config section, each short and independent.
 
 #include <algorithm>
 #include <filesystem>
@@ -14,6 +15,8 @@
 #include "model/cron.hpp"
 
 namespace conveyor::cfg {
+
+using namespace tasks; // the task kinds a config describes
 
 namespace detail {
 
@@ -295,8 +298,8 @@ void parse_node(reader& r, const json& doc, const std::string& path,
     r.string(n, "data", path, node.data);
     std::string mode;
     if (r.choice(n, "durability", path, {"sync", "async"}, mode))
-      node.durability = mode == "sync" ? persistence::durability::sync
-                                       : persistence::durability::async;
+      node.durability = mode == "sync" ? model::durability::sync
+                                       : model::durability::async;
     std::int64_t workers = 0;
     if (r.integer(n, "workers", path, 1, 1024, workers))
       node.workers = static_cast<std::size_t>(workers);
@@ -349,16 +352,6 @@ void parse_node(reader& r, const json& doc, const std::string& path,
 }
 
 } // namespace detail
-
-std::string_view to_string(operation op) {
-  switch (op) {
-  case operation::queue: return "queue";
-  case operation::run: return "run";
-  case operation::cancel: return "cancel";
-  case operation::read: return "read";
-  }
-  return "unknown";
-}
 
 const principal_config* access_config::authenticate(std::string_view token) const {
   const principal_config* found = nullptr;

@@ -5,6 +5,8 @@
 
 namespace conveyor::cfg {
 
+using namespace tasks; // the task kinds a config describes
+
 namespace {
 
 task_handler command_handler(command_spec command) {

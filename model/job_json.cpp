@@ -1,3 +1,6 @@
+// Long file: the job document both ways (render and parse), field by
+// field; the two directions are kept side by side so they cannot drift.
+
 #include "model/job_json.hpp"
 
 #include <array>

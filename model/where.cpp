@@ -1,3 +1,6 @@
+// Long file: the `where` language in one place: parser, limits and
+// evaluation share its operator table.
+
 #include "model/where.hpp"
 
 #include "model/json_guard.hpp"

@@ -22,14 +22,13 @@
 #include <string>
 #include <vector>
 
+#include "model/durability.hpp"
 #include "model/error.hpp"
 #include "model/job.hpp"
 
 namespace conveyor::persistence {
 
-/// `sync`: every acknowledged commit was fsynced (survives power loss).
-/// `async`: written to the OS (survives a process crash, not a power cut).
-enum class durability : std::uint8_t { sync, async };
+using model::durability;
 
 /// The key spaces of the journal. See FORMAT.md.
 enum class column : std::uint8_t { jobs, ready, delayed, meta, idempotency };

@@ -1,4 +1,6 @@
 // The RocksDB journal. Layout and invariants: FORMAT.md.
+// Long file: the one class that owns RocksDB (open, recovery, commits,
+// no-space handling); its pieces share the database handles.
 
 #include <rocksdb/db.h>
 #include <rocksdb/listener.h>

@@ -101,11 +101,7 @@ worker_node_actor spawn_worker_node(caf::actor_system& sys,
                                     std::size_t workers) {
   auto env = std::make_shared<actors::runtime_env>();
   env->reg = std::move(reg);
-  env->options.clock = [] {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-      .count();
-  };
+  env->options.clock = actors::system_now;
   env->tasks = std::make_shared<actors::task_pool>();
   env->pool = actors::spawn_worker_pool(sys, env, env->tasks, workers);
   auto node = sys.spawn(actors::worker_node_impl, env);
@@ -113,6 +109,22 @@ worker_node_actor spawn_worker_node(caf::actor_system& sys,
   caf::actor_cast<caf::abstract_actor*>(node)->attach_functor(
     [pool = env->pool] { caf::anon_send_exit(pool, caf::exit_reason::user_shutdown); });
   return caf::actor_cast<worker_node_actor>(node);
+}
+
+model::status register_worker(caf::actor_system& sys, const caf::actor& session,
+                              const worker_node_actor& node,
+                              std::vector<std::string> queues,
+                              std::vector<std::string> slugs,
+                              std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{sys};
+  model::status result = model::ok();
+  self
+    ->request(caf::actor_cast<session_actor>(session), timeout,
+              register_worker_atom::value, node, std::move(queues),
+              std::move(slugs))
+    .receive([](bool) {},
+             [&](caf::error& err) { result = actors::from_caf_error(err); });
+  return result;
 }
 
 } // namespace conveyor

@@ -21,14 +21,14 @@ struct options {
   std::string workload;
   std::size_t jobs = 10'000;
   bool json_output = false;
-  persistence::durability durability = persistence::durability::sync;
+  model::durability durability = model::durability::sync;
   std::size_t workers = 8;
   std::int32_t concurrency = 100; ///< per-queue limit in continuous mode
   std::string dir;                ///< empty: a fresh temporary directory
 };
 
 inline const char* durability_name(const options& opt) {
-  return opt.durability == persistence::durability::sync ? "sync" : "async";
+  return opt.durability == model::durability::sync ? "sync" : "async";
 }
 
 using clock = std::chrono::steady_clock;

@@ -6,7 +6,6 @@
 #include <thread>
 #include <iostream>
 
-#include "actors/errors.hpp"
 #include "apps/conveyor/cli.hpp"
 #include "config/config.hpp"
 #include "config/registry_builder.hpp"
@@ -48,18 +47,13 @@ int run_worker(int argc, char** argv) {
   network net{sys, {.tls = tls.enabled()}};
   auto gw = connect(net, a);
   auto node = spawn_worker_node(sys, reg, concurrency);
-  caf::scoped_actor self{sys};
-  bool registered = false;
-  caf::error failure_reason;
-  self
-    ->request(gw, std::chrono::seconds(10), register_worker_atom::value,
-              node, std::vector<std::string>{*queue}, slugs)
-    .receive([&](bool) { registered = true; },
-             [&](caf::error& err) { failure_reason = err; });
+  auto registered = register_worker(sys, caf::actor_cast<caf::actor>(gw), node,
+                                    {*queue}, slugs);
   if (!registered) {
     caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
-    throw request_error(actors::from_caf_error(failure_reason));
+    throw request_error(registered.error());
   }
+  caf::scoped_actor self{sys};
   std::cout << json{{"event", "worker"},
                     {"queue", *queue},
                     {"tasks", slugs},

@@ -127,4 +127,15 @@ worker_node_actor spawn_worker_node(caf::actor_system& sys,
                                     std::shared_ptr<const registry> reg,
                                     std::size_t workers);
 
+/// Registers `node` through `session` (network::connect) for `queues` and
+/// the task `slugs` it implements. Errors: forbidden (the `run` rule refused
+/// a queue), invalid_input, conflict (the session has a worker already),
+/// unavailable (no answer within `timeout`).
+model::status register_worker(caf::actor_system& sys, const caf::actor& session,
+                              const worker_node_actor& node,
+                              std::vector<std::string> queues,
+                              std::vector<std::string> slugs,
+                              std::chrono::milliseconds timeout
+                              = std::chrono::seconds(10));
+
 } // namespace conveyor

@@ -27,9 +27,9 @@
 #include "conveyor/access.hpp"
 #include "conveyor/messages.hpp"
 #include "conveyor/registry.hpp"
+#include "model/durability.hpp"
 #include "model/error.hpp"
 #include "model/limits.hpp"
-#include "persistence/journal.hpp"
 
 namespace conveyor {
 
@@ -123,7 +123,7 @@ struct runtime_options {
   std::string data_dir = "./conveyor-data";
   /// sync: acknowledged = fsynced (default). async: survives a process crash,
   /// not a power cut.
-  persistence::durability durability = persistence::durability::sync;
+  model::durability durability = model::durability::sync;
   /// Continuous mode: queue actors start due jobs on their own, bounded by
   /// each queue's concurrency. Off: jobs run only through run()/runByID()
   /// (Payload's model). Default: off.

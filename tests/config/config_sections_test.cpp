@@ -149,4 +149,18 @@ BOOST_AUTO_TEST_CASE(node_secret_env_is_never_passed_and_never_listed) {
                       "node.maxPendingEnqueues: expected an integer from 1"));
 }
 
+BOOST_AUTO_TEST_CASE(queue_names_follow_the_one_name_rule) {
+  folder f;
+  // The same rule as a queue request's: a name the runtime would refuse
+  // later is refused at load.
+  json doc = {{"jobs", {{"queues", {{"bad name", json::object()},
+                                    {std::string(129, 'q'), json::object()},
+                                    {"ok-name.v2:x", json::object()}}}}}};
+  auto ps = problems(doc, f.dir.path());
+  BOOST_TEST(has_line(ps, "jobs.queues.bad name: a queue name may contain only"));
+  BOOST_TEST(has_line(ps, "jobs.queues." + std::string(129, 'q')
+                            + ": a queue name has 1 to 128 characters"));
+  BOOST_TEST(ps.size() == 2u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -47,7 +47,7 @@ BOOST_AUTO_TEST_CASE(an_empty_document_gets_every_default) {
   BOOST_TEST(cfg->auto_run.empty());
   BOOST_TEST(cfg->node.listen == "127.0.0.1:4242");
   BOOST_TEST(cfg->node.data == f.dir.sub("conveyor-data"));
-  BOOST_TEST((cfg->node.durability == persistence::durability::sync));
+  BOOST_TEST((cfg->node.durability == model::durability::sync));
   BOOST_TEST(cfg->node.workers == 8u);
   BOOST_TEST(cfg->node.tls_certificate.empty());
 }
@@ -358,7 +358,7 @@ BOOST_AUTO_TEST_CASE(listening_beyond_loopback_needs_mutual_tls) {
   BOOST_TEST(cfg->node.tls_key == f.dir.sub("key.pem"));
   BOOST_TEST(cfg->node.tls_ca == f.dir.sub("ca.pem"));
   BOOST_TEST(cfg->node.workers == 2u);
-  BOOST_TEST((cfg->node.durability == persistence::durability::async));
+  BOOST_TEST((cfg->node.durability == model::durability::async));
 
   BOOST_TEST(problems(node({{"listen", "[::]:4242"}}), f.dir.path())
              == std::vector<std::string>{

@@ -12,6 +12,7 @@
 
 using namespace conveyor;
 using namespace conveyor::cfg;
+using namespace conveyor::tasks;
 using conveyor::testing::runtime_fixture;
 using namespace std::chrono_literals;
 
@@ -306,7 +307,7 @@ BOOST_AUTO_TEST_CASE(runtime_options_come_from_the_config) {
   BOOST_REQUIRE(cfg);
   auto opts = to_runtime_options(*cfg);
   BOOST_TEST(opts.data_dir == dir.sub("state"));
-  BOOST_TEST((opts.durability == persistence::durability::async));
+  BOOST_TEST((opts.durability == model::durability::async));
   BOOST_TEST(opts.workers == 3u);
   BOOST_TEST(!opts.delete_job_on_complete);
   BOOST_TEST(opts.processing_order == "-createdAt");
@@ -444,7 +445,7 @@ BOOST_AUTO_TEST_CASE(the_shipped_config_loads_and_its_workflow_runs) {
   BOOST_TEST(cfg->tasks.size() >= 3u);
   BOOST_TEST(cfg->workflows.size() >= 1u);
   BOOST_TEST(cfg->node.listen == "127.0.0.1:4242");
-  BOOST_TEST((cfg->node.durability == persistence::durability::sync));
+  BOOST_TEST((cfg->node.durability == model::durability::sync));
   BOOST_TEST(cfg->queues.at("default").concurrency == 8);
   auto built = build_registry(*cfg);
   BOOST_REQUIRE(built);

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-namespace conveyor::cfg {
+namespace conveyor::tasks {
 
 /// An owned file descriptor.
 class fd_guard {
@@ -79,4 +79,4 @@ private:
   int exec_errno_ = 0;
 };
 
-} // namespace conveyor::cfg
+} // namespace conveyor::tasks

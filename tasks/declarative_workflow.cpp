@@ -1,4 +1,4 @@
-#include "config/declarative_workflow.hpp"
+#include "tasks/declarative_workflow.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -6,7 +6,7 @@
 #include "conveyor/errors.hpp"
 #include "model/task_status.hpp"
 
-namespace conveyor::cfg {
+namespace conveyor::tasks {
 
 namespace {
 
@@ -391,4 +391,4 @@ workflow run_declarative(workflow_context& wf,
   return run_rounds(wf, ref, std::move(spec));
 }
 
-} // namespace conveyor::cfg
+} // namespace conveyor::tasks

@@ -6,7 +6,7 @@
 // program's stdin; its stdout is parsed as the task output (a JSON object;
 // empty stdout means {}); a non-zero exit fails the task with the tail of
 // stderr as the message. The program runs under a reaper process of its own
-// (config/command_process.hpp): when it ends, times out or is cancelled, or
+// (tasks/command_process.hpp): when it ends, times out or is cancelled, or
 // when the node dies, everything it started is killed, setsid or not.
 
 #include <chrono>
@@ -20,7 +20,7 @@
 
 #include "model/limits.hpp"
 
-namespace conveyor::cfg {
+namespace conveyor::tasks {
 
 using json = nlohmann::json;
 
@@ -78,4 +78,4 @@ inline constexpr std::size_t stderr_tail_bytes = 2048;
 json run_command(const command_spec& spec, const json& input,
                  const command_env& env);
 
-} // namespace conveyor::cfg
+} // namespace conveyor::tasks

@@ -19,12 +19,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config/command_task.hpp"
+#include "tasks/command_task.hpp"
 #include "conveyor/errors.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace conveyor;
-using namespace conveyor::cfg;
+using namespace conveyor::tasks;
 using conveyor::testing::temp_dir;
 using namespace std::chrono_literals;
 

@@ -34,7 +34,7 @@
 #include "model/error.hpp"
 #include "model/retry.hpp"
 
-namespace conveyor::cfg {
+namespace conveyor::tasks {
 
 using json = nlohmann::json;
 
@@ -128,4 +128,4 @@ workflow run_declarative(workflow_context& wf, const declarative_spec& spec);
 workflow run_declarative(workflow_context& wf,
                          std::shared_ptr<const declarative_spec> spec);
 
-} // namespace conveyor::cfg
+} // namespace conveyor::tasks

@@ -1,5 +1,5 @@
-#include "config/command_task.hpp"
-#include "config/command_process.hpp"
+#include "tasks/command_task.hpp"
+#include "tasks/command_process.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -22,7 +22,7 @@
 #include "model/json_guard.hpp"
 
 
-namespace conveyor::cfg {
+namespace conveyor::tasks {
 
 namespace {
 
@@ -323,4 +323,4 @@ json run_command(const command_spec& spec, const json& input,
                            + std::to_string(WEXITSTATUS(st)));
 }
 
-} // namespace conveyor::cfg
+} // namespace conveyor::tasks

@@ -1,4 +1,4 @@
-#include "config/command_process.hpp"
+#include "tasks/command_process.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace conveyor::cfg {
+namespace conveyor::tasks {
 
 void fd_guard::reset() {
   if (fd_ >= 0)
@@ -333,4 +333,4 @@ int command_process::status() const {
   return status_.value();
 }
 
-} // namespace conveyor::cfg
+} // namespace conveyor::tasks
