@@ -15,23 +15,18 @@ using model::job_id;
 caf::result<json> handle_cancel_by_id(supervisor_pointer self,
                                       const request_context& ctx,
                                       std::uint64_t id) {
-  if (auto no = denied(self, operation::cancel, ctx, {}))
-    return *no;
-  auto rp = self->make_response_promise<json>();
-  with_permitted_job(self, id, operation::cancel, ctx, rp,
-                     [=](model::job j) mutable {
-    auto it = self->state.queues.find(j.queue);
-    if (model::is_terminal(j.status) || it == self->state.queues.end()) {
+  return with_job_by_id(self, id, operation::cancel, ctx,
+                        [=](model::job j, queue_actor holder, auto rp) mutable {
+    if (!holder) {
       // A terminal job stays in its one terminal state.
       rp.deliver(render(self, j));
       return;
     }
-    self->request(it->second, caf::infinite, cancel_job_atom::value, id,
+    self->request(holder, caf::infinite, cancel_job_atom::value, id,
                   std::string{})
       .then([=](model::job& c) mutable { rp.deliver(render(self, c)); },
             [=](caf::error&) mutable { deliver_final(self, id, rp); });
   });
-  return rp;
 }
 
 caf::result<json> handle_cancel_where(supervisor_pointer self,

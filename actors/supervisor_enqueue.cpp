@@ -71,6 +71,20 @@ void commit_new_jobs(supervisor_pointer self, std::vector<model::job> jobs,
       });
 }
 
+/// The enqueue of `key` ended: the requests that waited for it get the
+/// same answer, and the key is free again.
+template <class Answer>
+void answer_key_waiters(supervisor_pointer self, const std::string& key,
+                        const Answer& answer) {
+  auto& keys = self->state.in_flight_keys;
+  auto it = key.empty() ? keys.end() : keys.find(key);
+  if (it == keys.end())
+    return;
+  for (auto& w : it->second.waiters)
+    w.deliver(answer);
+  keys.erase(it);
+}
+
 } // namespace
 
 void handle_queue(supervisor_pointer self, const request_context& ctx,
@@ -108,32 +122,18 @@ void handle_queue(supervisor_pointer self, const request_context& ctx,
   }
   std::vector<model::job> jobs{std::move(*j)};
   auto commit = [=](std::vector<model::job> superseded) mutable {
-  commit_new_jobs(
-    self, std::move(jobs),
-    [=](const std::vector<model::job>& done) mutable {
-      auto doc = render(self, done.front());
-      rp.deliver(doc);
-      if (!key.empty()) {
-        auto it = self->state.in_flight_keys.find(key);
-        if (it != self->state.in_flight_keys.end()) {
-          for (auto& w : it->second.waiters)
-            w.deliver(doc);
-          self->state.in_flight_keys.erase(it);
-        }
-      }
-    },
-    [=](const caf::error& err) mutable {
-      rp.deliver(err);
-      if (!key.empty()) {
-        auto it = self->state.in_flight_keys.find(key);
-        if (it != self->state.in_flight_keys.end()) {
-          for (auto& w : it->second.waiters)
-            w.deliver(err);
-          self->state.in_flight_keys.erase(it);
-        }
-      }
-    },
-    std::move(superseded), key);
+    commit_new_jobs(
+      self, std::move(jobs),
+      [=](const std::vector<model::job>& done) mutable {
+        auto doc = render(self, done.front());
+        rp.deliver(doc);
+        answer_key_waiters(self, key, doc);
+      },
+      [=](const caf::error& err) mutable {
+        rp.deliver(err);
+        answer_key_waiters(self, key, err);
+      },
+      std::move(superseded), key);
   };
   if (!supersedes(*st.env->reg, jobs.front())) {
     commit({});

@@ -30,18 +30,14 @@ void deliver_final(supervisor_pointer self, job_id id,
 
 caf::result<json> handle_get(supervisor_pointer self, const request_context& ctx,
                              std::uint64_t id) {
-  if (auto no = denied(self, operation::read, ctx, {}))
-    return *no;
-  auto rp = self->make_response_promise<json>();
-  with_permitted_job(self, id, operation::read, ctx, rp,
-                     [=](model::job j) mutable {
-    auto it = self->state.queues.find(j.queue);
-    if (model::is_terminal(j.status) || it == self->state.queues.end()) {
+  return with_job_by_id(self, id, operation::read, ctx,
+                        [=](model::job j, queue_actor holder, auto rp) mutable {
+    if (!holder) {
       rp.deliver(render(self, j));
       return;
     }
     // Leases live in memory, journaled step successes in the journal.
-    self->request(it->second, caf::infinite, peek_job_atom::value, id)
+    self->request(holder, caf::infinite, peek_job_atom::value, id)
       .then([=](model::job& live) mutable {
               rp.deliver(render(self, with_live_lease(j, live)));
             },
@@ -50,7 +46,6 @@ caf::result<json> handle_get(supervisor_pointer self, const request_context& ctx
               deliver_final(self, id, rp);
             });
   });
-  return rp;
 }
 
 caf::result<json> handle_find(supervisor_pointer self, const request_context& ctx,

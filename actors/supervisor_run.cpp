@@ -124,17 +124,12 @@ void handle_run(supervisor_pointer self, const run_request& req,
 
 caf::result<json> handle_run_by_id(supervisor_pointer self, const request_context& ctx,
                                    std::uint64_t id) {
-  if (auto no = denied(self, operation::run, ctx, {}))
-    return *no;
-  auto rp = self->make_response_promise<json>();
-  with_permitted_job(self, id, operation::run, ctx, rp,
-                     [=](model::job j) mutable {
-    auto it = self->state.queues.find(j.queue);
-    if (model::is_terminal(j.status) || it == self->state.queues.end()) {
+  return with_job_by_id(self, id, operation::run, ctx,
+                        [=](model::job, queue_actor q, auto rp) mutable {
+    if (!q) {
       rp.deliver(run_result_json({}, true));
       return;
     }
-    auto q = it->second;
     self->request(q, caf::infinite, claim_id_atom::value, id)
       .then(
         [=](std::vector<job_id>& ids) mutable {
@@ -145,7 +140,6 @@ caf::result<json> handle_run_by_id(supervisor_pointer self, const request_contex
         },
         [=](caf::error& err) mutable { rp.deliver(err); });
   });
-  return rp;
 }
 
 } // namespace conveyor::actors::sup

@@ -109,6 +109,26 @@ void with_permitted_job(supervisor_pointer self, model::job_id id,
   });
 }
 
+/// The request on one job by id: both access checks, then `f(job, queue,
+/// rp)` with the queue actor holding the job, or with a null queue when the
+/// job is terminal (or its queue gone) and the journal's document is final.
+template <class F>
+caf::result<json> with_job_by_id(supervisor_pointer self, model::job_id id,
+                                 operation op, const request_context& ctx,
+                                 F f) {
+  if (auto no = denied(self, op, ctx, {}))
+    return *no;
+  auto rp = self->make_response_promise<json>();
+  with_permitted_job(self, id, op, ctx, rp, [=](model::job j) mutable {
+    queue_actor holder;
+    if (!model::is_terminal(j.status))
+      if (auto it = self->state.queues.find(j.queue); it != self->state.queues.end())
+        holder = it->second;
+    f(std::move(j), holder, rp);
+  });
+  return rp;
+}
+
 /// Answers with a job that just left its queue: its final document, or,
 /// if deletion on completion already removed it, {id, status: completed}.
 void deliver_final(supervisor_pointer self, model::job_id id,
