@@ -31,7 +31,9 @@ inline model::time_ms system_now() {
 
 struct runtime_env {
   std::shared_ptr<const registry> reg;
-  std::shared_ptr<persistence::journal> db;
+  /// Reads (recovery happened before the actors started); every write goes
+  /// through `journal`.
+  std::shared_ptr<persistence::journal_reader> db;
   journal_actor journal;
   caf::actor pool; ///< owner of the worker actors (lifecycle only)
   std::shared_ptr<task_pool> tasks; ///< where workflows submit attempts

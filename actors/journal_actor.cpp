@@ -75,7 +75,7 @@ void count_sync(journal_stats* stats, std::chrono::steady_clock::time_point t0) 
 
 syncer_actor::behavior_type
 syncer(syncer_actor::stateful_pointer<syncer_state> self,
-       std::shared_ptr<persistence::journal> db,
+       std::shared_ptr<persistence::journal_writer> db,
        std::shared_ptr<const std::atomic<std::uint64_t>> written,
        std::shared_ptr<journal_stats> stats) {
   return {
@@ -144,7 +144,7 @@ struct journal_state {
   static constexpr const char* name = "conveyor.journal";
   std::shared_ptr<journal_stats> stats;
   bool sync_mode = true;
-  std::shared_ptr<persistence::journal> db;
+  std::shared_ptr<persistence::journal_writer> db;
   syncer_actor syncer;
   // Requests not yet handed to the writer.
   batches pending;
@@ -199,7 +199,7 @@ void write_pending(journal_pointer self) {
 }
 
 journal_actor::behavior_type
-journal_impl(journal_pointer self, std::shared_ptr<persistence::journal> db,
+journal_impl(journal_pointer self, std::shared_ptr<persistence::journal_writer> db,
              std::shared_ptr<journal_stats> stats) {
   auto& st = self->state;
   st.stats = std::move(stats);
@@ -227,7 +227,7 @@ journal_impl(journal_pointer self, std::shared_ptr<persistence::journal> db,
 } // namespace
 
 journal_actor spawn_journal_actor(caf::actor_system& sys,
-                                  std::shared_ptr<persistence::journal> db,
+                                  std::shared_ptr<persistence::journal_writer> db,
                                   std::shared_ptr<journal_stats> stats) {
   // Detached: the write below blocks this actor's own thread only.
   return sys.spawn<caf::detached>(journal_impl, std::move(db), std::move(stats));

@@ -1,6 +1,6 @@
 #pragma once
 
-// The journal actor: group commit in front of a persistence::journal.
+// The journal actor: group commit in front of a persistence::journal_writer.
 //
 // Requests that arrive while a write or an fsync is in flight are merged into
 // the next write, so one fsync acknowledges many of them. Each requester is
@@ -15,7 +15,7 @@
 #include "persistence/journal.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::persistence::write_batch)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<conveyor::persistence::journal>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<conveyor::persistence::journal_writer>)
 
 namespace conveyor::actors {
 
@@ -38,7 +38,7 @@ struct journal_stats {
 };
 
 journal_actor spawn_journal_actor(caf::actor_system& sys,
-                                  std::shared_ptr<persistence::journal> db,
+                                  std::shared_ptr<persistence::journal_writer> db,
                                   std::shared_ptr<journal_stats> stats = {});
 
 } // namespace conveyor::actors

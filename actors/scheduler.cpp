@@ -10,6 +10,7 @@
 #include "model/cron.hpp"
 #include "model/schedule.hpp"
 #include "model/time.hpp"
+#include "persistence/job_records.hpp"
 
 namespace conveyor::actors {
 
@@ -223,8 +224,8 @@ void step(scheduler_pointer self, std::shared_ptr<pass_progress> p) {
     return;
   }
   persistence::write_batch batch;
-  batch.ops.push_back({persistence::column::meta, schedule_stats_key,
-                       model::to_json(st.stats).dump()});
+  persistence::add_meta_write(batch, schedule_stats_key,
+                              model::to_json(st.stats).dump());
   self->request(st.env->journal, caf::infinite, commit_atom::value,
                 std::move(batch))
     .then([=](std::uint64_t) { finish(std::move(p->result)); },

@@ -4,7 +4,7 @@
 #include "actors/queue_actor.hpp"
 #include "actors/supervisor_state.hpp"
 #include "model/job_json.hpp"
-#include "persistence/key_codec.hpp"
+#include "persistence/job_records.hpp"
 
 // The supervisor routes requests to the handlers of its concerns:
 // supervisor_enqueue.cpp (new jobs), supervisor_run.cpp (running),
@@ -44,8 +44,9 @@ caf::result<json> handle_pause(supervisor_pointer self, const request_context& c
     return make_caf_error(errc::invalid_input,
                           "queue: '" + queue + "' is not a queue name");
   persistence::write_batch batch;
-  batch.ops.push_back({persistence::column::meta, persistence::paused_key(queue),
-                       pause ? std::optional<std::string>{"1"} : std::nullopt});
+  persistence::add_meta_write(batch, persistence::paused_key(queue),
+                              pause ? std::optional<std::string>{"1"}
+                                    : std::nullopt);
   auto rp = self->make_response_promise<json>();
   self->request(env->journal, caf::infinite, commit_atom::value, std::move(batch))
     .then(

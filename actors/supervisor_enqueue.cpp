@@ -7,7 +7,6 @@
 #include "actors/queue_actor.hpp"
 #include "actors/supervisor_state.hpp"
 #include "persistence/job_records.hpp"
-#include "persistence/key_codec.hpp"
 
 namespace conveyor::actors::sup {
 

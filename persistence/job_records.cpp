@@ -1,32 +1,35 @@
 #include "persistence/job_records.hpp"
 
+#include <algorithm>
+
 #include "model/job_json.hpp"
-#include "persistence/key_codec.hpp"
 
 namespace conveyor::persistence {
 
 namespace {
 
-bool indexed(const model::job& j) {
-  return !model::is_terminal(j.status);
-}
-
-std::string ready_value(const model::job& j) {
-  std::string value;
-  if (j.wait_until)
-    append_u64(value, static_cast<std::uint64_t>(*j.wait_until));
-  return value;
-}
-
-void put(write_batch& b, column cf, std::string key, std::string value) {
-  b.ops.push_back(write_op{cf, std::move(key), std::move(value)});
-}
-
-void del(write_batch& b, column cf, std::string key) {
-  b.ops.push_back(write_op{cf, std::move(key), std::nullopt});
+void append_sized(std::string& out, std::string_view part) {
+  auto n = std::min<std::size_t>(part.size(), 0xffff);
+  out.push_back(static_cast<char>((n >> 8) & 0xff));
+  out.push_back(static_cast<char>(n & 0xff));
+  out.append(part.substr(0, n));
 }
 
 } // namespace
+
+indexed_job index_fields(const model::job& j) {
+  return {j.id, j.queue, j.priority, j.wait_until, !model::is_terminal(j.status)};
+}
+
+std::string idempotency_index(std::string_view queue, std::string_view principal,
+                              std::string_view key) {
+  std::string out;
+  out.reserve(4 + queue.size() + principal.size() + key.size());
+  append_sized(out, queue);
+  append_sized(out, principal);
+  out.append(key);
+  return out;
+}
 
 std::string encode_job(const model::job& j) {
   return model::to_document(j).dump(-1, ' ', false,
@@ -44,41 +47,23 @@ model::expected<model::job> decode_job(std::string_view bytes) {
 void add_job_write(write_batch& b, const model::job& after,
                    const model::job* before,
                    std::string_view idempotency_index) {
-  put(b, column::jobs, job_key(after.id), encode_job(after));
-  if (before && indexed(*before)) {
-    bool same_ready = indexed(after) && before->queue == after.queue
-                      && before->priority == after.priority;
-    if (!same_ready)
-      del(b, column::ready, ready_key(before->queue, before->priority,
-                                      before->id));
-    bool same_delayed = indexed(after) && before->wait_until == after.wait_until;
-    if (before->wait_until && !same_delayed)
-      del(b, column::delayed, delayed_key(*before->wait_until, before->id));
-  }
-  if (indexed(after)) {
-    put(b, column::ready, ready_key(after.queue, after.priority, after.id),
-        ready_value(after));
-    if (after.wait_until)
-      put(b, column::delayed, delayed_key(*after.wait_until, after.id),
-          after.queue);
-  }
-  if (!before && after.idempotency_key) {
-    std::string id;
-    append_u64(id, after.id);
-    put(b, column::idempotency,
-        idempotency_index.empty() ? *after.idempotency_key
-                                  : std::string{idempotency_index},
-        std::move(id));
-  }
+  put_job op{index_fields(after), encode_job(after), std::nullopt, std::nullopt};
+  if (before)
+    op.before = index_fields(*before);
+  else if (after.idempotency_key)
+    op.idempotency_key = idempotency_index.empty()
+                           ? *after.idempotency_key
+                           : std::string{idempotency_index};
+  b.ops.emplace_back(std::move(op));
 }
 
 void add_job_erase(write_batch& b, const model::job& before) {
-  del(b, column::jobs, job_key(before.id));
-  if (!indexed(before))
-    return;
-  del(b, column::ready, ready_key(before.queue, before.priority, before.id));
-  if (before.wait_until)
-    del(b, column::delayed, delayed_key(*before.wait_until, before.id));
+  b.ops.emplace_back(erase_job{index_fields(before)});
+}
+
+void add_meta_write(write_batch& b, std::string key,
+                    std::optional<std::string> value) {
+  b.ops.emplace_back(put_meta{std::move(key), std::move(value)});
 }
 
 } // namespace conveyor::persistence

@@ -1,16 +1,24 @@
 #pragma once
 
-// The journal: the only durable state of a node.
+// The journal: the only durable state of a node, behind a small abstract
+// store interface.
 //
-// A journal applies write batches atomically and, in `sync` mode, returns
-// only after they are on stable storage. It owns no job semantics: callers
-// build batches with the helpers in job_records.hpp, which keep a job's
-// document and its index keys in the same batch.
+// A store keeps jobs (a document plus the fields its indexes need), a few
+// meta values and the idempotency index, and nothing else. Writes are
+// whole-record operations, never storage keys, so a backend chooses its own
+// layout: RocksDB keys (rocksdb_journal.cpp, FORMAT.md) or SQL rows. It owns
+// no job semantics: callers build batches with the helpers in
+// job_records.hpp. Every backend must pass the conformance suite in
+// tests/persistence/journal_conformance_test.cpp.
+//
+// Two roles: a journal_writer (atomic batches, group commit: the journal
+// actor overlaps one group's fsync with the next group's write) and a
+// journal_reader (recovery at start, point reads and index seeks).
 //
 // Thread safety: every member function may be called from any thread.
-// `commit` is blocking (it may fsync): call it from a detached actor or a
-// plain thread, never from a CAF scheduler thread. This header deliberately
-// includes nothing from RocksDB, so other implementations can drop in.
+// Writes are blocking (they may fsync): call them from a detached actor or a
+// plain thread, never from a CAF scheduler thread. This header includes
+// nothing from any storage library.
 
 #include <chrono>
 #include <cstdint>
@@ -20,6 +28,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "model/durability.hpp"
@@ -30,15 +39,40 @@ namespace conveyor::persistence {
 
 using model::durability;
 
-/// The key spaces of the journal. See FORMAT.md.
-enum class column : std::uint8_t { jobs, ready, delayed, meta, idempotency };
+/// The fields of a job that a store indexes. `active` (not terminal): the
+/// job is in its queue's ready index, and in the delayed index while it has
+/// a wait_until.
+struct indexed_job {
+  model::job_id id = 0;
+  std::string queue;
+  std::int32_t priority = 0;
+  std::optional<model::time_ms> wait_until;
+  bool active = false;
+};
 
-/// One key write; an absent value deletes the key.
-struct write_op {
-  column cf = column::jobs;
+/// Stores `document` as job `job.id` and moves its index entries from
+/// `before` (absent: a new job). A new job with `idempotency_key` also
+/// records key -> id; that entry outlives the job.
+struct put_job {
+  indexed_job job;
+  std::string document; ///< encode_job() bytes, built by the caller
+  std::optional<indexed_job> before;
+  std::optional<std::string> idempotency_key;
+};
+
+/// Deletes job `before.id`'s document and index entries (not its
+/// idempotency entry: a retried enqueue still finds the id).
+struct erase_job {
+  indexed_job before;
+};
+
+/// Sets a meta value; an absent value deletes the key.
+struct put_meta {
   std::string key;
   std::optional<std::string> value;
 };
+
+using write_op = std::variant<put_job, erase_job, put_meta>;
 
 /// Applied atomically: all ops or none.
 struct write_batch {
@@ -78,9 +112,10 @@ struct journal_options {
   std::chrono::milliseconds resume_interval{250};
 };
 
-class journal {
+/// The write side: atomic batches and the fsync a group commit shares.
+class journal_writer {
 public:
-  virtual ~journal() = default;
+  virtual ~journal_writer() = default;
 
   /// Applies `batches` as one atomic write (one fsync in sync mode). On OK,
   /// every batch is durable per the journal's durability mode. On error the
@@ -103,8 +138,16 @@ public:
   /// group's write.
   virtual model::status sync() = 0;
 
-  /// The stored document of `id`, or nullopt. Errors: storage, or
-  /// invalid_input if the stored document does not decode.
+  virtual durability mode() const = 0;
+};
+
+/// The read side: recovery at start, then point reads and index seeks.
+class journal_reader {
+public:
+  virtual ~journal_reader() = default;
+
+  /// The stored document of `id`, or nullopt. Errors: storage, or a
+  /// corruption report naming the record if it does not decode.
   virtual model::expected<std::optional<model::job>> load(model::job_id id) = 0;
 
   /// Visits stored documents in id order, starting after `after`, until
@@ -113,13 +156,13 @@ public:
     model::job_id after, const std::function<bool(const model::job&)>& visit)
     = 0;
 
-  /// Ids of queue `queue`'s non-terminal jobs in processing order, at most
-  /// `limit`: one seek on the ready index.
+  /// Ids of queue `queue`'s active jobs in processing order (priority
+  /// descending, then id ascending), at most `limit`: one index seek.
   virtual model::expected<std::vector<model::job_id>>
   ready_ids(const std::string& queue, std::size_t limit) = 0;
 
-  /// Ids of jobs whose wait_until is at or before `now`, earliest first, at
-  /// most `limit`: one seek on the delayed index.
+  /// Ids of active jobs whose wait_until is at or before `now`, earliest
+  /// first (ties by id), at most `limit`: one index seek.
   virtual model::expected<std::vector<model::job_id>>
   due_ids(model::time_ms now, std::size_t limit) = 0;
 
@@ -129,11 +172,12 @@ public:
   virtual model::expected<std::optional<model::job_id>>
   find_idempotency_key(const std::string& key) = 0;
 
-  /// Rebuilds what recovery needs from the index keys (see recovered_state).
+  /// Rebuilds what recovery needs from the indexes (see recovered_state).
   virtual model::expected<recovered_state> recover(model::time_ms now) = 0;
-
-  virtual durability mode() const = 0;
 };
+
+/// A store: both roles on one storage.
+class journal : public journal_writer, public journal_reader {};
 
 /// Opens (creating if missing) a RocksDB journal. Errors: storage with a
 /// message saying what went wrong, e.g. "data directory 'x' is locked by

@@ -118,25 +118,4 @@ std::optional<model::job_id> delayed_key_id(std::string_view key) {
   return read_u64(key.substr(8));
 }
 
-namespace {
-
-void append_sized(std::string& out, std::string_view part) {
-  auto n = std::min<std::size_t>(part.size(), 0xffff);
-  out.push_back(static_cast<char>((n >> 8) & 0xff));
-  out.push_back(static_cast<char>(n & 0xff));
-  out.append(part.substr(0, n));
-}
-
-} // namespace
-
-std::string idempotency_index(std::string_view queue, std::string_view principal,
-                              std::string_view key) {
-  std::string out;
-  out.reserve(4 + queue.size() + principal.size() + key.size());
-  append_sized(out, queue);
-  append_sized(out, principal);
-  out.append(key);
-  return out;
-}
-
 } // namespace conveyor::persistence

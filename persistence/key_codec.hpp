@@ -1,6 +1,6 @@
 #pragma once
 
-// Byte encodings of journal keys and small values. The layout is specified in
+// The RocksDB journal's key spaces and byte encodings of its keys and small values. The layout is specified in
 // FORMAT.md; change both together.
 //
 // Integers are big-endian so that RocksDB's bytewise order is numeric order.
@@ -15,6 +15,9 @@
 #include "model/job.hpp"
 
 namespace conveyor::persistence {
+
+/// The column families of the RocksDB journal. See FORMAT.md.
+enum class column : std::uint8_t { jobs, ready, delayed, meta, idempotency };
 
 void append_u32(std::string& out, std::uint32_t v);
 void append_u64(std::string& out, std::uint64_t v);
@@ -31,12 +34,6 @@ std::string hex(std::string_view bytes);
 /// jobs column: 8-byte id. nullopt unless the key has exactly 8 bytes.
 std::string job_key(model::job_id id);
 std::optional<model::job_id> job_key_id(std::string_view key);
-
-/// The idempotency index key: a client's key counts within one queue and
-/// one principal (u16 BE length + queue, u16 BE length + principal, key),
-/// so two tenants never see or take each other's keys.
-std::string idempotency_index(std::string_view queue, std::string_view principal,
-                              std::string_view key);
 
 /// ready column: queue NUL (INT32_MAX - priority as u32) id. Iterating a
 /// queue's prefix yields higher priorities first, then FIFO by id.

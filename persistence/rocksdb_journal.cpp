@@ -15,6 +15,7 @@
 #include <chrono>
 #include <fstream>
 #include <mutex>
+#include <variant>
 
 #include "model/transitions.hpp"
 #include "persistence/info_log.hpp"
@@ -202,6 +203,28 @@ public:
 
   model::status apply(std::span<const write_batch> batches,
                       const rocksdb::WriteOptions& wo) {
+    return apply_with(wo, [&](rocksdb::WriteBatch& wb, model::job_id& max_id) {
+      for (const auto& batch : batches)
+        for (const auto& op : batch.ops)
+          std::visit([&](const auto& o) { add(wb, o, max_id); }, op);
+    });
+  }
+
+  model::status write_raw(std::span<const raw_write> ops) {
+    return apply_with(write_options_,
+                      [&](rocksdb::WriteBatch& wb, model::job_id&) {
+                        for (const auto& op : ops)
+                          if (op.value)
+                            wb.Put(cf(op.cf), op.key, *op.value);
+                          else
+                            wb.Delete(cf(op.cf), op.key);
+                      });
+  }
+
+  /// One atomic RocksDB write of what `fill` adds (it may raise the id
+  /// high-water mark), with the full-disk and failure rules of commit().
+  template <class Fill>
+  model::status apply_with(const rocksdb::WriteOptions& wo, Fill&& fill) {
     auto free = free_bytes(path_);
     if (free && *free < min_free_bytes)
       return no_space_error(*free);
@@ -224,18 +247,7 @@ public:
     }
     rocksdb::WriteBatch wb;
     auto max_id = max_id_;
-    for (const auto& batch : batches) {
-      for (const auto& op : batch.ops) {
-        auto* h = cf(op.cf);
-        if (op.value) {
-          wb.Put(h, op.key, *op.value);
-          if (op.cf == column::jobs)
-            max_id = std::max(max_id, job_key_id(op.key).value_or(0));
-        } else {
-          wb.Delete(h, op.key);
-        }
-      }
-    }
+    fill(wb, max_id);
     if (max_id > max_id_) {
       // Persist the high-water mark so ids of deleted jobs are never reused.
       std::string next;
@@ -423,6 +435,57 @@ private:
     return model::ok();
   }
 
+  // The RocksDB layout of each store op (FORMAT.md): a job's document and
+  // its ready / delayed keys change in one batch.
+  void add(rocksdb::WriteBatch& wb, const put_job& op, model::job_id& max_id) {
+    const auto& after = op.job;
+    wb.Put(cf(column::jobs), job_key(after.id), op.document);
+    max_id = std::max(max_id, after.id);
+    if (op.before && op.before->active) {
+      const auto& before = *op.before;
+      bool same_ready = after.active && before.queue == after.queue
+                        && before.priority == after.priority;
+      if (!same_ready)
+        wb.Delete(cf(column::ready),
+                  ready_key(before.queue, before.priority, before.id));
+      bool same_delayed = after.active && before.wait_until == after.wait_until;
+      if (before.wait_until && !same_delayed)
+        wb.Delete(cf(column::delayed), delayed_key(*before.wait_until, before.id));
+    }
+    if (after.active) {
+      std::string due;
+      if (after.wait_until)
+        append_u64(due, static_cast<std::uint64_t>(*after.wait_until));
+      wb.Put(cf(column::ready), ready_key(after.queue, after.priority, after.id),
+             due);
+      if (after.wait_until)
+        wb.Put(cf(column::delayed), delayed_key(*after.wait_until, after.id),
+               after.queue);
+    }
+    if (op.idempotency_key) {
+      std::string id;
+      append_u64(id, after.id);
+      wb.Put(cf(column::idempotency), *op.idempotency_key, id);
+    }
+  }
+
+  void add(rocksdb::WriteBatch& wb, const erase_job& op, model::job_id&) {
+    const auto& before = op.before;
+    wb.Delete(cf(column::jobs), job_key(before.id));
+    if (!before.active)
+      return;
+    wb.Delete(cf(column::ready), ready_key(before.queue, before.priority, before.id));
+    if (before.wait_until)
+      wb.Delete(cf(column::delayed), delayed_key(*before.wait_until, before.id));
+  }
+
+  void add(rocksdb::WriteBatch& wb, const put_meta& op, model::job_id&) {
+    if (op.value)
+      wb.Put(cf(column::meta), op.key, *op.value);
+    else
+      wb.Delete(cf(column::meta), op.key);
+  }
+
   static std::string_view view(const rocksdb::Slice& s) {
     return {s.data(), s.size()};
   }
@@ -470,6 +533,13 @@ private:
 };
 
 } // namespace
+
+model::status write_raw(journal& j, std::span<const raw_write> ops) {
+  auto* rocks = dynamic_cast<rocksdb_journal*>(&j);
+  if (!rocks)
+    return model::make_error(errc::invalid_input, "not a RocksDB journal");
+  return rocks->write_raw(ops);
+}
 
 model::expected<std::unique_ptr<journal>>
 open_rocksdb_journal(const journal_options& options) {

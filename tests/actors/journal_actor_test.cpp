@@ -12,6 +12,7 @@
 
 #include "actors/journal_actor.hpp"
 #include "conveyor/runtime.hpp"
+#include "persistence/job_records.hpp"
 
 namespace conveyor::actors {
 namespace {
@@ -37,7 +38,7 @@ public:
       return model::make_error(model::errc::storage, "injected write error");
     }
     for (const auto& b : batches)
-      written_.push_back(b.ops.front().key);
+      written_.push_back(std::get<persistence::put_meta>(b.ops.front()).key);
     ++writes_;
     changed_.notify_all();
     return model::ok();
@@ -147,7 +148,7 @@ private:
 
 write_batch batch(const std::string& key) {
   write_batch b;
-  b.ops.push_back({persistence::column::jobs, key, std::string{"v"}});
+  persistence::add_meta_write(b, key, "v");
   return b;
 }
 

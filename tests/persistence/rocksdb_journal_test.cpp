@@ -11,6 +11,8 @@
 #include "persistence/job_records.hpp"
 #include "persistence/journal.hpp"
 #include "persistence/key_codec.hpp"
+#include "persistence/rocksdb_journal.hpp"
+#include "support/sample_job.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace conveyor;
@@ -18,18 +20,7 @@ using persistence::write_batch;
 
 namespace {
 
-model::job make_job(model::job_id id, std::string queue = "default",
-                    std::int32_t priority = 0) {
-  model::job j;
-  j.id = id;
-  j.task_slug = "t";
-  j.queue = std::move(queue);
-  j.priority = priority;
-  j.input = {{"n", id}};
-  j.created_at = 1000 + static_cast<model::time_ms>(id);
-  j.updated_at = j.created_at;
-  return j;
-}
+using testing::sample_job;
 
 std::unique_ptr<persistence::journal> open(const std::string& dir) {
   auto j = persistence::open_rocksdb_journal({dir, persistence::durability::sync});
@@ -42,165 +33,19 @@ void commit(persistence::journal& db, write_batch b) {
   BOOST_REQUIRE_MESSAGE(st, (st ? "" : st.error().message));
 }
 
-void insert(persistence::journal& db, const model::job& j) {
-  write_batch b;
-  persistence::add_job_write(b, j, nullptr);
-  commit(db, std::move(b));
-}
-
-std::vector<model::job_id> ready(persistence::journal& db,
-                                 const std::string& q) {
-  auto ids = db.ready_ids(q, 100);
-  BOOST_REQUIRE(ids);
-  return *ids;
+void raw(persistence::journal& db,
+         std::initializer_list<persistence::raw_write> ops) {
+  std::vector<persistence::raw_write> v(ops);
+  auto st = persistence::write_raw(db, v);
+  BOOST_REQUIRE_MESSAGE(st, (st ? "" : st.error().message));
 }
 
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(rocksdb_journal_tests)
 
-BOOST_AUTO_TEST_CASE(ready_index_orders_by_priority_then_fifo) {
-  testing::temp_dir dir;
-  auto db = open(dir.path());
-  insert(*db, make_job(1));
-  insert(*db, make_job(2, "default", 5));
-  insert(*db, make_job(3));
-  insert(*db, make_job(4, "default", -1));
-  insert(*db, make_job(5, "default", 5));
-  BOOST_TEST(ready(*db, "default") == (std::vector<model::job_id>{2, 5, 1, 3, 4}),
-             boost::test_tools::per_element());
-  auto two = db->ready_ids("default", 2);
-  BOOST_REQUIRE(two);
-  BOOST_TEST(two->size() == 2u);
-}
-
-BOOST_AUTO_TEST_CASE(queue_prefixes_do_not_overlap) {
-  testing::temp_dir dir;
-  auto db = open(dir.path());
-  insert(*db, make_job(1, "a"));
-  insert(*db, make_job(2, "ab"));
-  insert(*db, make_job(3, "a", 1000));
-  BOOST_TEST(ready(*db, "a") == (std::vector<model::job_id>{3, 1}),
-             boost::test_tools::per_element());
-  BOOST_TEST(ready(*db, "ab") == (std::vector<model::job_id>{2}),
-             boost::test_tools::per_element());
-  BOOST_TEST(ready(*db, "b").empty());
-}
-
-BOOST_AUTO_TEST_CASE(due_index_is_a_seek_up_to_now) {
-  testing::temp_dir dir;
-  auto db = open(dir.path());
-  auto a = make_job(1);
-  a.wait_until = 5000;
-  auto b = make_job(2);
-  b.wait_until = 3000;
-  auto c = make_job(3);
-  c.wait_until = 9000;
-  for (auto& j : {a, b, c})
-    insert(*db, j);
-  auto due = db->due_ids(5000, 10);
-  BOOST_REQUIRE(due);
-  BOOST_TEST(*due == (std::vector<model::job_id>{2, 1}),
-             boost::test_tools::per_element());
-  auto none = db->due_ids(2999, 10);
-  BOOST_REQUIRE(none);
-  BOOST_TEST(none->empty());
-}
-
-BOOST_AUTO_TEST_CASE(transitions_move_index_keys_atomically) {
-  testing::temp_dir dir;
-  auto db = open(dir.path());
-  auto j = make_job(7);
-  insert(*db, j);
-  // Retry with backoff: still ready-indexed, now also delayed.
-  auto waiting = j;
-  waiting.wait_until = 4000;
-  waiting.total_tried = 1;
-  {
-    write_batch b;
-    persistence::add_job_write(b, waiting, &j);
-    commit(*db, std::move(b));
-  }
-  BOOST_TEST(ready(*db, "default").size() == 1u);
-  BOOST_TEST(db->due_ids(4000, 10)->size() == 1u);
-  // Final failure: document kept, both index keys gone, in one batch.
-  auto failed = waiting;
-  failed.status = model::job_status::failed;
-  failed.has_error = true;
-  {
-    write_batch b;
-    persistence::add_job_write(b, failed, &waiting);
-    commit(*db, std::move(b));
-  }
-  BOOST_TEST(ready(*db, "default").empty());
-  BOOST_TEST(db->due_ids(10000, 10)->empty());
-  auto loaded = db->load(7);
-  BOOST_REQUIRE(loaded && *loaded);
-  BOOST_TEST((**loaded == failed));
-}
-
-BOOST_AUTO_TEST_CASE(erase_removes_document_and_indexes_but_keeps_idempotency) {
-  testing::temp_dir dir;
-  auto db = open(dir.path());
-  auto j = make_job(3);
-  j.idempotency_key = "order-42";
-  j.wait_until = 100;
-  insert(*db, j);
-  {
-    write_batch b;
-    persistence::add_job_erase(b, j);
-    commit(*db, std::move(b));
-  }
-  BOOST_TEST(!*db->load(3));
-  BOOST_TEST(ready(*db, "default").empty());
-  BOOST_TEST(db->due_ids(1000, 10)->empty());
-  auto key = db->find_idempotency_key("order-42");
-  BOOST_REQUIRE(key && *key);
-  BOOST_TEST(**key == 3u);
-}
-
-BOOST_AUTO_TEST_CASE(reopen_after_clean_close_keeps_everything_and_id_mark) {
-  testing::temp_dir dir;
-  {
-    auto db = open(dir.path());
-    insert(*db, make_job(1));
-    auto last = make_job(2);
-    insert(*db, last);
-    write_batch b;
-    persistence::add_job_erase(b, last); // highest id deleted
-    commit(*db, std::move(b));
-  }
-  auto db = open(dir.path());
-  auto rec = db->recover(0);
-  BOOST_REQUIRE(rec);
-  BOOST_TEST(rec->next_id == 3u); // never reuses the deleted job's id
-  BOOST_REQUIRE(rec->pending.count("default"));
-  BOOST_TEST(rec->pending["default"].size() == 1u);
-  BOOST_TEST(rec->pending["default"].front().id == 1u);
-}
-
-BOOST_AUTO_TEST_CASE(recovery_releases_leases_without_consuming_a_retry) {
-  testing::temp_dir dir;
-  {
-    auto db = open(dir.path());
-    auto j = make_job(1, "q");
-    insert(*db, j);
-    auto running = model::claim(j, "token-1", 999999, 2000);
-    write_batch b;
-    persistence::add_job_write(b, running, &j);
-    commit(*db, std::move(b));
-  }
-  auto db = open(dir.path());
-  auto rec = db->recover(3000);
-  BOOST_REQUIRE(rec);
-  auto& js = rec->pending["q"];
-  BOOST_REQUIRE(js.size() == 1u);
-  BOOST_TEST(!js[0].processing_token);
-  BOOST_TEST(!js[0].processing_until);
-  BOOST_TEST(js[0].total_tried == 0);
-  BOOST_TEST(!model::is_terminal(js[0].status));
-  BOOST_TEST(model::is_claimable(js[0], 3000));
-}
+// What every backend must do is in journal_conformance_test.cpp; these are
+// RocksDB's own: its lock, its log, kill -9 and damaged records.
 
 BOOST_AUTO_TEST_CASE(second_open_of_a_directory_is_refused_as_locked) {
   testing::temp_dir dir;
@@ -320,10 +165,8 @@ BOOST_AUTO_TEST_CASE(corruption_in_the_middle_of_the_log_refuses_to_open) {
 BOOST_AUTO_TEST_CASE(a_corrupt_document_is_an_error_not_a_crash) {
   testing::temp_dir dir;
   auto db = open(dir.path());
-  write_batch b;
-  b.ops.push_back({persistence::column::jobs, persistence::job_key(9),
-                   std::string{"{\"id\": [[[[ not json"}});
-  commit(*db, std::move(b));
+  raw(*db, {{persistence::column::jobs, persistence::job_key(9),
+             std::string{"{\"id\": [[[[ not json"}}});
   auto j = db->load(9);
   BOOST_REQUIRE(!j);
   BOOST_TEST(j.error().code == model::errc::storage);
@@ -360,10 +203,8 @@ BOOST_AUTO_TEST_CASE(key_decoders_check_lengths) {
 BOOST_AUTO_TEST_CASE(recovery_names_a_short_ready_key) {
   testing::temp_dir dir;
   auto db = open(dir.path());
-  write_batch b;
-  b.ops.push_back({persistence::column::ready, std::string("q\0\x01", 3),
-                   std::string{}});
-  commit(*db, std::move(b));
+  raw(*db, {{persistence::column::ready, std::string("q\0\x01", 3),
+             std::string{}}});
   auto rec = db->recover(0);
   BOOST_REQUIRE(!rec);
   BOOST_TEST(rec.error().code == model::errc::storage);
@@ -375,10 +216,10 @@ BOOST_AUTO_TEST_CASE(recovery_names_a_document_that_does_not_decode) {
   testing::temp_dir dir;
   auto db = open(dir.path());
   // What an earlier version stored for --wait-until '+999999-12-31T23:59-23:59'.
-  auto j = make_job(11);
+  auto j = sample_job(11);
   write_batch b;
   persistence::add_job_write(b, j, nullptr);
-  b.ops.front().value = R"({"id":"11","queue":"default","taskSlug":"t",)"
+  std::get<persistence::put_job>(b.ops.front()).document = R"({"id":"11","queue":"default","taskSlug":"t",)"
                         R"("createdAt":"2026-01-01T00:00:00.000Z",)"
                         R"("updatedAt":"2026-01-01T00:00:00.000Z",)"
                         R"("waitUntil":"+1000000-01-01T23:58:00.000Z"})";
@@ -399,9 +240,7 @@ BOOST_AUTO_TEST_CASE(listing_deep_stored_data_is_bounded) {
   for (std::size_t i = 0; i < depth; ++i)
     doc += R"({"d":)";
   doc += "1" + std::string(depth, '}') + "}";
-  write_batch b;
-  b.ops.push_back({persistence::column::jobs, persistence::job_key(3), doc});
-  commit(*db, std::move(b));
+  raw(*db, {{persistence::column::jobs, persistence::job_key(3), doc}});
   auto st = db->scan_jobs(0, [](const model::job&) { return true; });
   BOOST_REQUIRE(!st);
   BOOST_TEST(st.error().message.starts_with(
@@ -412,10 +251,8 @@ BOOST_AUTO_TEST_CASE(listing_deep_stored_data_is_bounded) {
 BOOST_AUTO_TEST_CASE(short_index_values_and_keys_are_corruption) {
   testing::temp_dir dir;
   auto db = open(dir.path());
-  write_batch b;
-  b.ops.push_back({persistence::column::idempotency, "key-1", std::string("abc")});
-  b.ops.push_back({persistence::column::delayed, "tiny", std::string("q")});
-  commit(*db, std::move(b));
+  raw(*db, {{persistence::column::idempotency, "key-1", std::string("abc")},
+            {persistence::column::delayed, "tiny", std::string("q")}});
   auto idem = db->find_idempotency_key("key-1");
   BOOST_REQUIRE(!idem);
   BOOST_TEST(idem.error().message.find("6b65792d31") != std::string::npos);
