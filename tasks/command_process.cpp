@@ -253,9 +253,9 @@ void kill_descendants(pid_t program) {
 } // namespace
 
 command_process::command_process(const std::vector<std::string>& argv,
-                                 std::vector<std::string> environment,
-                                 int in, int out, int err)
-  : program_(argv.at(0)) {
+                                 std::vector<std::string> environment, int in,
+                                 int out, int err)
+    : program_(argv.at(0)) {
   plan p;
   p.paths = paths_for(program_);
   p.args = argv;

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstdint>
 #include <csignal>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
@@ -20,7 +20,6 @@
 
 #include "conveyor/errors.hpp"
 #include "model/json_guard.hpp"
-
 
 namespace conveyor::tasks {
 
@@ -127,8 +126,11 @@ std::string valid_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
-                    : (c >> 3) == 0x1E ? 4 : 0;
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xE  ? 3
+                      : (c >> 3) == 0x1E ? 4
+                                         : 0;
     bool ok = len > 0 && i + len <= s.size();
     for (std::size_t k = 1; ok && k < len; ++k)
       ok = is_continuation(static_cast<unsigned char>(s[i + k]));
@@ -156,10 +158,12 @@ std::string stderr_tail(std::string_view text) {
     text.remove_suffix(1);
   if (text.size() > stderr_tail_bytes) {
     text.remove_prefix(text.size() - stderr_tail_bytes);
-    while (!text.empty() && is_continuation(static_cast<unsigned char>(text[0])))
+    while (!text.empty()
+           && is_continuation(static_cast<unsigned char>(text[0])))
       text.remove_prefix(1);
   }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+  while (!text.empty()
+         && std::isspace(static_cast<unsigned char>(text.front())))
     text.remove_prefix(1);
   return valid_utf8(text);
 }
@@ -192,8 +196,9 @@ json parse_output(const std::string& text, std::size_t max_output) {
     throw std::runtime_error("task output is not JSON: "
                              + parsed.error().message);
   if (!parsed->is_object())
-    throw std::runtime_error(std::string{"task output is not a JSON object, got "}
-                             + parsed->type_name());
+    throw std::runtime_error(
+      std::string{"task output is not a JSON object, got "}
+      + parsed->type_name());
   return std::move(*parsed);
 }
 
@@ -203,8 +208,8 @@ json run_command(const command_spec& spec, const json& input,
                  const command_env& env) {
   if (spec.argv.empty() || spec.argv[0].empty())
     throw std::runtime_error("command task has no program to run");
-  const std::string payload
-    = input.dump(-1, ' ', false, json::error_handler_t::replace);
+  const std::string payload =
+    input.dump(-1, ' ', false, json::error_handler_t::replace);
   sigpipe_guard no_sigpipe;
   auto in = make_pipe();
   auto out = make_pipe();
@@ -219,8 +224,8 @@ json run_command(const command_spec& spec, const json& input,
   set_nonblocking(err.read.get());
 
   const auto start = steady::now();
-  const auto deadline = spec.timeout.count() > 0 ? start + spec.timeout
-                                                 : steady::time_point::max();
+  const auto deadline =
+    spec.timeout.count() > 0 ? start + spec.timeout : steady::time_point::max();
   auto next_stop_check = start + tick;
   std::optional<steady::time_point> drain_until;
   kill_reason killed = kill_reason::none;
@@ -266,8 +271,8 @@ json run_command(const command_spec& spec, const json& input,
     watch(out.read, POLLIN);
     watch(err.read, POLLIN);
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::min<steady::duration>(tick, std::max<steady::duration>(
-                                         deadline - now, steady::duration{0})));
+      std::min<steady::duration>(
+        tick, std::max<steady::duration>(deadline - now, steady::duration{0})));
     if (::poll(fds, n, static_cast<int>(wait.count())) < 0 && errno != EINTR)
       fail_errno("poll");
 
@@ -318,7 +323,8 @@ json run_command(const command_spec& spec, const json& input,
   if (!tail.empty())
     throw std::runtime_error(tail);
   if (WIFSIGNALED(st))
-    throw std::runtime_error("killed by signal " + std::to_string(WTERMSIG(st)));
+    throw std::runtime_error("killed by signal "
+                             + std::to_string(WTERMSIG(st)));
   throw std::runtime_error("exited with status "
                            + std::to_string(WEXITSTATUS(st)));
 }

@@ -8,196 +8,9 @@
 
 namespace conveyor::tasks {
 
-namespace {
-
-/// A parsed template string: literal text and placeholders, in order.
-struct part {
-  std::string literal;
-  std::optional<placeholder> ref;
-};
-
-model::error bad(std::string message) {
-  return model::make_error(model::errc::invalid_input, std::move(message));
-}
-
-model::expected<placeholder> make_placeholder(std::string_view inner) {
-  placeholder p;
-  p.text = std::string{inner};
-  if (inner.empty())
-    return bad("empty placeholder '${}'");
-  std::size_t start = 0;
-  for (;;) {
-    auto dot = inner.find('.', start);
-    auto segment = inner.substr(start, dot == std::string_view::npos
-                                         ? std::string_view::npos
-                                         : dot - start);
-    if (segment.empty())
-      return bad("empty path segment in '${" + p.text + "}'");
-    p.path.emplace_back(segment);
-    if (dot == std::string_view::npos)
-      return p;
-    start = dot + 1;
-  }
-}
-
-model::expected<std::vector<part>> parse_parts(std::string_view text) {
-  std::vector<part> parts;
-  std::string literal;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    if (text.compare(i, 3, "$${") == 0) {
-      literal += "${";
-      i += 3;
-      continue;
-    }
-    if (text.compare(i, 2, "${") != 0) {
-      literal += text[i++];
-      continue;
-    }
-    auto close = text.find('}', i + 2);
-    if (close == std::string_view::npos)
-      return bad("unterminated '${' in \"" + std::string{text} + "\"");
-    auto ref = make_placeholder(text.substr(i + 2, close - i - 2));
-    if (!ref)
-      return ref.error();
-    if (!literal.empty())
-      parts.push_back(part{std::exchange(literal, {}), std::nullopt});
-    parts.push_back(part{{}, std::move(*ref)});
-    i = close + 1;
-  }
-  if (!literal.empty())
-    parts.push_back(part{std::move(literal), std::nullopt});
-  return parts;
-}
-
-std::string reference_text(const placeholder& ref) {
-  return "${" + ref.text + "}";
-}
-
-model::expected<json> render_string(const std::string& text,
-                                    const json& scope) {
-  auto parts = parse_parts(text);
-  if (!parts)
-    return parts.error();
-  auto lookup = [&](const placeholder& ref) -> model::expected<const json*> {
-    if (const json* v = resolve(ref, scope))
-      return v;
-    return bad("template reference " + reference_text(ref) + " not found");
-  };
-  // Exactly one placeholder: the value itself, keeping its JSON type.
-  if (parts->size() == 1 && parts->front().ref) {
-    auto v = lookup(*parts->front().ref);
-    if (!v)
-      return v.error();
-    return **v;
-  }
-  std::string out;
-  for (const auto& p : *parts) {
-    if (!p.ref) {
-      out += p.literal;
-      continue;
-    }
-    auto v = lookup(*p.ref);
-    if (!v)
-      return v.error();
-    out += (*v)->is_string()
-             ? (*v)->get<std::string>()
-             : (*v)->dump(-1, ' ', false, json::error_handler_t::replace);
-  }
-  return json(std::move(out));
-}
-
-std::string where_key(const std::string& where, std::string_view key) {
-  return where.empty() ? std::string{key} : where + "." + std::string{key};
-}
-
-} // namespace
-
-model::expected<std::vector<placeholder>>
-parse_placeholders(std::string_view text) {
-  auto parts = parse_parts(text);
-  if (!parts)
-    return parts.error();
-  std::vector<placeholder> out;
-  for (auto& p : *parts)
-    if (p.ref)
-      out.push_back(std::move(*p.ref));
-  return out;
-}
-
-void collect_placeholders(const json& tmpl, const std::string& where,
-                          std::vector<located_placeholder>& out,
-                          std::vector<std::string>& problems) {
-  if (tmpl.is_string()) {
-    auto refs = parse_placeholders(tmpl.get<std::string>());
-    if (!refs) {
-      problems.push_back(where + ": " + refs.error().message);
-      return;
-    }
-    for (auto& r : *refs)
-      out.push_back(located_placeholder{where, std::move(r)});
-  } else if (tmpl.is_object()) {
-    for (const auto& [key, value] : tmpl.items())
-      collect_placeholders(value, where_key(where, key), out, problems);
-  } else if (tmpl.is_array()) {
-    for (std::size_t i = 0; i < tmpl.size(); ++i)
-      collect_placeholders(tmpl[i], where + "[" + std::to_string(i) + "]",
-                           out, problems);
-  }
-}
-
-const json* resolve(const placeholder& ref, const json& scope) {
-  const json* cur = &scope;
-  for (const auto& segment : ref.path) {
-    if (cur->is_object()) {
-      auto it = cur->find(segment);
-      if (it == cur->end())
-        return nullptr;
-      cur = &*it;
-    } else if (cur->is_array()) {
-      if (segment.size() > 9 || !std::all_of(segment.begin(), segment.end(),
-                                             [](char c) { return c >= '0' && c <= '9'; }))
-        return nullptr;
-      auto index = std::stoul(segment);
-      if (index >= cur->size())
-        return nullptr;
-      cur = &(*cur)[index];
-    } else {
-      return nullptr;
-    }
-  }
-  return cur;
-}
-
-model::expected<json> render_template(const json& tmpl, const json& scope) {
-  if (tmpl.is_string())
-    return render_string(tmpl.get_ref<const std::string&>(), scope);
-  if (tmpl.is_object()) {
-    json out = json::object();
-    for (const auto& [key, value] : tmpl.items()) {
-      auto v = render_template(value, scope);
-      if (!v)
-        return v.error();
-      out[key] = std::move(*v);
-    }
-    return out;
-  }
-  if (tmpl.is_array()) {
-    json out = json::array();
-    for (const auto& value : tmpl) {
-      auto v = render_template(value, scope);
-      if (!v)
-        return v.error();
-      out.push_back(std::move(*v));
-    }
-    return out;
-  }
-  return tmpl;
-}
-
-std::optional<condition_spec> parse_condition(const json& value,
-                                              const std::string& where,
-                                              std::vector<std::string>& problems) {
+std::optional<condition_spec>
+parse_condition(const json& value, const std::string& where,
+                std::vector<std::string>& problems) {
   auto fail = [&](const std::string& at, const std::string& msg) {
     problems.push_back(at + ": " + msg);
   };
@@ -209,7 +22,8 @@ std::optional<condition_spec> parse_condition(const json& value,
   }
   const auto before = problems.size();
   for (const auto& [key, v] : value.items())
-    if (key != "exists" && key != "path" && key != "equals" && key != "notEquals")
+    if (key != "exists" && key != "path" && key != "equals"
+        && key != "notEquals")
       fail(where_key(where, key),
            "unknown key (expected exists, path, equals or notEquals)");
   condition_spec cond;
@@ -217,17 +31,18 @@ std::optional<condition_spec> parse_condition(const json& value,
     const json& r = value.at(key);
     const auto at = where_key(where, key);
     if (!r.is_string()) {
-      fail(at, std::string{"expected a \"${...}\" reference, got "} + r.type_name());
+      fail(at, std::string{"expected a \"${...}\" reference, got "}
+                 + r.type_name());
       return;
     }
-    auto parts = parse_parts(r.get<std::string>());
-    if (!parts)
-      fail(at, parts.error().message);
-    else if (parts->size() != 1 || !parts->front().ref)
+    auto ref = whole_placeholder(r.get<std::string>());
+    if (!ref)
+      fail(at, ref.error().message);
+    else if (!*ref)
       fail(at, "expected exactly one \"${...}\" reference, got \""
                  + r.get<std::string>() + "\"");
     else
-      cond.ref = *parts->front().ref;
+      cond.ref = std::move(**ref);
   };
   const bool has_exists = value.contains("exists");
   const bool has_path = value.contains("path");
@@ -235,13 +50,15 @@ std::optional<condition_spec> parse_condition(const json& value,
   const bool has_ne = value.contains("notEquals");
   if (has_exists) {
     if (has_path || has_eq || has_ne)
-      fail(where, "\"exists\" cannot be combined with path, equals or notEquals");
+      fail(where,
+           "\"exists\" cannot be combined with path, equals or notEquals");
     read_ref("exists");
   } else if (has_path) {
     if (has_eq == has_ne)
       fail(where, "\"path\" needs exactly one of \"equals\" or \"notEquals\"");
     read_ref("path");
-    cond.op = has_eq ? condition_spec::kind::equals : condition_spec::kind::not_equals;
+    cond.op =
+      has_eq ? condition_spec::kind::equals : condition_spec::kind::not_equals;
     cond.value = value.value(has_eq ? "equals" : "notEquals", json{});
   } else {
     fail(where, "expected \"exists\" or \"path\"");
@@ -309,11 +126,13 @@ json workflow_scope(const workflow_context& wf, const declarative_spec& spec) {
   json job = {{"id", wf.job().id}, {"queue", wf.job().queue}};
   json steps = json::object();
   for (const auto& step : spec.steps) {
-    const auto* state = model::find_task_state(wf.task_status(), step.task, step.id);
+    const auto* state =
+      model::find_task_state(wf.task_status(), step.task, step.id);
     if (state && state->complete)
       steps[step.id] = json{{"output", state->output}};
   }
-  return json{{"input", wf.input()}, {"job", std::move(job)},
+  return json{{"input", wf.input()},
+              {"job", std::move(job)},
               {"steps", std::move(steps)}};
 }
 
@@ -339,7 +158,8 @@ std::vector<step_awaitable> next_round(workflow_context& wf,
       continue;
     auto input = render_template(step.input, scope);
     if (!input)
-      throw std::runtime_error("step '" + step.id + "': " + input.error().message);
+      throw std::runtime_error("step '" + step.id
+                               + "': " + input.error().message);
     if (!input->is_object())
       throw std::runtime_error("step '" + step.id
                                + "': input must render to an object, got "
@@ -351,11 +171,14 @@ std::vector<step_awaitable> next_round(workflow_context& wf,
   return batch;
 }
 
-bool completed_by_step(const workflow_context& wf, const declarative_spec& spec) {
-  return std::any_of(spec.steps.begin(), spec.steps.end(), [&](const step_spec& s) {
-    const auto* state = model::find_task_state(wf.task_status(), s.task, s.id);
-    return s.completes_job && state && state->complete;
-  });
+bool completed_by_step(const workflow_context& wf,
+                       const declarative_spec& spec) {
+  return std::any_of(spec.steps.begin(), spec.steps.end(),
+                     [&](const step_spec& s) {
+                       const auto* state =
+                         model::find_task_state(wf.task_status(), s.task, s.id);
+                       return s.completes_job && state && state->complete;
+                     });
 }
 
 } // namespace
@@ -363,8 +186,9 @@ bool completed_by_step(const workflow_context& wf, const declarative_spec& spec)
 namespace {
 
 /// `keep_alive` owns `spec` when the caller handed over ownership.
-workflow run_rounds(workflow_context& wf, const declarative_spec& spec,
-                    [[maybe_unused]] std::shared_ptr<const declarative_spec> keep_alive) {
+workflow run_rounds(
+  workflow_context& wf, const declarative_spec& spec,
+  [[maybe_unused]] std::shared_ptr<const declarative_spec> keep_alive) {
   // Every round either runs at least one step that has not run in this
   // attempt or ends the workflow, so this loop ends after at most
   // spec.steps.size() + 1 rounds.

@@ -5,17 +5,7 @@
 // (docs/semantics.md §7), with inputs and conditions as templates instead
 // of functions.
 //
-// Templates: any JSON value; every string in it may hold `${...}`
-// placeholders naming a dotted path into a scope object:
-//
-//   ${input.a.b}           the workflow input (array items by index: a.0)
-//   ${steps.<id>.output.x} the output of an earlier, completed step
-//   ${job.id} ${job.queue} the running job
-//
-// A string that is exactly one placeholder becomes the referenced value,
-// type and all; otherwise each placeholder is replaced by the value's text
-// (strings as they are, anything else as compact JSON). `$${` writes a
-// literal `${`. A reference that does not resolve is an error naming it.
+// Templates (`${...}` placeholders): tasks/templates.hpp.
 //
 // Conditions (a step runs only while its condition holds):
 //
@@ -33,40 +23,9 @@
 #include "conveyor/workflow.hpp"
 #include "model/error.hpp"
 #include "model/retry.hpp"
+#include "tasks/templates.hpp"
 
 namespace conveyor::tasks {
-
-using json = nlohmann::json;
-
-/// One `${...}`: the text between the braces, split on '.'.
-struct placeholder {
-  std::string text;              ///< e.g. "steps.1.output.file"
-  std::vector<std::string> path; ///< {"steps", "1", "output", "file"}
-  friend bool operator==(const placeholder&, const placeholder&) = default;
-};
-
-/// The placeholders of one string, in order. Errors (invalid_input): an
-/// unterminated `${`, an empty placeholder or an empty path segment.
-model::expected<std::vector<placeholder>> parse_placeholders(std::string_view text);
-
-/// A placeholder and the JSON path (below `where`) of the string holding it.
-struct located_placeholder {
-  std::string where;
-  placeholder ref;
-};
-
-/// Every placeholder of every string in `tmpl` (object keys are plain
-/// text). Malformed strings are appended to `problems` as "path: message".
-void collect_placeholders(const json& tmpl, const std::string& where,
-                          std::vector<located_placeholder>& out,
-                          std::vector<std::string>& problems);
-
-/// The value `ref` names inside `scope`, or nullptr when it is missing.
-const json* resolve(const placeholder& ref, const json& scope);
-
-/// Renders `tmpl` against `scope` (see above). Errors name the missing or
-/// malformed reference.
-model::expected<json> render_template(const json& tmpl, const json& scope);
 
 struct condition_spec {
   enum class kind { exists, equals, not_equals };
@@ -77,17 +36,17 @@ struct condition_spec {
 
 /// Parses one of the three condition forms. Problems are appended as
 /// "where.key: message"; nullopt when there was any.
-std::optional<condition_spec> parse_condition(const json& value,
-                                              const std::string& where,
-                                              std::vector<std::string>& problems);
+std::optional<condition_spec>
+parse_condition(const json& value, const std::string& where,
+                std::vector<std::string>& problems);
 
 /// A missing reference makes exists and equals false, notEquals true.
 bool evaluate_condition(const condition_spec& cond, const json& scope);
 
 /// One step of a declarative workflow.
 struct step_spec {
-  std::string id;   ///< task id: letters, digits, '-' and '_'
-  std::string task; ///< slug of a registered task
+  std::string id;              ///< task id: letters, digits, '-' and '_'
+  std::string task;            ///< slug of a registered task
   json input = json::object(); ///< template; must render to an object
   std::optional<condition_spec> condition;
   /// The job completes as soon as a round that ran this step finishes.
