@@ -3,16 +3,17 @@
 
 #include <random>
 
+#include "actors/env.hpp"
 #include "conveyor/registry.hpp"
 #include "conveyor/workflow.hpp"
-#include "actors/env.hpp"
 #include "model/cron.hpp"
 #include "model/names.hpp"
 #include "model/schema.hpp"
 
 namespace conveyor {
 
-// -- registry ------------------------------------------------------------------
+// -- registry
+// ------------------------------------------------------------------
 
 model::status registry::check_slug(const std::string& slug,
                                    const char* what) const {
@@ -42,8 +43,9 @@ model::status check_extras(const std::string& what,
     if (auto c = model::cron_expr::parse(schedule[i].cron); !c)
       return fail(at + ".cron: " + c.error().message);
     if (!actors::valid_queue_name(schedule[i].queue))
-      return fail(at + ".queue: '" + schedule[i].queue
-                  + "' is not a queue name (1-128 of letters, digits, - _ . :)");
+      return fail(
+        at + ".queue: '" + schedule[i].queue
+        + "' is not a queue name (1-128 of letters, digits, - _ . :)");
   }
   if (conc && !conc->key)
     return fail("concurrency.key: the key function is missing");
@@ -55,8 +57,9 @@ model::status check_extras(const std::string& what,
 model::status registry::add_task(task_definition def) {
   if (auto st = check_slug(def.slug, "task"); !st)
     return st;
-  if (auto st = check_extras("task '" + def.slug + "'", def.schedule,
-                             def.concurrency); !st)
+  if (auto st =
+        check_extras("task '" + def.slug + "'", def.schedule, def.concurrency);
+      !st)
     return st;
   if (!def.handler && !def.remote)
     return model::make_error(model::errc::invalid_input,
@@ -65,8 +68,8 @@ model::status registry::add_task(task_definition def) {
     if (!schema->is_null())
       if (auto st = model::check_schema(*schema); !st)
         return model::make_error(model::errc::invalid_input,
-                                 "task '" + def.slug + "': "
-                                   + st.error().message);
+                                 "task '" + def.slug
+                                   + "': " + st.error().message);
   auto slug = def.slug;
   tasks_.emplace(std::move(slug), std::move(def));
   return model::ok();
@@ -76,7 +79,8 @@ model::status registry::add_workflow(workflow_definition def) {
   if (auto st = check_slug(def.slug, "workflow"); !st)
     return st;
   if (auto st = check_extras("workflow '" + def.slug + "'", def.schedule,
-                             def.concurrency); !st)
+                             def.concurrency);
+      !st)
     return st;
   if (!def.handler)
     return model::make_error(model::errc::invalid_input,
@@ -84,8 +88,8 @@ model::status registry::add_workflow(workflow_definition def) {
   if (!def.input_schema.is_null())
     if (auto st = model::check_schema(def.input_schema); !st)
       return model::make_error(model::errc::invalid_input,
-                               "workflow '" + def.slug + "': "
-                                 + st.error().message);
+                               "workflow '" + def.slug
+                                 + "': " + st.error().message);
   auto slug = def.slug;
   workflows_.emplace(std::move(slug), std::move(def));
   return model::ok();
@@ -102,7 +106,8 @@ registry::find_workflow(std::string_view slug) const {
   return it == workflows_.end() ? nullptr : &it->second;
 }
 
-// -- workflow awaitables -------------------------------------------------------
+// -- workflow awaitables
+// -------------------------------------------------------
 
 step_awaitable workflow_context::task(std::string slug, std::string id,
                                       task_options opts) {

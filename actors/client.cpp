@@ -6,12 +6,12 @@ namespace conveyor {
 
 client::client(caf::actor_system& sys, supervisor_actor supervisor,
                request_context ctx, caf::duration timeout)
-  : self_(sys), target_(std::move(supervisor)), ctx_(std::move(ctx)),
-    timeout_(timeout) {}
+    : self_(sys), target_(std::move(supervisor)), ctx_(std::move(ctx)),
+      timeout_(timeout) {}
 
 client::client(caf::actor_system& sys, session_actor session,
                caf::duration timeout)
-  : self_(sys), target_(std::move(session)), timeout_(timeout) {}
+    : self_(sys), target_(std::move(session)), timeout_(timeout) {}
 
 client client::clone(caf::actor_system& sys,
                      std::optional<caf::duration> timeout) const {
@@ -31,15 +31,16 @@ Result client::ask(Atom atom, Ts&&... xs) {
     self_->request(*sup, timeout_, atom, ctx_, std::forward<Ts>(xs)...)
       .receive(on_reply, on_error);
   else
-    self_->request(std::get<session_actor>(target_), timeout_, atom,
-                   std::forward<Ts>(xs)...)
+    self_
+      ->request(std::get<session_actor>(target_), timeout_, atom,
+                std::forward<Ts>(xs)...)
       .receive(on_reply, on_error);
   if (failure) {
     if (failure == caf::sec::request_timeout)
-      throw request_error({errc::unavailable,
-                           "no answer from the node within "
-                             + caf::to_string(timeout_)
-                             + " (a longer --timeout waits longer)"});
+      throw request_error(
+        {errc::unavailable, "no answer from the node within "
+                              + caf::to_string(timeout_)
+                              + " (a longer --timeout waits longer)"});
     throw request_error(actors::from_caf_error(failure));
   }
   return out;

@@ -45,7 +45,7 @@ public:
 
 private:
   fan_in(std::size_t answers, done_fn done)
-    : left_(answers), done_(std::move(done)) {}
+      : left_(answers), done_(std::move(done)) {}
 
   void answered() {
     if (left_ > 0 && --left_ == 0)

@@ -48,7 +48,8 @@ using queue_actor = caf::typed_actor<
   /// claim up to limit claimable jobs (lease taken) -> their ids, in order
   caf::replies_to<claim_atom, claim_request>::with<std::vector<claimed_job>>,
   /// claim one job by id if it is claimable -> [id] or []
-  caf::replies_to<claim_id_atom, model::job_id>::with<std::vector<model::job_id>>,
+  caf::replies_to<claim_id_atom,
+                  model::job_id>::with<std::vector<model::job_id>>,
   /// run a claimed job's attempt -> its status when the attempt ended
   caf::replies_to<execute_atom, model::job_id>::with<attempt_report>,
   /// the job's in-memory document (pending or running) or not_found
@@ -56,9 +57,11 @@ using queue_actor = caf::typed_actor<
   /// all in-memory documents (pending and running)
   caf::replies_to<snapshot_atom>::with<std::vector<model::job>>,
   /// cancel one job -> the cancelled document, after it is journaled
-  caf::replies_to<cancel_job_atom, model::job_id, std::string>::with<model::job>,
+  caf::replies_to<cancel_job_atom, model::job_id,
+                  std::string>::with<model::job>,
   /// cancel every matching job -> the cancelled documents
-  caf::replies_to<cancel_where_atom, std::shared_ptr<const model::where>>::with<std::vector<model::job>>,
+  caf::replies_to<cancel_where_atom, std::shared_ptr<const model::where>>::with<
+    std::vector<model::job>>,
   /// take every pending job with this concurrency key out of the index (the
   /// supervisor journals their deletion) -> those jobs
   caf::replies_to<supersede_atom, std::string>::with<std::vector<model::job>>,
@@ -69,7 +72,8 @@ using queue_actor = caf::typed_actor<
   /// being journaled; its concurrency slot is free
   caf::reacts_to<handler_done_atom, model::job_id>,
   /// from the job actor: the attempt ended; `next` is the journaled document
-  caf::reacts_to<attempt_done_atom, model::job_id, model::run_status, model::job>,
+  caf::reacts_to<attempt_done_atom, model::job_id, model::run_status,
+                 model::job>,
   /// pause / resume (already journaled by the supervisor)
   caf::reacts_to<pause_queue_atom, bool>,
   /// new concurrency limit

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "caf/all.hpp"
 #include "actors/requests.hpp"
+#include "caf/all.hpp"
 #include "conveyor/registry.hpp"
 #include "model/job.hpp"
 #include "model/task_status.hpp"

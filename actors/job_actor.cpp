@@ -64,9 +64,9 @@ bool settle_unregistered(job_pointer self) {
                      : j.task_slug   ? "Task '" + *j.task_slug + "'"
                                      : std::string{"Job without a slug"};
   st.finished = true;
-  settle(self, std::make_shared<const model::job>(j),
-         model::fail_unregistered(j, what + " is not registered",
-                                  st.env->now()));
+  settle(
+    self, std::make_shared<const model::job>(j),
+    model::fail_unregistered(j, what + " is not registered", st.env->now()));
   return true;
 }
 

@@ -36,8 +36,9 @@ void settle(job_pointer self, std::shared_ptr<const model::job> before_ptr,
   // Shared, not copied into both continuations: a job document is costly
   // to copy (input, log).
   auto done = std::make_shared<model::transition>(std::move(t));
-  self->request(st.env->journal, caf::infinite, commit_atom::value,
-                std::move(batch))
+  self
+    ->request(st.env->journal, caf::infinite, commit_atom::value,
+              std::move(batch))
     .then(
       [=](std::uint64_t) {
         self->send(self->state.queue, attempt_done_atom::value, done->next.id,
@@ -62,31 +63,32 @@ void on_outcome(job_pointer self, workflow_outcome& out) {
   auto wf_retries = workflow_retries(*st.env, before);
   using kind = workflow_outcome::kind;
   switch (out.what) {
-    case kind::success:
-      settle(self, before_ptr, model::complete(std::move(out.job), now));
-      break;
-    case kind::task_error:
-      settle(self, before_ptr,
-             model::fail_task(std::move(out.job), wf_retries, out.failure, now));
-      break;
-    case kind::workflow_error:
-      settle(self, before_ptr, model::fail_workflow(std::move(out.job), wf_retries,
-                                                std::move(out.error), now));
-      break;
-    case kind::cancelled: {
-      std::optional<std::string> msg;
-      if (!out.cancel_message.empty())
-        msg = out.cancel_message;
-      settle(self, before_ptr, model::cancel(std::move(out.job), msg, now));
-      break;
-    }
-    case kind::lost:
-      // Step successes so far are kept; the job is pending again with no
-      // retry consumed (like a crash of this node), up to the limit.
-      settle(self, before_ptr,
-             model::interrupt(std::move(out.job),
-                              self->state.env->options.max_interruptions, now));
-      break;
+  case kind::success:
+    settle(self, before_ptr, model::complete(std::move(out.job), now));
+    break;
+  case kind::task_error:
+    settle(self, before_ptr,
+           model::fail_task(std::move(out.job), wf_retries, out.failure, now));
+    break;
+  case kind::workflow_error:
+    settle(self, before_ptr,
+           model::fail_workflow(std::move(out.job), wf_retries,
+                                std::move(out.error), now));
+    break;
+  case kind::cancelled: {
+    std::optional<std::string> msg;
+    if (!out.cancel_message.empty())
+      msg = out.cancel_message;
+    settle(self, before_ptr, model::cancel(std::move(out.job), msg, now));
+    break;
+  }
+  case kind::lost:
+    // Step successes so far are kept; the job is pending again with no
+    // retry consumed (like a crash of this node), up to the limit.
+    settle(self, before_ptr,
+           model::interrupt(std::move(out.job),
+                            self->state.env->options.max_interruptions, now));
+    break;
   }
 }
 

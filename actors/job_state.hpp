@@ -47,7 +47,8 @@ struct job_state {
   std::map<std::pair<std::string, std::string>, model::task_failure> failures;
   bool cancel_requested = false;
   std::string cancel_message;
-  std::shared_ptr<std::atomic<bool>> stop = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<std::atomic<bool>> stop =
+    std::make_shared<std::atomic<bool>>(false);
   /// The workflow ended (its outcome is being settled): nothing more runs.
   bool finished = false;
   /// The document as last journaled (its index keys are on disk).

@@ -51,8 +51,8 @@ using syncer_actor = caf::typed_actor<
 
 struct syncer_state {
   static constexpr const char* name = "conveyor.journal.syncer";
-  std::uint64_t synced = 0;   ///< every group up to here is durable
-  caf::error failure;         ///< sticky: after a failed fsync, none succeeds
+  std::uint64_t synced = 0; ///< every group up to here is durable
+  caf::error failure;       ///< sticky: after a failed fsync, none succeeds
   /// Groups (from, to] whose fsync was skipped for a full disk, newest
   /// last, with that error: a request for one of them that arrives late
   /// must not be acknowledged.
@@ -63,7 +63,8 @@ struct syncer_state {
   bool sync_queued = false;
 };
 
-void count_sync(journal_stats* stats, std::chrono::steady_clock::time_point t0) {
+void count_sync(journal_stats* stats,
+                std::chrono::steady_clock::time_point t0) {
   if (!stats)
     return;
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -199,17 +200,19 @@ void write_pending(journal_pointer self) {
 }
 
 journal_actor::behavior_type
-journal_impl(journal_pointer self, std::shared_ptr<persistence::journal_writer> db,
+journal_impl(journal_pointer self,
+             std::shared_ptr<persistence::journal_writer> db,
              std::shared_ptr<journal_stats> stats) {
   auto& st = self->state;
   st.stats = std::move(stats);
   st.sync_mode = db->mode() == persistence::durability::sync;
   st.db = db;
   if (st.sync_mode)
-    st.syncer = self->spawn<caf::detached + caf::linked>(
-      syncer, db, st.written, st.stats);
+    st.syncer = self->spawn<caf::detached + caf::linked>(syncer, db, st.written,
+                                                         st.stats);
   return {
-    [=](commit_atom, persistence::write_batch& b) -> caf::result<std::uint64_t> {
+    [=](commit_atom,
+        persistence::write_batch& b) -> caf::result<std::uint64_t> {
       auto& st = self->state;
       auto rp = self->make_response_promise<std::uint64_t>();
       st.pending.push_back(std::move(b));
@@ -226,11 +229,13 @@ journal_impl(journal_pointer self, std::shared_ptr<persistence::journal_writer> 
 
 } // namespace
 
-journal_actor spawn_journal_actor(caf::actor_system& sys,
-                                  std::shared_ptr<persistence::journal_writer> db,
-                                  std::shared_ptr<journal_stats> stats) {
+journal_actor
+spawn_journal_actor(caf::actor_system& sys,
+                    std::shared_ptr<persistence::journal_writer> db,
+                    std::shared_ptr<journal_stats> stats) {
   // Detached: the write below blocks this actor's own thread only.
-  return sys.spawn<caf::detached>(journal_impl, std::move(db), std::move(stats));
+  return sys.spawn<caf::detached>(journal_impl, std::move(db),
+                                  std::move(stats));
 }
 
 } // namespace conveyor::actors

@@ -15,7 +15,8 @@
 #include "persistence/journal.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::persistence::write_batch)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<conveyor::persistence::journal_writer>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+  std::shared_ptr<conveyor::persistence::journal_writer>)
 
 namespace conveyor::actors {
 
@@ -37,8 +38,9 @@ struct journal_stats {
   std::atomic<std::uint64_t> sync_ns{0}; ///< time spent in fsync
 };
 
-journal_actor spawn_journal_actor(caf::actor_system& sys,
-                                  std::shared_ptr<persistence::journal_writer> db,
-                                  std::shared_ptr<journal_stats> stats = {});
+journal_actor
+spawn_journal_actor(caf::actor_system& sys,
+                    std::shared_ptr<persistence::journal_writer> db,
+                    std::shared_ptr<journal_stats> stats = {});
 
 } // namespace conveyor::actors

@@ -1,10 +1,10 @@
 #include "actors/queue_actor.hpp"
 
 #include "actors/errors.hpp"
-#include "model/processing_order.hpp"
 #include "actors/fan_in.hpp"
 #include "actors/queue_state.hpp"
 #include "model/job_json.hpp"
+#include "model/processing_order.hpp"
 #include "model/where.hpp"
 #include "persistence/job_records.hpp"
 
@@ -67,12 +67,11 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
       promote_due(self, now);
       // Candidates in order, then claims: a second job of one exclusive key
       // in the same batch fails its claim and waits (docs/semantics.md §14).
-      auto picked = candidates(st, req.lifo, st.ready.size(),
-                               [&](const model::job& j) {
-                                 return !req.where
-                                        || model::matches(*req.where,
-                                                          model::to_json(j, now));
-                               });
+      auto picked =
+        candidates(st, req.lifo, st.ready.size(), [&](const model::job& j) {
+          return !req.where
+                 || model::matches(*req.where, model::to_json(j, now));
+        });
       std::vector<claimed_job> out;
       for (auto& d : picked) {
         if (static_cast<std::int32_t>(out.size()) >= req.limit)
@@ -180,16 +179,19 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
       auto rp = self->make_response_promise<std::vector<model::job>>();
       // One answer per running job, plus one for the pending ones.
       auto all = fan_in<model::job>::expect(
-        running.size() + 1,
-        [rp](std::vector<model::job> done) mutable { rp.deliver(std::move(done)); });
+        running.size() + 1, [rp](std::vector<model::job> done) mutable {
+          rp.deliver(std::move(done));
+        });
       for (auto id : running) {
-        self->request(queue_actor{self}, caf::infinite, cancel_job_atom::value,
-                      id, std::string{})
+        self
+          ->request(queue_actor{self}, caf::infinite, cancel_job_atom::value,
+                    id, std::string{})
           .then([=](model::job& j) { all->add(std::move(j)); },
                 [=](caf::error&) { all->none(); });
       }
-      cancel_pending(self, std::move(pending), {},
-                     [all](std::vector<model::job> js) { all->add_all(std::move(js)); });
+      cancel_pending(
+        self, std::move(pending), {},
+        [all](std::vector<model::job> js) { all->add_all(std::move(js)); });
       return rp;
     },
     [=](supersede_atom, const std::string& key) {

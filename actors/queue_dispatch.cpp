@@ -31,8 +31,7 @@ bool claim_job(queue_pointer self, const doc_ptr& doc) {
 void execute_job(queue_pointer self, job_id id) {
   auto& st = self->state;
   auto& r = st.running[id];
-  r.actor = spawn_job_actor(self->system(), st.env, *r.doc,
-                            queue_actor{self});
+  r.actor = spawn_job_actor(self->system(), st.env, *r.doc, queue_actor{self});
   self->monitor(r.actor);
 }
 
@@ -50,7 +49,8 @@ void pump(queue_pointer self) {
   if (st.ready.empty() || running >= st.concurrency)
     return;
   auto free = static_cast<std::size_t>(st.concurrency - running);
-  auto picks = candidates(st, st.lifo, free, [](const model::job&) { return true; });
+  auto picks =
+    candidates(st, st.lifo, free, [](const model::job&) { return true; });
   for (auto& d : picks)
     if (claim_job(self, d))
       execute_job(self, d->id);
@@ -115,8 +115,9 @@ void cancel_pending(queue_pointer self, std::vector<doc_ptr> docs,
     persistence::add_job_write(batch, t.next, d.get());
     cancelled.push_back(std::move(t.next));
   }
-  self->request(st.env->journal, caf::infinite, commit_atom::value,
-                std::move(batch))
+  self
+    ->request(st.env->journal, caf::infinite, commit_atom::value,
+              std::move(batch))
     .then(
       [=](std::uint64_t) {
         for (auto& j : cancelled)

@@ -39,7 +39,7 @@ inline order_key key_of(const model::job& j) {
 struct running_job {
   doc_ptr doc;
   std::string held_key; ///< exclusive concurrency key, released at the end
-  job_actor actor; ///< null until executed
+  job_actor actor;      ///< null until executed
   /// Its handlers are done; only the journal write of its outcome is left.
   /// It no longer takes a concurrency slot.
   bool settling = false;
@@ -67,7 +67,8 @@ struct queue_state {
   // -- volatile --
   std::unordered_map<job_id, running_job> running;
   std::int32_t settling = 0; ///< running jobs with settling set
-  std::unordered_map<job_id, std::vector<caf::typed_response_promise<model::job>>>
+  std::unordered_map<job_id,
+                     std::vector<caf::typed_response_promise<model::job>>>
     watchers;
   std::optional<time_ms> timer_at;
 
@@ -112,7 +113,8 @@ void for_each_ready(queue_state& st, bool lifo, F f) {
   }
   // LIFO inside each priority group, groups still by priority.
   for (auto group = st.ready.begin(); group != st.ready.end();) {
-    auto end = st.ready.lower_bound(order_key{group->first.neg_priority + 1, 0});
+    auto end =
+      st.ready.lower_bound(order_key{group->first.neg_priority + 1, 0});
     for (auto it = end; it != group;) {
       --it;
       if (!f(it->second))

@@ -28,7 +28,8 @@ reader_actor::behavior_type reader(reader_actor::pointer, env_ptr env) {
         out.push_back(std::move(**j));
       return out;
     },
-    [=](find_scan_atom, const scan_query& q) -> caf::result<std::vector<model::job>> {
+    [=](find_scan_atom,
+        const scan_query& q) -> caf::result<std::vector<model::job>> {
       std::vector<model::job> out;
       auto now = env->now();
       auto st = env->db->scan_jobs(0, [&](const model::job& stored) {

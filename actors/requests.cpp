@@ -31,7 +31,6 @@ model::status check_text(const std::string& s, std::string_view field,
   return model::ok();
 }
 
-
 } // namespace
 
 /// Turns a queue request into a new job document (id not yet assigned), or
@@ -47,9 +46,9 @@ model::expected<model::job> build_job(const registry& reg,
   if (req.task.empty() == req.workflow.empty())
     return invalid("exactly one of task and workflow must be set");
   // Strings first: the messages below quote them.
-  for (auto [s, field] : {std::pair{&req.task, "task"},
-                          std::pair{&req.workflow, "workflow"},
-                          std::pair{&req.queue, "queue"}})
+  for (auto [s, field] :
+       {std::pair{&req.task, "task"}, std::pair{&req.workflow, "workflow"},
+        std::pair{&req.queue, "queue"}})
     if (auto st = check_text(*s, field, 1024); !st)
       return st.error();
   if (!req.task.empty()) {
@@ -76,13 +75,14 @@ model::expected<model::job> build_job(const registry& reg,
   if (!req.queue.empty())
     j.queue = req.queue;
   if (!valid_queue_name(j.queue))
-    return invalid("queue: '" + j.queue
-                   + "' is not a queue name (1-128 of letters, digits, - _ . :)");
+    return invalid(
+      "queue: '" + j.queue
+      + "' is not a queue name (1-128 of letters, digits, - _ . :)");
   if (!req.input.is_object() && !req.input.is_null())
     return invalid("input: expected an object");
   // Checked before the copy into the job: copying recurses.
-  if (auto st = model::check_json(req.input, lim.json(lim.max_input_bytes),
-                                  "input");
+  if (auto st =
+        model::check_json(req.input, lim.json(lim.max_input_bytes), "input");
       !st)
     return st.error();
   j.input = req.input.is_null() ? json::object() : req.input;
@@ -105,8 +105,8 @@ model::expected<model::job> build_job(const registry& reg,
   }
   if (!req.meta.is_null() && !req.meta.is_object())
     return invalid("meta: expected an object");
-  if (auto st = model::check_json(req.meta, lim.json(lim.max_meta_bytes),
-                                  "meta");
+  if (auto st =
+        model::check_json(req.meta, lim.json(lim.max_meta_bytes), "meta");
       !st)
     return st.error();
   if (auto st = check_text(req.log, "log", lim.max_log_bytes); !st)
@@ -155,7 +155,6 @@ json run_result_json(const std::vector<run_outcome>& reports,
   return json{{"jobStatus", std::move(status)},
               {"remainingJobsFromQueried", remaining}};
 }
-
 
 const concurrency_config* concurrency_of(const registry& reg,
                                          const model::job& j) {

@@ -5,12 +5,12 @@
 
 #include "actors/env.hpp"
 #include "actors/errors.hpp"
-#include "model/processing_order.hpp"
-#include "actors/supervisor.hpp"
 #include "actors/remote/remote_pool.hpp"
+#include "actors/supervisor.hpp"
 #include "actors/worker_pool.hpp"
 #include "conveyor/remote.hpp"
 #include "model/cron.hpp"
+#include "model/processing_order.hpp"
 #include "model/transitions.hpp"
 #include "persistence/job_records.hpp"
 
@@ -40,9 +40,10 @@ namespace {
 /// commit before anything runs (so a job that kills its process every time
 /// is counted every time), and takes jobs that reached the limit out of
 /// their queues as failed.
-model::status
-apply_interruptions(persistence::journal& db, persistence::recovered_state& rec,
-                    const runtime_options& options, model::time_ms now) {
+model::status apply_interruptions(persistence::journal& db,
+                                  persistence::recovered_state& rec,
+                                  const runtime_options& options,
+                                  model::time_ms now) {
   if (rec.interrupted.empty())
     return model::ok();
   std::set<model::job_id> ids(rec.interrupted.begin(), rec.interrupted.end());
@@ -91,9 +92,10 @@ model::status check_options(const runtime_options& o) {
   for (auto& [name, q] : o.queues) {
     if (q.concurrency < 1)
       return bad("queues." + name + ".concurrency: must be at least 1");
-    if (!q.processing_order.empty() && !model::is_processing_order(q.processing_order))
-      return bad("queues." + name + ".processing_order: '"
-                 + q.processing_order + "' (supported: createdAt, -createdAt)");
+    if (!q.processing_order.empty()
+        && !model::is_processing_order(q.processing_order))
+      return bad("queues." + name + ".processing_order: '" + q.processing_order
+                 + "' (supported: createdAt, -createdAt)");
   }
   if (o.lease.count() < 1)
     return bad("lease: must be positive");
@@ -116,8 +118,8 @@ class runtime_impl final : public runtime {
 public:
   runtime_impl(supervisor_actor sup, caf::actor remote, access_rules access,
                std::shared_future<void> closed)
-    : sup_(std::move(sup)), remote_(std::move(remote)),
-      access_(std::move(access)), closed_(std::move(closed)) {}
+      : sup_(std::move(sup)), remote_(std::move(remote)),
+        access_(std::move(access)), closed_(std::move(closed)) {}
 
   ~runtime_impl() override { stop(); }
 
@@ -161,22 +163,22 @@ start(caf::actor_system& sys, std::shared_ptr<const registry> reg,
     return st.error();
   if (!options.clock)
     options.clock = actors::system_now;
-  auto opened = persistence::open_rocksdb_journal(
-    {options.data_dir, options.durability});
+  auto opened =
+    persistence::open_rocksdb_journal({options.data_dir, options.durability});
   if (!opened)
     return opened.error();
   auto closed = std::make_shared<std::promise<void>>();
   std::shared_future<void> closed_future = closed->get_future().share();
-  std::shared_ptr<persistence::journal> db{
-    opened->release(), [closed](persistence::journal* j) {
-      delete j;
-      closed->set_value();
-    }};
+  std::shared_ptr<persistence::journal> db{opened->release(),
+                                           [closed](persistence::journal* j) {
+                                             delete j;
+                                             closed->set_value();
+                                           }};
   auto recovered = db->recover(options.clock());
   if (!recovered)
     return recovered.error();
-  auto running = persistence::running_set::open(options.data_dir
-                                                + "/running.slots");
+  auto running =
+    persistence::running_set::open(options.data_dir + "/running.slots");
   if (!running)
     return running.error();
   // Jobs the crashed process had claimed, even those none of whose steps
@@ -197,14 +199,15 @@ start(caf::actor_system& sys, std::shared_ptr<const registry> reg,
   env->journal = actors::spawn_journal_actor(sys, db);
   env->running = std::move(*running);
   env->tasks = std::make_shared<actors::task_pool>();
-  env->pool = actors::spawn_worker_pool(sys, env, env->tasks,
-                                        env->options.workers);
+  env->pool =
+    actors::spawn_worker_pool(sys, env, env->tasks, env->options.workers);
   env->remote = caf::actor_cast<caf::actor>(actors::spawn_remote_pool(
     sys, std::make_shared<actors::remote_stats>(), env->options.clock));
   db.reset();
   auto sup = actors::spawn_supervisor(sys, env, std::move(*recovered));
   return std::unique_ptr<runtime>{std::make_unique<runtime_impl>(
-    std::move(sup), env->remote, env->options.access, std::move(closed_future))};
+    std::move(sup), env->remote, env->options.access,
+    std::move(closed_future))};
 }
 
 } // namespace conveyor

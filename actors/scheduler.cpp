@@ -119,8 +119,8 @@ void finish_candidate(scheduler_pointer self, std::shared_ptr<pass_progress> p,
   auto& st = self->state;
   auto& c = p->candidates[p->next];
   auto& stat = st.stats.at(c.q.queue, c.q.kind, c.q.slug);
-  model::after_schedule_args args{c.q, status, job, queued_for, error, stat,
-                                  st.env->now()};
+  model::after_schedule_args args{c.q,   status, job,          queued_for,
+                                  error, stat,   st.env->now()};
   try {
     if (c.entry->after_schedule)
       c.entry->after_schedule(args);
@@ -172,11 +172,13 @@ void decide(scheduler_pointer self, std::shared_ptr<pass_progress> p,
   req.wait_until = d.wait_until.value_or(0);
   req.meta = json{{"scheduled", true}};
   auto queued_for = d.wait_until;
-  self->request(st.sup, caf::infinite, queue_atom::value, internal_ctx(),
-                std::move(req))
+  self
+    ->request(st.sup, caf::infinite, queue_atom::value, internal_ctx(),
+              std::move(req))
     .then(
       [=](json& job) {
-        finish_candidate(self, p, schedule_status::queued, &job, queued_for, {});
+        finish_candidate(self, p, schedule_status::queued, &job, queued_for,
+                         {});
       },
       [=](caf::error& err) {
         finish_candidate(self, p, schedule_status::errored, nullptr,
@@ -205,8 +207,9 @@ void step(scheduler_pointer self, std::shared_ptr<pass_progress> p) {
     req.queue = c.q.queue;
     (c.q.kind == schedule_kind::task ? req.task : req.workflow) = c.q.slug;
     req.only_scheduled = true;
-    self->request(st.sup, caf::infinite, count_active_atom::value,
-                  internal_ctx(), std::move(req))
+    self
+      ->request(st.sup, caf::infinite, count_active_atom::value, internal_ctx(),
+                std::move(req))
       .then([=](std::int64_t n) { decide(self, p, n); },
             [=](caf::error& err) {
               finish_candidate(self, p, schedule_status::errored, nullptr,
@@ -226,11 +229,13 @@ void step(scheduler_pointer self, std::shared_ptr<pass_progress> p) {
   persistence::write_batch batch;
   persistence::add_meta_write(batch, schedule_stats_key,
                               model::to_json(st.stats).dump());
-  self->request(st.env->journal, caf::infinite, commit_atom::value,
-                std::move(batch))
+  self
+    ->request(st.env->journal, caf::infinite, commit_atom::value,
+              std::move(batch))
     .then([=](std::uint64_t) { finish(std::move(p->result)); },
           [=](caf::error& err) {
-            self->state.log("schedule stats not saved: " + from_caf_error(err).message);
+            self->state.log("schedule stats not saved: "
+                            + from_caf_error(err).message);
             finish(std::move(p->result));
           });
 }
@@ -261,7 +266,8 @@ void enqueue_pass(scheduler_pointer self, schedules_request req,
   start_next_pass(self);
 }
 
-// -- autoRun -------------------------------------------------------------------
+// -- autoRun
+// -------------------------------------------------------------------
 
 bool has_schedules(const registry& reg) {
   for (auto& [slug, t] : reg.tasks())
@@ -313,8 +319,8 @@ void run_tick(scheduler_pointer self, std::size_t i) {
         auto& a = self->state.autos[i];
         a.busy = false;
         if (!a.entry.silent)
-          self->state.log(entry_name(i) + ": run failed: "
-                          + from_caf_error(err).message);
+          self->state.log(entry_name(i)
+                          + ": run failed: " + from_caf_error(err).message);
       });
 }
 
@@ -364,9 +370,8 @@ void fire_due(scheduler_pointer self) {
   arm_timer(self);
 }
 
-scheduler_actor::behavior_type scheduler_impl(scheduler_pointer self,
-                                              env_ptr env,
-                                              supervisor_actor sup) {
+scheduler_actor::behavior_type
+scheduler_impl(scheduler_pointer self, env_ptr env, supervisor_actor sup) {
   auto& st = self->state;
   st.env = env;
   st.sup = std::move(sup);
@@ -396,8 +401,9 @@ scheduler_actor::behavior_type scheduler_impl(scheduler_pointer self,
   return {
     [=](handle_schedules_atom, schedules_request& req) -> caf::result<json> {
       auto rp = self->make_response_promise<json>();
-      enqueue_pass(self, std::move(req),
-                   [rp](json result) mutable { rp.deliver(std::move(result)); });
+      enqueue_pass(self, std::move(req), [rp](json result) mutable {
+        rp.deliver(std::move(result));
+      });
       return rp;
     },
     [=](clock_changed_atom) { fire_due(self); },
@@ -414,7 +420,8 @@ scheduler_actor::behavior_type scheduler_impl(scheduler_pointer self,
 
 scheduler_actor spawn_scheduler(caf::actor_system& sys, env_ptr env,
                                 supervisor_actor sup) {
-  return sys.spawn<caf::detached>(scheduler_impl, std::move(env), std::move(sup));
+  return sys.spawn<caf::detached>(scheduler_impl, std::move(env),
+                                  std::move(sup));
 }
 
 } // namespace conveyor::actors

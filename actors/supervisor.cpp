@@ -34,8 +34,8 @@ json render(const supervisor_pointer& self, const model::job& j) {
   return model::to_json(j, self->state.env->now());
 }
 
-
-caf::result<json> handle_pause(supervisor_pointer self, const request_context& ctx,
+caf::result<json> handle_pause(supervisor_pointer self,
+                               const request_context& ctx,
                                const std::string& queue, bool pause) {
   const auto& env = self->state.env;
   if (auto no = denied(self, operation::run, ctx, {queue}))
@@ -48,7 +48,8 @@ caf::result<json> handle_pause(supervisor_pointer self, const request_context& c
                               pause ? std::optional<std::string>{"1"}
                                     : std::nullopt);
   auto rp = self->make_response_promise<json>();
-  self->request(env->journal, caf::infinite, commit_atom::value, std::move(batch))
+  self
+    ->request(env->journal, caf::infinite, commit_atom::value, std::move(batch))
     .then(
       [=](std::uint64_t) mutable {
         auto& st = self->state;
@@ -168,30 +169,18 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
       handle_run(self, req, rp);
       return rp;
     },
-    [=](run_by_id_atom, const request_context& ctx,
-        std::uint64_t id) -> caf::result<json> {
-      return handle_run_by_id(self, ctx, id);
-    },
-    [=](get_job_atom, const request_context& ctx,
-        std::uint64_t id) -> caf::result<json> {
-      return handle_get(self, ctx, id);
-    },
-    [=](find_atom, const request_context& ctx,
-        const find_request& req) -> caf::result<json> {
-      return handle_find(self, ctx, req);
-    },
-    [=](cancel_by_id_atom, const request_context& ctx,
-        std::uint64_t id) -> caf::result<json> {
-      return handle_cancel_by_id(self, ctx, id);
-    },
-    [=](cancel_atom, const request_context& ctx,
-        const cancel_request& req) -> caf::result<json> {
-      return handle_cancel_where(self, ctx, req);
-    },
-    [=](wait_job_atom, const request_context& ctx,
-        std::uint64_t id) -> caf::result<json> {
-      return handle_wait(self, ctx, id);
-    },
+    [=](run_by_id_atom, const request_context& ctx, std::uint64_t id)
+      -> caf::result<json> { return handle_run_by_id(self, ctx, id); },
+    [=](get_job_atom, const request_context& ctx, std::uint64_t id)
+      -> caf::result<json> { return handle_get(self, ctx, id); },
+    [=](find_atom, const request_context& ctx, const find_request& req)
+      -> caf::result<json> { return handle_find(self, ctx, req); },
+    [=](cancel_by_id_atom, const request_context& ctx, std::uint64_t id)
+      -> caf::result<json> { return handle_cancel_by_id(self, ctx, id); },
+    [=](cancel_atom, const request_context& ctx, const cancel_request& req)
+      -> caf::result<json> { return handle_cancel_where(self, ctx, req); },
+    [=](wait_job_atom, const request_context& ctx, std::uint64_t id)
+      -> caf::result<json> { return handle_wait(self, ctx, id); },
   };
 }
 

@@ -15,18 +15,20 @@ using model::job_id;
 caf::result<json> handle_cancel_by_id(supervisor_pointer self,
                                       const request_context& ctx,
                                       std::uint64_t id) {
-  return with_job_by_id(self, id, operation::cancel, ctx,
-                        [=](model::job j, queue_actor holder, auto rp) mutable {
-    if (!holder) {
-      // A terminal job stays in its one terminal state.
-      rp.deliver(render(self, j));
-      return;
-    }
-    self->request(holder, caf::infinite, cancel_job_atom::value, id,
+  return with_job_by_id(
+    self, id, operation::cancel, ctx,
+    [=](model::job j, queue_actor holder, auto rp) mutable {
+      if (!holder) {
+        // A terminal job stays in its one terminal state.
+        rp.deliver(render(self, j));
+        return;
+      }
+      self
+        ->request(holder, caf::infinite, cancel_job_atom::value, id,
                   std::string{})
-      .then([=](model::job& c) mutable { rp.deliver(render(self, c)); },
-            [=](caf::error&) mutable { deliver_final(self, id, rp); });
-  });
+        .then([=](model::job& c) mutable { rp.deliver(render(self, c)); },
+              [=](caf::error&) mutable { deliver_final(self, id, rp); });
+    });
 }
 
 caf::result<json> handle_cancel_where(supervisor_pointer self,
@@ -40,8 +42,7 @@ caf::result<json> handle_cancel_where(supervisor_pointer self,
   if (!req.where.is_null()) {
     auto w = model::parse_where(req.where, env->options.limits);
     if (!w)
-      return make_caf_error(errc::invalid_input,
-                            "where: " + w.error().message);
+      return make_caf_error(errc::invalid_input, "where: " + w.error().message);
     where = std::make_shared<const model::where>(std::move(*w));
   }
   std::vector<queue_actor> targets;
@@ -50,18 +51,19 @@ caf::result<json> handle_cancel_where(supervisor_pointer self,
         && allowed(env->options.access, operation::cancel, ctx, {name}))
       targets.push_back(q);
   auto rp = self->make_response_promise<json>();
-  gather_jobs(self, targets,
-              [=](std::vector<model::job> done) mutable {
-                std::vector<job_id> ids;
-                for (auto& j : done)
-                  ids.push_back(j.id);
-                std::sort(ids.begin(), ids.end());
-                json out = json::array();
-                for (auto id : ids)
-                  out.push_back(std::to_string(id));
-                rp.deliver(json{{"cancelled", std::move(out)}});
-              },
-              cancel_where_atom::value, where);
+  gather_jobs(
+    self, targets,
+    [=](std::vector<model::job> done) mutable {
+      std::vector<job_id> ids;
+      for (auto& j : done)
+        ids.push_back(j.id);
+      std::sort(ids.begin(), ids.end());
+      json out = json::array();
+      for (auto id : ids)
+        out.push_back(std::to_string(id));
+      rp.deliver(json{{"cancelled", std::move(out)}});
+    },
+    cancel_where_atom::value, where);
   return rp;
 }
 

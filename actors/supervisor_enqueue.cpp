@@ -34,8 +34,7 @@ void commit_new_jobs(supervisor_pointer self, std::vector<model::job> jobs,
   if (st.pending_new_jobs + count > st.env->options.max_pending_enqueues) {
     give_back(self, superseded);
     fail(make_caf_error(errc::overloaded,
-                        "the journal has "
-                          + std::to_string(st.pending_new_jobs)
+                        "the journal has " + std::to_string(st.pending_new_jobs)
                           + " new jobs waiting to be written (max "
                           + std::to_string(st.env->options.max_pending_enqueues)
                           + "); retry later"));
@@ -50,8 +49,9 @@ void commit_new_jobs(supervisor_pointer self, std::vector<model::job> jobs,
     j.id = st.env->next_id.fetch_add(1);
     persistence::add_job_write(batch, j, nullptr, idempotency_index);
   }
-  self->request(st.env->journal, caf::infinite, commit_atom::value,
-                std::move(batch))
+  self
+    ->request(st.env->journal, caf::infinite, commit_atom::value,
+              std::move(batch))
     .then(
       [=](std::uint64_t) {
         self->state.pending_new_jobs -= count;

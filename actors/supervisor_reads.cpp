@@ -28,27 +28,30 @@ void deliver_final(supervisor_pointer self, job_id id,
       [=](caf::error& err) mutable { rp.deliver(err); });
 }
 
-caf::result<json> handle_get(supervisor_pointer self, const request_context& ctx,
-                             std::uint64_t id) {
-  return with_job_by_id(self, id, operation::read, ctx,
-                        [=](model::job j, queue_actor holder, auto rp) mutable {
-    if (!holder) {
-      rp.deliver(render(self, j));
-      return;
-    }
-    // Leases live in memory, journaled step successes in the journal.
-    self->request(holder, caf::infinite, peek_job_atom::value, id)
-      .then([=](model::job& live) mutable {
-              rp.deliver(render(self, with_live_lease(j, live)));
-            },
-            [=](caf::error&) mutable {
-              // Finished meanwhile: the journal has the final state.
-              deliver_final(self, id, rp);
-            });
-  });
+caf::result<json> handle_get(supervisor_pointer self,
+                             const request_context& ctx, std::uint64_t id) {
+  return with_job_by_id(
+    self, id, operation::read, ctx,
+    [=](model::job j, queue_actor holder, auto rp) mutable {
+      if (!holder) {
+        rp.deliver(render(self, j));
+        return;
+      }
+      // Leases live in memory, journaled step successes in the journal.
+      self->request(holder, caf::infinite, peek_job_atom::value, id)
+        .then(
+          [=](model::job& live) mutable {
+            rp.deliver(render(self, with_live_lease(j, live)));
+          },
+          [=](caf::error&) mutable {
+            // Finished meanwhile: the journal has the final state.
+            deliver_final(self, id, rp);
+          });
+    });
 }
 
-caf::result<json> handle_find(supervisor_pointer self, const request_context& ctx,
+caf::result<json> handle_find(supervisor_pointer self,
+                              const request_context& ctx,
                               const find_request& req) {
   const auto& env = self->state.env;
   std::optional<std::string> scope;
@@ -65,43 +68,46 @@ caf::result<json> handle_find(supervisor_pointer self, const request_context& ct
       return allowed(rules, operation::read, ctx, {j.queue, &j});
     };
   }
-  if (req.limit > 0 && static_cast<std::size_t>(req.limit)
-                         > env->options.limits.max_page_size)
-    return make_caf_error(errc::invalid_input,
-                          "limit: at most "
-                            + std::to_string(env->options.limits.max_page_size));
+  if (req.limit > 0
+      && static_cast<std::size_t>(req.limit)
+           > env->options.limits.max_page_size)
+    return make_caf_error(
+      errc::invalid_input,
+      "limit: at most " + std::to_string(env->options.limits.max_page_size));
   q.limit = req.limit > 0 ? req.limit : 100;
   if (!req.where.is_null()) {
     auto w = model::parse_where(req.where, env->options.limits);
     if (!w)
-      return make_caf_error(errc::invalid_input,
-                            "where: " + w.error().message);
+      return make_caf_error(errc::invalid_input, "where: " + w.error().message);
     q.where = std::make_shared<const model::where>(std::move(*w));
   }
   // Errors above return directly: once a promise exists, a returned
   // error would never reach the requester.
   auto rp = self->make_response_promise<json>();
-  gather_jobs(self, all_queues(self), [=](std::vector<model::job> live) mutable {
-    // What the queues hold in memory is newer than the journal.
-    auto overlay = std::make_shared<std::unordered_map<job_id, model::job>>();
-    for (auto& d : live)
-      (*overlay)[d.id] = std::move(d);
-    q.overlay = std::move(overlay);
-    self->request(self->state.reader, caf::infinite, find_scan_atom::value, q)
-      .then(
-        [=](std::vector<model::job>& found) mutable {
-          json out = json::array();
-          for (auto& j : found)
-            out.push_back(render(self, j));
-          rp.deliver(std::move(out));
-        },
-        [=](caf::error& err) mutable { rp.deliver(err); });
-  }, snapshot_atom::value);
+  gather_jobs(
+    self, all_queues(self),
+    [=](std::vector<model::job> live) mutable {
+      // What the queues hold in memory is newer than the journal.
+      auto overlay = std::make_shared<std::unordered_map<job_id, model::job>>();
+      for (auto& d : live)
+        (*overlay)[d.id] = std::move(d);
+      q.overlay = std::move(overlay);
+      self->request(self->state.reader, caf::infinite, find_scan_atom::value, q)
+        .then(
+          [=](std::vector<model::job>& found) mutable {
+            json out = json::array();
+            for (auto& j : found)
+              out.push_back(render(self, j));
+            rp.deliver(std::move(out));
+          },
+          [=](caf::error& err) mutable { rp.deliver(err); });
+    },
+    snapshot_atom::value);
   return rp;
 }
 
-caf::result<json> handle_wait(supervisor_pointer self, const request_context& ctx,
-                              std::uint64_t id) {
+caf::result<json> handle_wait(supervisor_pointer self,
+                              const request_context& ctx, std::uint64_t id) {
   const auto& env = self->state.env;
   if (auto no = denied(self, operation::read, ctx, {}))
     return *no;
@@ -115,9 +121,8 @@ caf::result<json> handle_wait(supervisor_pointer self, const request_context& ct
           if (id < self->state.env->next_id.load())
             rp.deliver(deleted_completed(id));
           else
-            rp.deliver(make_caf_error(errc::not_found,
-                                      "job " + std::to_string(id)
-                                        + " not found"));
+            rp.deliver(make_caf_error(
+              errc::not_found, "job " + std::to_string(id) + " not found"));
           return;
         }
         auto j = std::move(found.front());
@@ -135,9 +140,7 @@ caf::result<json> handle_wait(supervisor_pointer self, const request_context& ct
         // from the journal meanwhile.
         self->request(it->second, caf::infinite, watch_atom::value, id)
           .then([=](model::job& f) mutable { rp.deliver(render(self, f)); },
-                [=](caf::error&) mutable {
-                  deliver_final(self, id, rp);
-                });
+                [=](caf::error&) mutable { deliver_final(self, id, rp); });
       },
       [=](caf::error& err) mutable { rp.deliver(err); });
   return rp;

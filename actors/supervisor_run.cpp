@@ -1,8 +1,8 @@
 // run(): claiming across queues in processing order, then executing.
 
 #include "actors/errors.hpp"
-#include "model/processing_order.hpp"
 #include "actors/supervisor_state.hpp"
+#include "model/processing_order.hpp"
 #include "model/where.hpp"
 
 namespace conveyor::actors::sup {
@@ -31,8 +31,12 @@ void execute_claimed(supervisor_pointer self,
       auto strong = weak.lock();
       auto [q, id] = (*list)[i];
       self->request(q, caf::infinite, execute_atom::value, id)
-        .then([=](attempt_report& r) { reports->push_back(r); (*strong)(i + 1); },
-              [=](caf::error&) { (*strong)(i + 1); });
+        .then(
+          [=](attempt_report& r) {
+            reports->push_back(r);
+            (*strong)(i + 1);
+          },
+          [=](caf::error&) { (*strong)(i + 1); });
     };
     (*next)(0);
     return;
@@ -51,7 +55,8 @@ void handle_run(supervisor_pointer self, const run_request& req,
                 caf::typed_response_promise<json> rp) {
   auto& st = self->state;
   if (req.limit < 1) {
-    rp.deliver(make_caf_error(errc::invalid_input, "limit: must be at least 1"));
+    rp.deliver(
+      make_caf_error(errc::invalid_input, "limit: must be at least 1"));
     return;
   }
   auto order = req.processing_order;
@@ -70,8 +75,8 @@ void handle_run(supervisor_pointer self, const run_request& req,
   if (!req.where.is_null()) {
     auto w = model::parse_where(req.where, st.env->options.limits);
     if (!w) {
-      rp.deliver(make_caf_error(errc::invalid_input,
-                                "where: " + w.error().message));
+      rp.deliver(
+        make_caf_error(errc::invalid_input, "where: " + w.error().message));
       return;
     }
     claim.where = std::make_shared<const model::where>(std::move(*w));
@@ -122,24 +127,26 @@ void handle_run(supervisor_pointer self, const run_request& req,
         [=](caf::error&) { claimed->none(); });
 }
 
-caf::result<json> handle_run_by_id(supervisor_pointer self, const request_context& ctx,
+caf::result<json> handle_run_by_id(supervisor_pointer self,
+                                   const request_context& ctx,
                                    std::uint64_t id) {
-  return with_job_by_id(self, id, operation::run, ctx,
-                        [=](model::job, queue_actor q, auto rp) mutable {
-    if (!q) {
-      rp.deliver(run_result_json({}, true));
-      return;
-    }
-    self->request(q, caf::infinite, claim_id_atom::value, id)
-      .then(
-        [=](std::vector<job_id>& ids) mutable {
-          std::vector<std::pair<queue_actor, job_id>> claimed;
-          for (auto i : ids)
-            claimed.emplace_back(q, i);
-          execute_claimed(self, std::move(claimed), false, rp);
-        },
-        [=](caf::error& err) mutable { rp.deliver(err); });
-  });
+  return with_job_by_id(
+    self, id, operation::run, ctx,
+    [=](model::job, queue_actor q, auto rp) mutable {
+      if (!q) {
+        rp.deliver(run_result_json({}, true));
+        return;
+      }
+      self->request(q, caf::infinite, claim_id_atom::value, id)
+        .then(
+          [=](std::vector<job_id>& ids) mutable {
+            std::vector<std::pair<queue_actor, job_id>> claimed;
+            for (auto i : ids)
+              claimed.emplace_back(q, i);
+            execute_claimed(self, std::move(claimed), false, rp);
+          },
+          [=](caf::error& err) mutable { rp.deliver(err); });
+    });
 }
 
 } // namespace conveyor::actors::sup

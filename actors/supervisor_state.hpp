@@ -66,7 +66,8 @@ inline std::vector<queue_actor> all_queues(const supervisor_pointer& self) {
 /// all the jobs they answered, once each one answered (failures count as no
 /// jobs).
 template <class... Ts>
-void gather_jobs(supervisor_pointer self, const std::vector<queue_actor>& targets,
+void gather_jobs(supervisor_pointer self,
+                 const std::vector<queue_actor>& targets,
                  std::function<void(std::vector<model::job>)> done, Ts... xs) {
   auto all = fan_in<model::job>::expect(targets.size(), std::move(done));
   for (auto& q : targets)
@@ -84,8 +85,9 @@ void with_stored_job(supervisor_pointer self, model::job_id id,
     .then(
       [=](std::vector<model::job>& found) mutable {
         if (found.empty()) {
-          rp.deliver(make_caf_error(model::errc::not_found,
-                                    "job " + std::to_string(id) + " not found"));
+          rp.deliver(
+            make_caf_error(model::errc::not_found,
+                           "job " + std::to_string(id) + " not found"));
           return;
         }
         f(std::move(found.front()));
@@ -96,8 +98,8 @@ void with_stored_job(supervisor_pointer self, model::job_id id,
 /// with_stored_job, plus the second access check once the job (and so its
 /// queue) is known.
 template <class F>
-void with_permitted_job(supervisor_pointer self, model::job_id id,
-                        operation op, const request_context& ctx,
+void with_permitted_job(supervisor_pointer self, model::job_id id, operation op,
+                        const request_context& ctx,
                         caf::typed_response_promise<json> rp, F f) {
   with_stored_job(self, id, rp, [=](model::job j) mutable {
     access_target target{j.queue, &j};
@@ -122,7 +124,8 @@ caf::result<json> with_job_by_id(supervisor_pointer self, model::job_id id,
   with_permitted_job(self, id, op, ctx, rp, [=](model::job j) mutable {
     queue_actor holder;
     if (!model::is_terminal(j.status))
-      if (auto it = self->state.queues.find(j.queue); it != self->state.queues.end())
+      if (auto it = self->state.queues.find(j.queue);
+          it != self->state.queues.end())
         holder = it->second;
     f(std::move(j), holder, rp);
   });
@@ -139,16 +142,18 @@ void deliver_final(supervisor_pointer self, model::job_id id,
 // supervisor_enqueue.cpp
 void handle_queue(supervisor_pointer self, const request_context& ctx,
                   queue_request& req, caf::typed_response_promise<json> rp);
-void handle_queue_bulk(supervisor_pointer self, std::vector<queue_request>& reqs,
+void handle_queue_bulk(supervisor_pointer self,
+                       std::vector<queue_request>& reqs,
                        caf::typed_response_promise<json> rp);
 
 // supervisor_reads.cpp
-caf::result<json> handle_get(supervisor_pointer self, const request_context& ctx,
-                             std::uint64_t id);
-caf::result<json> handle_find(supervisor_pointer self, const request_context& ctx,
+caf::result<json> handle_get(supervisor_pointer self,
+                             const request_context& ctx, std::uint64_t id);
+caf::result<json> handle_find(supervisor_pointer self,
+                              const request_context& ctx,
                               const find_request& req);
-caf::result<json> handle_wait(supervisor_pointer self, const request_context& ctx,
-                              std::uint64_t id);
+caf::result<json> handle_wait(supervisor_pointer self,
+                              const request_context& ctx, std::uint64_t id);
 
 // supervisor_cancel.cpp
 caf::result<json> handle_cancel_by_id(supervisor_pointer self,
@@ -160,7 +165,8 @@ caf::result<json> handle_cancel_where(supervisor_pointer self,
 
 // supervisor_run.cpp
 caf::result<json> handle_run_by_id(supervisor_pointer self,
-                                   const request_context& ctx, std::uint64_t id);
+                                   const request_context& ctx,
+                                   std::uint64_t id);
 
 /// Executes claimed jobs (all at once, or one after another) and replies the
 /// RunJobsResult.

@@ -22,8 +22,8 @@ std::optional<json> check_output(const task_request& req, json& output,
                                  const model::limits& lim) {
   if (output.is_null())
     output = json::object();
-  if (auto st = model::check_json(output, lim.json(lim.max_output_bytes),
-                                  "output");
+  if (auto st =
+        model::check_json(output, lim.json(lim.max_output_bytes), "output");
       !st)
     return model::error_json("InvalidOutput", st.error().message);
   if (req.def && !req.def->output_schema.is_null()) {
@@ -46,8 +46,7 @@ void call_hook(const std::function<void(const task_hook_args&)>& hook,
   }
 }
 
-nested_runner make_nested_runner(caf::actor_system& sys,
-                                 const runtime_env& env,
+nested_runner make_nested_runner(caf::actor_system& sys, const runtime_env& env,
                                  const task_request& parent);
 
 } // namespace
@@ -67,8 +66,8 @@ task_result run_task_attempt(caf::actor_system& sys, const runtime_env& env,
     }
   }
   try {
-    task_context ctx{req.input,  *req.job, req.slug,
-                     req.id,     req.stop, make_nested_runner(sys, env, req)};
+    task_context ctx{req.input, *req.job, req.slug,
+                     req.id,    req.stop, make_nested_runner(sys, env, req)};
     res.output = req.handler(ctx);
     if (auto bad = check_output(req, res.output, env.options.limits)) {
       res.error = std::move(*bad);
@@ -97,8 +96,7 @@ task_result run_task_attempt(caf::actor_system& sys, const runtime_env& env,
 
 namespace {
 
-nested_runner make_nested_runner(caf::actor_system& sys,
-                                 const runtime_env& env,
+nested_runner make_nested_runner(caf::actor_system& sys, const runtime_env& env,
                                  const task_request& parent) {
   return [&sys, &env, &parent](const std::string& slug, const std::string& id,
                                task_handler inline_handler,
@@ -125,10 +123,15 @@ nested_runner make_nested_runner(caf::actor_system& sys,
     self
       ->request(parent.workflow, caf::infinite, nested_begin_atom::value, slug,
                 id, opts.retries)
-      .receive([&](nested_decision& d) { decision = std::move(d); asked = true; },
-               [&](caf::error&) {});
+      .receive(
+        [&](nested_decision& d) {
+          decision = std::move(d);
+          asked = true;
+        },
+        [&](caf::error&) {});
     if (!asked)
-      throw std::runtime_error("workflow of nested task '" + slug + "' is gone");
+      throw std::runtime_error("workflow of nested task '" + slug
+                               + "' is gone");
     if (decision.restore)
       return decision.output;
     req.previous = decision.previous;
@@ -161,7 +164,8 @@ nested_runner make_nested_runner(caf::actor_system& sys,
   };
 }
 
-// -- workers -------------------------------------------------------------------
+// -- workers
+// -------------------------------------------------------------------
 
 worker_actor::behavior_type worker(worker_actor::pointer self, env_ptr env,
                                    std::shared_ptr<task_pool> pool) {

@@ -9,7 +9,8 @@
 // sleeping, and a slow handler never holds up tasks queued behind it. A
 // submit wakes an idle worker only if no other wake is in flight; a woken
 // worker that leaves work queued wakes the next (so wakes chain, one at a
-// time, instead of one per task). Results go straight back to the submitting job actor.
+// time, instead of one per task). Results go straight back to the submitting
+// job actor.
 
 #include <condition_variable>
 #include <deque>

@@ -204,8 +204,8 @@ step_meta describe(const runtime_env& env, const workflow_context& ctx,
     m.def = env.reg->find_task(step.slug);
   if (auto* s = model::find_task_state(ctx.task_status(), step.slug, step.id))
     m.previous = *s;
-  m.merged = model::merge_retries(m.def ? m.def->retries : std::nullopt,
-                                  call_site);
+  m.merged =
+    model::merge_retries(m.def ? m.def->retries : std::nullopt, call_site);
   return m;
 }
 
@@ -231,8 +231,9 @@ void submit_remote(job_pointer self, const task_request& req,
 
 /// Sends requested steps to the worker pool (or restores them); returns how
 /// many were dispatched.
-std::size_t dispatch_steps(job_pointer self,
-                           const std::vector<std::shared_ptr<step_state>>& requested) {
+std::size_t
+dispatch_steps(job_pointer self,
+               const std::vector<std::shared_ptr<step_state>>& requested) {
   auto& st = self->state;
   std::size_t dispatched = 0;
   for (auto& step : requested) {
@@ -242,8 +243,8 @@ std::size_t dispatch_steps(job_pointer self,
       // (Payload: a TypeError in the handler).
       step->done = true;
       step->workflow_level = true;
-      step->error = model::error_json(
-        "Error", "Task '" + step->slug + "' is not registered");
+      step->error = model::error_json("Error", "Task '" + step->slug
+                                                 + "' is not registered");
       continue;
     }
     if (should_restore(m, *step, st.ctx->job())) {
@@ -269,8 +270,7 @@ std::size_t dispatch_steps(job_pointer self,
     if (req.def && req.def->remote) {
       ++st.remote_steps;
       submit_remote(self, req, number);
-    }
-    else
+    } else
       st.env->tasks->submit(
         task_item{std::move(req), caf::actor_cast<caf::actor>(self), number});
   }
@@ -293,8 +293,9 @@ void journal_successes(job_pointer self, F then) {
   st.journaled = st.ctx->job();
   st.dirty = false;
   ++st.outstanding; // the workflow waits for this write like for a step
-  self->request(st.env->journal, caf::infinite, commit_atom::value,
-                std::move(batch))
+  self
+    ->request(st.env->journal, caf::infinite, commit_atom::value,
+              std::move(batch))
     .then(
       [=](std::uint64_t) {
         --self->state.outstanding;
@@ -376,7 +377,8 @@ void start_workflow(job_pointer self) {
   auto job = st.claimed;
   auto status = model::derive_task_status(job.log);
   st.journaled = job;
-  st.ctx = std::make_unique<workflow_context>(std::move(job), std::move(status));
+  st.ctx =
+    std::make_unique<workflow_context>(std::move(job), std::move(status));
   const auto& j = st.ctx->job();
   if (j.workflow_slug)
     st.coro = st.env->reg->find_workflow(*j.workflow_slug)->handler(*st.ctx);
@@ -395,7 +397,8 @@ job_actor::behavior_type driving_behavior(job_pointer self) {
         return;
       auto step = std::move(it->second);
       st.in_flight.erase(it);
-      guarded(self, [&] { on_step_result(self, std::move(step), std::move(res)); });
+      guarded(self,
+              [&] { on_step_result(self, std::move(step), std::move(res)); });
     },
     [=](nested_begin_atom, const std::string& slug, const std::string& id,
         const std::optional<model::retry_config>& call_site)
@@ -433,8 +436,9 @@ job_actor::behavior_type driving_behavior(job_pointer self) {
       st.dirty = false;
       model::apply_log_entry(st.ctx->mutable_status(), e);
       auto rp = self->make_response_promise<bool>();
-      self->request(st.env->journal, caf::infinite, commit_atom::value,
-                    std::move(batch))
+      self
+        ->request(st.env->journal, caf::infinite, commit_atom::value,
+                  std::move(batch))
         .then([=](std::uint64_t) mutable { rp.deliver(true); },
               [=](caf::error& err) mutable { rp.deliver(err); });
       return rp;

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "config/config_reader.hpp"
+#include "model/json_guard.hpp"
 #include "model/names.hpp"
 #include "model/processing_order.hpp"
-#include "model/json_guard.hpp"
 #include "model/schema.hpp"
 
 namespace conveyor::cfg {
@@ -45,7 +45,6 @@ using slug_map = std::map<std::string, std::string>;
 constexpr std::int64_t max_timeout_ms = 7LL * 24 * 3600 * 1000;
 constexpr auto int32_min = std::numeric_limits<std::int32_t>::min();
 constexpr auto int32_max = std::numeric_limits<std::int32_t>::max();
-
 
 void parse_slug(reader& r, const json& v, const std::string& path,
                 std::string& out, slug_map& seen) {
@@ -98,12 +97,15 @@ void parse_run(reader& r, const json& v, const std::string& path,
   const auto here = at(path, "run");
   auto it = v.find("run");
   if (it == v.end()) {
-    r.fail(here, "missing (required): the command, e.g. [\"./resize.sh\", \"--fast\"]");
+    r.fail(
+      here,
+      "missing (required): the command, e.g. [\"./resize.sh\", \"--fast\"]");
     return;
   }
   if (!it->is_array() || it->empty()) {
     r.fail(here, "expected a non-empty array of strings (program, then "
-                 "arguments), got " + describe(*it));
+                 "arguments), got "
+                   + describe(*it));
     return;
   }
   std::vector<std::string> argv;
@@ -113,7 +115,8 @@ void parse_run(reader& r, const json& v, const std::string& path,
     if (!arg.is_string()) {
       r.fail(at(here, i), "expected string, got " + describe(arg));
       ok = false;
-    } else if (arg.get_ref<const std::string&>().find('\0') != std::string::npos) {
+    } else if (arg.get_ref<const std::string&>().find('\0')
+               != std::string::npos) {
       r.fail(at(here, i), "must not contain a NUL character");
       ok = false;
     } else {
@@ -163,8 +166,9 @@ void parse_env(reader& r, const json& v, const std::string& path,
     const auto& s = e.get_ref<const std::string&>();
     auto name = s.substr(0, s.find('='));
     if (!detail::is_env_name(name) || s.find('\0') != std::string::npos)
-      r.fail(at(here, i), "expected NAME or NAME=value (letters, digits, _), got '"
-                            + s + "'");
+      r.fail(at(here, i),
+             "expected NAME or NAME=value (letters, digits, _), got '" + s
+               + "'");
     else if (name == "CONVEYOR_TOKEN")
       r.fail(at(here, i), "CONVEYOR_TOKEN is never passed to a command");
     else
@@ -173,17 +177,19 @@ void parse_env(reader& r, const json& v, const std::string& path,
   out = std::move(env);
 }
 
-void parse_task(reader& r, const json& v, const std::string& path,
-                config& cfg, slug_map& slugs) {
-  if (!r.object(v, path, {"slug", "run", "retries", "timeout", "inputSchema",
-                          "outputSchema", "label", "schedule", "concurrency",
-                          "priority", "remote", "env"}))
+void parse_task(reader& r, const json& v, const std::string& path, config& cfg,
+                slug_map& slugs) {
+  if (!r.object(v, path,
+                {"slug", "run", "retries", "timeout", "inputSchema",
+                 "outputSchema", "label", "schedule", "concurrency", "priority",
+                 "remote", "env"}))
     return;
   task_config t;
   parse_slug(r, v, path, t.slug, slugs);
   if (auto it = v.find("remote"); it != v.end()) {
     if (!it->is_boolean())
-      r.fail(at(path, "remote"), "expected true or false, got " + describe(*it));
+      r.fail(at(path, "remote"),
+             "expected true or false, got " + describe(*it));
     else
       t.remote = it->get<bool>();
   }
@@ -232,26 +238,28 @@ bool is_single_reference(const json& v) {
 void parse_step(reader& r, const json& s, const std::string& sp,
                 const config& cfg, std::map<std::string, std::string>& ids,
                 step_spec& step) {
-  if (!r.object(s, sp, {"id", "task", "input", "condition", "completesJob",
-                        "retries"}))
+  if (!r.object(
+        s, sp, {"id", "task", "input", "condition", "completesJob", "retries"}))
     return;
   if (r.string(s, "id", sp, step.id, true)) {
     if (!valid_step_id(step.id))
       r.fail(at(sp, "id"), "a step id has 1 to 64 letters, digits, - or _");
     else if (auto [it, fresh] = ids.emplace(step.id, sp); !fresh)
-      r.fail(at(sp, "id"), "duplicate step id '" + step.id + "' (also "
-                             + it->second + ")");
+      r.fail(at(sp, "id"),
+             "duplicate step id '" + step.id + "' (also " + it->second + ")");
   }
   if (r.string(s, "task", sp, step.task, true) && !cfg.find_task(step.task))
-    r.fail(at(sp, "task"), cfg.find_workflow(step.task)
-                             ? "'" + step.task + "' is a workflow; steps run tasks"
-                             : "unknown task '" + step.task + "'");
+    r.fail(at(sp, "task"),
+           cfg.find_workflow(step.task)
+             ? "'" + step.task + "' is a workflow; steps run tasks"
+             : "unknown task '" + step.task + "'");
   if (auto in = s.find("input"); in != s.end()) {
     if (in->is_object() || is_single_reference(*in))
       step.input = *in;
     else
       r.fail(at(sp, "input"), "expected an object or a single \"${...}\" "
-                              "reference, got " + describe(*in));
+                              "reference, got "
+                                + describe(*in));
   }
   if (auto c = s.find("condition"); c != s.end())
     step.condition = parse_condition(*c, at(sp, "condition"), r.problems);
@@ -264,9 +272,10 @@ void parse_steps(reader& r, const json& v, const std::string& path,
   const auto here = at(path, "steps");
   auto it = v.find("steps");
   if (it == v.end() || !it->is_array() || it->empty()) {
-    r.fail(here, it == v.end()
-                   ? "missing (required): a list of {id, task, input}"
-                   : "expected a non-empty array of steps, got " + describe(*it));
+    r.fail(here,
+           it == v.end()
+             ? "missing (required): a list of {id, task, input}"
+             : "expected a non-empty array of steps, got " + describe(*it));
     return;
   }
   std::map<std::string, std::string> ids;
@@ -282,7 +291,8 @@ void parse_steps(reader& r, const json& v, const std::string& path,
     std::vector<located_placeholder> refs;
     collect_placeholders(step.input, at(sp, "input"), refs, r.problems);
     if (step.condition)
-      refs.push_back(located_placeholder{at(sp, "condition"), step.condition->ref});
+      refs.push_back(
+        located_placeholder{at(sp, "condition"), step.condition->ref});
     for (const auto& ref : refs)
       if (auto problem = check_step_reference(ref.ref, spec.steps, i);
           !problem.empty())
@@ -292,8 +302,9 @@ void parse_steps(reader& r, const json& v, const std::string& path,
 
 void parse_workflow(reader& r, const json& v, const std::string& path,
                     config& cfg, slug_map& slugs) {
-  if (!r.object(v, path, {"slug", "queue", "retries", "inputSchema", "steps",
-                          "label", "schedule", "concurrency", "priority"}))
+  if (!r.object(v, path,
+                {"slug", "queue", "retries", "inputSchema", "steps", "label",
+                 "schedule", "concurrency", "priority"}))
     return;
   workflow_config w;
   parse_slug(r, v, path, w.slug, slugs);
@@ -332,8 +343,7 @@ void parse_queues(reader& r, const json& jobs, config& cfg) {
       std::int64_t n = 0;
       if (r.integer(q, "concurrency", qp, 1, 100000, n))
         c.concurrency = static_cast<std::int32_t>(n);
-      r.choice(q, "processingOrder", qp, orders,
-               c.processing_order);
+      r.choice(q, "processingOrder", qp, orders, c.processing_order);
     }
     cfg.queues[name] = c;
   }
@@ -347,8 +357,7 @@ void parse_processing_order(reader& r, const json& jobs, config& cfg) {
     return;
   const std::string path = "jobs.processingOrder";
   if (!it->is_object()) {
-    r.choice(jobs, "processingOrder", "jobs", orders,
-             cfg.processing_order);
+    r.choice(jobs, "processingOrder", "jobs", orders, cfg.processing_order);
     return;
   }
   if (!r.object(*it, path, {"default", "queues"}))
@@ -386,38 +395,45 @@ void for_each_entry(reader& r, const json& jobs, std::string_view key, F&& f) {
 
 } // namespace
 
-model::expected<config> parse_config(const json& doc, const std::string& base_dir) {
+model::expected<config> parse_config(const json& doc,
+                                     const std::string& base_dir) {
   reader r;
   config cfg;
   std::error_code ec;
-  auto base = fs::absolute(base_dir.empty() ? fs::path{"."} : fs::path{base_dir}, ec);
+  auto base =
+    fs::absolute(base_dir.empty() ? fs::path{"."} : fs::path{base_dir}, ec);
   cfg.base_dir = (ec ? fs::path{base_dir} : base).lexically_normal().string();
   if (r.object(doc, "", {"jobs", "node", "limits"})) {
     auto jobs = doc.find("jobs");
     if (jobs != doc.end()
-        && r.object(*jobs, "jobs", {"tasks", "workflows", "queues", "processingOrder",
-                                    "deleteJobOnComplete", "maxInterruptions",
-                                    "access", "autoRun"})) {
+        && r.object(*jobs, "jobs",
+                    {"tasks", "workflows", "queues", "processingOrder",
+                     "deleteJobOnComplete", "maxInterruptions", "access",
+                     "autoRun"})) {
       // Queues first: everything else may refer to them.
       parse_queues(r, *jobs, cfg);
       parse_processing_order(r, *jobs, cfg);
-      r.boolean(*jobs, "deleteJobOnComplete", "jobs", cfg.delete_job_on_complete);
+      r.boolean(*jobs, "deleteJobOnComplete", "jobs",
+                cfg.delete_job_on_complete);
       std::int64_t max_interruptions = 0;
       if (r.integer(*jobs, "maxInterruptions", "jobs", 0, 1'000'000,
                     max_interruptions))
         cfg.max_interruptions = static_cast<std::int32_t>(max_interruptions);
       slug_map slugs;
-      for_each_entry(r, *jobs, "tasks", [&](const json& v, const std::string& p) {
-        parse_task(r, v, p, cfg, slugs);
-      });
-      for_each_entry(r, *jobs, "workflows", [&](const json& v, const std::string& p) {
-        parse_workflow(r, v, p, cfg, slugs);
-      });
+      for_each_entry(r, *jobs, "tasks",
+                     [&](const json& v, const std::string& p) {
+                       parse_task(r, v, p, cfg, slugs);
+                     });
+      for_each_entry(r, *jobs, "workflows",
+                     [&](const json& v, const std::string& p) {
+                       parse_workflow(r, v, p, cfg, slugs);
+                     });
       detail::parse_access(r, *jobs, "jobs", cfg);
       detail::parse_auto_run(r, *jobs, "jobs", cfg);
     }
     detail::parse_node(r, doc, "node", cfg);
-    detail::parse_limits(r, doc, "limits", cfg); // after tasks: sets their output cap
+    detail::parse_limits(r, doc, "limits",
+                         cfg); // after tasks: sets their output cap
   }
   if (!r.problems.empty()) {
     std::string message;
@@ -445,7 +461,8 @@ model::expected<config> load_config(const std::string& path) {
                                + std::generic_category().message(errno));
   auto doc = model::parse_json_guarded(text);
   if (!doc)
-    return model::make_error(doc.error().code, path + ": " + doc.error().message);
+    return model::make_error(doc.error().code,
+                             path + ": " + doc.error().message);
   auto folder = fs::absolute(fs::path{path}, ec).parent_path();
   return parse_config(*doc, folder.string());
 }

@@ -20,13 +20,13 @@
 #include <string_view>
 #include <vector>
 
+#include "model/durability.hpp"
+#include "model/error.hpp"
+#include "model/limits.hpp"
+#include "model/operation.hpp"
+#include "model/retry.hpp"
 #include "tasks/command_task.hpp"
 #include "tasks/declarative_workflow.hpp"
-#include "model/error.hpp"
-#include "model/operation.hpp"
-#include "model/limits.hpp"
-#include "model/retry.hpp"
-#include "model/durability.hpp"
 
 namespace conveyor::cfg {
 
@@ -186,13 +186,15 @@ struct config {
   const workflow_config* find_workflow(std::string_view slug) const;
 };
 
-/// Reads and validates a config file (at most model::max_config_bytes). Relative paths in it
-/// resolve against the file's folder. Errors: invalid_input listing every
-/// problem, one per line, or the reason the file could not be read/parsed.
+/// Reads and validates a config file (at most model::max_config_bytes).
+/// Relative paths in it resolve against the file's folder. Errors:
+/// invalid_input listing every problem, one per line, or the reason the file
+/// could not be read/parsed.
 model::expected<config> load_config(const std::string& path);
 
 /// Validates an already-parsed document; relative paths resolve against
 /// `base_dir`. Never throws.
-model::expected<config> parse_config(const json& doc, const std::string& base_dir);
+model::expected<config> parse_config(const json& doc,
+                                     const std::string& base_dir);
 
 } // namespace conveyor::cfg

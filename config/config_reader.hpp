@@ -73,7 +73,8 @@ public:
   /// Reads obj[key] into `out` if present and a string (non-empty unless
   /// `allow_empty`). Returns whether `out` was set.
   bool string(const json& obj, std::string_view key, const std::string& path,
-              std::string& out, bool required = false, bool allow_empty = false) {
+              std::string& out, bool required = false,
+              bool allow_empty = false) {
     auto it = obj.find(key);
     if (it == obj.end()) {
       if (required)
@@ -94,7 +95,8 @@ public:
 
   /// A string that must be one of `allowed`.
   bool choice(const json& obj, std::string_view key, const std::string& path,
-              std::initializer_list<std::string_view> allowed, std::string& out) {
+              std::initializer_list<std::string_view> allowed,
+              std::string& out) {
     auto it = obj.find(key);
     if (it == obj.end())
       return false;
@@ -128,14 +130,16 @@ public:
     auto it = obj.find(key);
     if (it == obj.end())
       return false;
-    bool ok = it->is_number_integer()
-              && !(it->is_number_unsigned()
-                   && it->get<std::uint64_t>() > static_cast<std::uint64_t>(max));
+    bool ok =
+      it->is_number_integer()
+      && !(it->is_number_unsigned()
+           && it->get<std::uint64_t>() > static_cast<std::uint64_t>(max));
     std::int64_t v = ok ? it->get<std::int64_t>() : 0;
     if (!ok || v < min || v > max) {
-      fail(at(path, key), "expected an integer from " + std::to_string(min)
-                            + " to " + std::to_string(max) + ", got "
-                            + (it->is_number_integer() ? it->dump() : describe(*it)));
+      fail(at(path, key),
+           "expected an integer from " + std::to_string(min) + " to "
+             + std::to_string(max) + ", got "
+             + (it->is_number_integer() ? it->dump() : describe(*it)));
       return false;
     }
     out = v;
@@ -202,8 +206,7 @@ void parse_access(reader& r, const json& v, const std::string& path,
                   config& cfg);
 void parse_auto_run(reader& r, const json& v, const std::string& path,
                     config& cfg);
-void parse_node(reader& r, const json& v, const std::string& path,
-                config& cfg);
+void parse_node(reader& r, const json& v, const std::string& path, config& cfg);
 void parse_limits(reader& r, const json& doc, const std::string& path,
                   config& cfg);
 

@@ -48,7 +48,8 @@ std::optional<std::string> listen_host(const std::string& s) {
   std::string host, port;
   if (s.starts_with("[")) {
     auto close = s.find(']');
-    if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':')
+    if (close == std::string::npos || close + 1 >= s.size()
+        || s[close + 1] != ':')
       return std::nullopt;
     host = s.substr(1, close - 1);
     port = s.substr(close + 2);
@@ -62,7 +63,8 @@ std::optional<std::string> listen_host(const std::string& s) {
       return std::nullopt; // IPv6 needs brackets
   }
   if (host.empty() || port.empty() || port.size() > 5
-      || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })
+      || !std::all_of(port.begin(), port.end(),
+                      [](char c) { return c >= '0' && c <= '9'; })
       || std::stoi(port) > 65535)
     return std::nullopt;
   return host;
@@ -157,7 +159,8 @@ void parse_concurrency(reader& r, const json& obj, const std::string& path,
       return;
   } else {
     r.fail(here, "expected a key template string or an object {key, exclusive, "
-                 "supersedes}, got " + describe(*it));
+                 "supersedes}, got "
+                   + describe(*it));
     return;
   }
   std::vector<located_placeholder> refs;
@@ -166,8 +169,9 @@ void parse_concurrency(reader& r, const json& obj, const std::string& path,
   for (const auto& ref : refs) {
     const auto& p = ref.ref.path;
     if (p[0] != "input" && !(p[0] == "queue" && p.size() == 1))
-      r.fail(key_path, "${" + ref.ref.text
-                         + "}: a concurrency key can use ${input...} and ${queue}");
+      r.fail(key_path,
+             "${" + ref.ref.text
+               + "}: a concurrency key can use ${input...} and ${queue}");
   }
   if (r.problems.size() == before)
     out = std::move(c);
@@ -188,7 +192,8 @@ void parse_access(reader& r, const json& jobs, const std::string& path,
       // Never echo a token (config errors end up in logs): name the entry
       // by its principal, or by its position.
       std::string label = "token #" + std::to_string(n++);
-      if (p.is_object() && p.contains("principal") && p["principal"].is_string())
+      if (p.is_object() && p.contains("principal")
+          && p["principal"].is_string())
         label = "token of '" + p["principal"].get<std::string>() + "'";
       const auto tp = at(here, "tokens") + "[" + label + "]";
       if (token.size() < 16)
@@ -201,14 +206,16 @@ void parse_access(reader& r, const json& jobs, const std::string& path,
       cfg.access.tokens.emplace(token, std::move(pc));
     }
   }
-  for (auto op : {operation::queue, operation::run, operation::cancel, operation::read}) {
+  for (auto op :
+       {operation::queue, operation::run, operation::cancel, operation::read}) {
     const auto name = std::string{to_string(op)};
     auto rules = it->find(name);
     if (rules == it->end())
       continue;
     const auto op_path = at(here, name);
     if (!rules->is_array()) {
-      r.fail(op_path, "expected array of {roles, queues}, got " + describe(*rules));
+      r.fail(op_path,
+             "expected array of {roles, queues}, got " + describe(*rules));
       continue;
     }
     std::vector<access_rule> list;
@@ -236,14 +243,16 @@ void parse_auto_run(reader& r, const json& jobs, const std::string& path,
     return;
   const auto here = at(path, "autoRun");
   if (!it->is_array()) {
-    r.fail(here, "expected array of {cron, limit, queue, ...}, got " + describe(*it));
+    r.fail(here,
+           "expected array of {cron, limit, queue, ...}, got " + describe(*it));
     return;
   }
   for (std::size_t i = 0; i < it->size(); ++i) {
     const auto ap = at(here, i);
     const auto& e = (*it)[i];
-    if (!r.object(e, ap, {"cron", "limit", "queue", "allQueues",
-                          "disableScheduling", "silent"}))
+    if (!r.object(e, ap,
+                  {"cron", "limit", "queue", "allQueues", "disableScheduling",
+                   "silent"}))
       continue;
     autorun_config a;
     if (r.string(e, "cron", ap, a.cron))
@@ -290,21 +299,22 @@ void parse_node(reader& r, const json& doc, const std::string& path,
   auto it = doc.find("node");
   const json& n = it == doc.end() ? none : *it;
   auto& node = cfg.node;
-  if (r.object(n, path, {"listen", "data", "durability", "tls", "workers",
-                         "maxMessageBytes", "maxConnections",
-                         "handshakeTimeoutMs", "maxInFlight",
-                         "maxPendingEnqueues", "secretEnv"})) {
+  if (r.object(n, path,
+               {"listen", "data", "durability", "tls", "workers",
+                "maxMessageBytes", "maxConnections", "handshakeTimeoutMs",
+                "maxInFlight", "maxPendingEnqueues", "secretEnv"})) {
     r.string(n, "listen", path, node.listen);
     r.string(n, "data", path, node.data);
     std::string mode;
     if (r.choice(n, "durability", path, {"sync", "async"}, mode))
-      node.durability = mode == "sync" ? model::durability::sync
-                                       : model::durability::async;
+      node.durability =
+        mode == "sync" ? model::durability::sync : model::durability::async;
     std::int64_t workers = 0;
     if (r.integer(n, "workers", path, 1, 1024, workers))
       node.workers = static_cast<std::size_t>(workers);
     std::int64_t v = 0;
-    if (r.integer(n, "maxMessageBytes", path, 64 * 1024, std::int64_t{1} << 30, v))
+    if (r.integer(n, "maxMessageBytes", path, 64 * 1024, std::int64_t{1} << 30,
+                  v))
       node.max_message_bytes = static_cast<std::size_t>(v);
     if (r.integer(n, "maxConnections", path, 1, 1'000'000, v))
       node.max_connections = static_cast<std::size_t>(v);
@@ -317,9 +327,11 @@ void parse_node(reader& r, const json& doc, const std::string& path,
     parse_secret_env(r, n, path, cfg);
     const auto tls_path = at(path, "tls");
     if (auto tls = n.find("tls");
-        tls != n.end() && r.object(*tls, tls_path, {"certificate", "key", "ca"})) {
+        tls != n.end()
+        && r.object(*tls, tls_path, {"certificate", "key", "ca"})) {
       std::pair<const char*, std::string*> files[] = {
-        {"certificate", &node.tls_certificate}, {"key", &node.tls_key},
+        {"certificate", &node.tls_certificate},
+        {"key", &node.tls_key},
         {"ca", &node.tls_ca}};
       std::string missing;
       for (auto& [key, field] : files) {
@@ -333,27 +345,32 @@ void parse_node(reader& r, const json& doc, const std::string& path,
           r.fail(at(tls_path, key), "file '" + *field + "' does not exist");
       }
       if (!missing.empty() && missing != "certificate, key, ca")
-        r.fail(tls_path, "certificate, key and ca must be set together (missing: "
-                           + missing + ")");
+        r.fail(tls_path,
+               "certificate, key and ca must be set together (missing: "
+                 + missing + ")");
     }
   }
   node.data = resolve_path(cfg.base_dir, node.data);
   auto host = listen_host(node.listen);
   if (!host) {
-    r.fail(at(path, "listen"), "expected host:port (e.g. 127.0.0.1:4242), got \""
-                                 + node.listen + "\"");
+    r.fail(at(path, "listen"),
+           "expected host:port (e.g. 127.0.0.1:4242), got \"" + node.listen
+             + "\"");
   } else if (!is_loopback(*host)
              && (node.tls_certificate.empty() || node.tls_key.empty()
                  || node.tls_ca.empty())) {
-    r.fail(at(path, "listen"),
-           "'" + node.listen + "' is not a loopback address, so mutual TLS is "
-           "required: set node.tls.certificate, node.tls.key and node.tls.ca");
+    r.fail(
+      at(path, "listen"),
+      "'" + node.listen
+        + "' is not a loopback address, so mutual TLS is "
+          "required: set node.tls.certificate, node.tls.key and node.tls.ca");
   }
 }
 
 } // namespace detail
 
-const principal_config* access_config::authenticate(std::string_view token) const {
+const principal_config*
+access_config::authenticate(std::string_view token) const {
   const principal_config* found = nullptr;
   for (const auto& [candidate, principal] : tokens) {
     if (candidate.size() != token.size())
@@ -369,10 +386,13 @@ const principal_config* access_config::authenticate(std::string_view token) cons
 
 namespace {
 
-bool role_matches(const access_rule& rule, const std::vector<std::string>& roles) {
-  return std::any_of(rule.roles.begin(), rule.roles.end(), [&](const std::string& r) {
-    return r == "*" || std::find(roles.begin(), roles.end(), r) != roles.end();
-  });
+bool role_matches(const access_rule& rule,
+                  const std::vector<std::string>& roles) {
+  return std::any_of(
+    rule.roles.begin(), rule.roles.end(), [&](const std::string& r) {
+      return r == "*"
+             || std::find(roles.begin(), roles.end(), r) != roles.end();
+    });
 }
 
 } // namespace
@@ -382,18 +402,22 @@ bool access_config::allows(operation op, const std::vector<std::string>& roles,
   auto it = rules.find(op);
   if (it == rules.end())
     return true;
-  return std::any_of(it->second.begin(), it->second.end(), [&](const access_rule& rule) {
-    return role_matches(rule, roles)
-           && std::any_of(rule.queues.begin(), rule.queues.end(),
-                          [&](const std::string& q) { return q == "*" || q == queue; });
-  });
+  return std::any_of(
+    it->second.begin(), it->second.end(), [&](const access_rule& rule) {
+      return role_matches(rule, roles)
+             && std::any_of(
+               rule.queues.begin(), rule.queues.end(),
+               [&](const std::string& q) { return q == "*" || q == queue; });
+    });
 }
 
-bool access_config::may_allow(operation op, const std::vector<std::string>& roles) const {
+bool access_config::may_allow(operation op,
+                              const std::vector<std::string>& roles) const {
   auto it = rules.find(op);
   return it == rules.end()
-         || std::any_of(it->second.begin(), it->second.end(),
-                        [&](const access_rule& rule) { return role_matches(rule, roles); });
+         || std::any_of(
+           it->second.begin(), it->second.end(),
+           [&](const access_rule& rule) { return role_matches(rule, roles); });
 }
 
 model::expected<std::string> render_concurrency_key(const concurrency_config& c,

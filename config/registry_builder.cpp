@@ -13,8 +13,8 @@ task_handler command_handler(command_spec command) {
   return [command = std::move(command)](task_context& ctx) {
     // The job as of this attempt's start: its log holds every earlier try.
     auto status = model::derive_task_status(ctx.job().log);
-    const auto* previous
-      = model::find_task_state(status, ctx.task_slug(), ctx.task_id());
+    const auto* previous =
+      model::find_task_state(status, ctx.task_slug(), ctx.task_id());
     command_env env;
     env.job_id = std::to_string(ctx.job().id);
     env.task_id = ctx.task_id();
@@ -94,7 +94,9 @@ model::expected<std::shared_ptr<registry>> build_registry(const config& cfg) {
     auto spec = std::make_shared<const declarative_spec>(w.spec);
     workflow_definition def;
     def.slug = w.slug;
-    def.handler = [spec](workflow_context& wf) { return run_declarative(wf, spec); };
+    def.handler = [spec](workflow_context& wf) {
+      return run_declarative(wf, spec);
+    };
     def.queue = w.queue;
     def.retries = w.retries;
     def.input_schema = w.input_schema;

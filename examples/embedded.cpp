@@ -35,10 +35,11 @@ std::shared_ptr<conveyor::registry> make_registry() {
   };
   check(reg->add_task({
     .slug = "count-words",
-    .handler = [](conveyor::task_context& ctx) {
-      auto words = words_of(ctx.input().at("text").get<std::string>());
-      return json{{"words", words.size()}};
-    },
+    .handler =
+      [](conveyor::task_context& ctx) {
+        auto words = words_of(ctx.input().at("text").get<std::string>());
+        return json{{"words", words.size()}};
+      },
     .retries = conveyor::model::retry_config{.attempts = 2},
     .input_schema = json{{"type", "object"},
                          {"required", {"text"}},
@@ -46,37 +47,40 @@ std::shared_ptr<conveyor::registry> make_registry() {
   }));
   check(reg->add_task({
     .slug = "top-word",
-    .handler = [](conveyor::task_context& ctx) {
-      std::map<std::string, int> freq;
-      for (auto& w : words_of(ctx.input().at("text").get<std::string>()))
-        ++freq[w];
-      std::string best;
-      int n = 0;
-      for (auto& [w, c] : freq)
-        if (c > n) {
-          best = w;
-          n = c;
-        }
-      return json{{"word", best}, {"count", n}};
-    },
+    .handler =
+      [](conveyor::task_context& ctx) {
+        std::map<std::string, int> freq;
+        for (auto& w : words_of(ctx.input().at("text").get<std::string>()))
+          ++freq[w];
+        std::string best;
+        int n = 0;
+        for (auto& [w, c] : freq)
+          if (c > n) {
+            best = w;
+            n = c;
+          }
+        return json{{"word", best}, {"count", n}};
+      },
   }));
   check(reg->add_task({
     .slug = "summarize",
-    .handler = [](conveyor::task_context& ctx) {
-      const auto& in = ctx.input();
-      std::ostringstream out;
-      out << in.at("title").get<std::string>() << ": "
-          << in.at("words").get<int>() << " words, most frequent '"
-          << in.at("top").get<std::string>() << "'";
-      return json{{"summary", out.str()}};
-    },
+    .handler =
+      [](conveyor::task_context& ctx) {
+        const auto& in = ctx.input();
+        std::ostringstream out;
+        out << in.at("title").get<std::string>() << ": "
+            << in.at("words").get<int>() << " words, most frequent '"
+            << in.at("top").get<std::string>() << "'";
+        return json{{"summary", out.str()}};
+      },
   }));
   // Scheduled every second: handle_schedules queues one job per tick.
   check(reg->add_task({
     .slug = "heartbeat",
-    .handler = [](conveyor::task_context& ctx) {
-      return json{{"tick", *ctx.job().wait_until}};
-    },
+    .handler =
+      [](conveyor::task_context& ctx) {
+        return json{{"tick", *ctx.job().wait_until}};
+      },
     .schedule = {{.cron = "* * * * * *", .queue = "default"}},
   }));
   check(reg->add_workflow({
@@ -145,7 +149,8 @@ int main(int argc, char** argv) {
     auto done = jobs.wait(std::stoull(entry["job"].get<std::string>()));
     std::cout << json{{"scheduled", entry["task"]},
                       {"waitUntil", entry["waitUntil"]},
-                      {"status", done["status"]}}.dump()
+                      {"status", done["status"]}}
+                   .dump()
               << std::endl;
     if (done["status"] != "completed")
       ++failures;

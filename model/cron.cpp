@@ -18,7 +18,8 @@
 namespace conveyor::model {
 namespace {
 
-// -- civil dates ----------------------------------------------------------------
+// -- civil dates
+// ----------------------------------------------------------------
 
 struct civil {
   std::int64_t year;
@@ -35,11 +36,11 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 std::int64_t days_from_civil(std::int64_t y, int m, int d) {
   y -= m <= 2 ? 1 : 0;
   const std::int64_t era = floor_div(y, 400);
-  const std::int64_t year_of_era = y - era * 400;               // [0, 399]
-  const int shifted_month = m > 2 ? m - 3 : m + 9;              // Mar = 0
+  const std::int64_t year_of_era = y - era * 400;  // [0, 399]
+  const int shifted_month = m > 2 ? m - 3 : m + 9; // Mar = 0
   const std::int64_t day_of_year = (153 * shifted_month + 2) / 5 + d - 1;
-  const std::int64_t day_of_era = year_of_era * 365 + year_of_era / 4 -
-                                  year_of_era / 100 + day_of_year;
+  const std::int64_t day_of_era =
+    year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
   return era * 146097 + day_of_era - 719468; // 719468: 0000-03-01 to epoch
 }
 
@@ -48,14 +49,13 @@ civil civil_from_days(std::int64_t days) {
   const std::int64_t era = floor_div(days, 146097);
   const std::int64_t day_of_era = days - era * 146097; // [0, 146096]
   const std::int64_t year_of_era =
-      (day_of_era - day_of_era / 1460 + day_of_era / 36524 -
-       day_of_era / 146096) /
-      365;
+    (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096)
+    / 365;
   const std::int64_t day_of_year =
-      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
   const std::int64_t shifted_month = (5 * day_of_year + 2) / 153;
-  const int day = static_cast<int>(day_of_year - (153 * shifted_month + 2) / 5
-                                   + 1);
+  const int day =
+    static_cast<int>(day_of_year - (153 * shifted_month + 2) / 5 + 1);
   const int month = static_cast<int>(shifted_month < 10 ? shifted_month + 3
                                                         : shifted_month - 9);
   const std::int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
@@ -77,7 +77,8 @@ int weekday(std::int64_t days) {
   return static_cast<int>(((days % 7) + 7 + 4) % 7);
 }
 
-// -- parsing ----------------------------------------------------------------------
+// -- parsing
+// ----------------------------------------------------------------------
 
 struct field_spec {
   const char* name;
@@ -89,10 +90,10 @@ struct field_spec {
 };
 
 constexpr std::array<std::string_view, 12> month_names = {
-    "jan", "feb", "mar", "apr", "may", "jun",
-    "jul", "aug", "sep", "oct", "nov", "dec"};
+  "jan", "feb", "mar", "apr", "may", "jun",
+  "jul", "aug", "sep", "oct", "nov", "dec"};
 constexpr std::array<std::string_view, 12> weekday_names = {
-    "sun", "mon", "tue", "wed", "thu", "fri", "sat", "", "", "", "", ""};
+  "sun", "mon", "tue", "wed", "thu", "fri", "sat", "", "", "", "", ""};
 
 constexpr field_spec second_spec{"second", 0, 59, 59, nullptr, false};
 constexpr field_spec minute_spec{"minute", 0, 59, 59, nullptr, false};
@@ -106,9 +107,8 @@ struct reporter {
   std::string_view text;
   const field_spec& spec;
   error operator()(const std::string& what) const {
-    return make_error(errc::invalid_input,
-                      "cron '" + std::string(text) + "': " + spec.name +
-                          " field: " + what);
+    return make_error(errc::invalid_input, "cron '" + std::string(text) + "': "
+                                             + spec.name + " field: " + what);
   }
 };
 
@@ -151,8 +151,8 @@ expected<int> parse_value(std::string_view token, const reporter& report) {
   const int value = token.size() > 6 ? std::numeric_limits<int>::max()
                                      : std::stoi(std::string(token));
   if (value < spec.min || value > spec.max) {
-    return report("value " + std::string(token) + " out of range " +
-                  std::to_string(spec.min) + "-" + std::to_string(spec.max));
+    return report("value " + std::string(token) + " out of range "
+                  + std::to_string(spec.min) + "-" + std::to_string(spec.max));
   }
   return value;
 }
@@ -166,10 +166,10 @@ status parse_item(std::string_view item, const reporter& report,
   int step = 1;
   if (slash != std::string_view::npos) {
     const auto step_text = item.substr(slash + 1);
-    if (!all_digits(step_text) || step_text.size() > 6 ||
-        std::stoi(std::string(step_text)) == 0) {
-      return report("invalid step '" + std::string(step_text) + "' in '" +
-                    std::string(item) + "'");
+    if (!all_digits(step_text) || step_text.size() > 6
+        || std::stoi(std::string(step_text)) == 0) {
+      return report("invalid step '" + std::string(step_text) + "' in '"
+                    + std::string(item) + "'");
     }
     step = std::stoi(std::string(step_text));
   }
@@ -252,13 +252,13 @@ std::string_view expand_shorthand(std::string_view text) {
     std::string_view fields;
   };
   static constexpr std::array<entry, 7> table = {{
-      {"@yearly", "0 0 1 1 *"},
-      {"@annually", "0 0 1 1 *"},
-      {"@monthly", "0 0 1 * *"},
-      {"@weekly", "0 0 * * 0"},
-      {"@daily", "0 0 * * *"},
-      {"@midnight", "0 0 * * *"},
-      {"@hourly", "0 * * * *"},
+    {"@yearly", "0 0 1 1 *"},
+    {"@annually", "0 0 1 1 *"},
+    {"@monthly", "0 0 1 * *"},
+    {"@weekly", "0 0 * * 0"},
+    {"@daily", "0 0 * * *"},
+    {"@midnight", "0 0 * * *"},
+    {"@hourly", "0 * * * *"},
   }};
   const auto fields = split_fields(text);
   if (fields.size() != 1) {
@@ -310,17 +310,15 @@ expected<cron_expr> cron_expr::parse(std::string_view text) {
   }
   auto fields = split_fields(source);
   if (fields.size() != 5 && fields.size() != 6) {
-    return make_error(errc::invalid_input,
-                      "cron '" + std::string(text) +
-                          "': expected 5 or 6 fields, got " +
-                          std::to_string(fields.size()));
+    return make_error(errc::invalid_input, "cron '" + std::string(text)
+                                             + "': expected 5 or 6 fields, got "
+                                             + std::to_string(fields.size()));
   }
   if (fields.size() == 5) {
     fields.insert(fields.begin(), "0");
   }
   static constexpr std::array<const field_spec*, 6> specs = {
-      &second_spec, &minute_spec, &hour_spec,
-      &dom_spec,    &month_spec,  &dow_spec};
+    &second_spec, &minute_spec, &hour_spec, &dom_spec, &month_spec, &dow_spec};
   std::array<std::uint64_t, 6> bits{};
   for (std::size_t i = 0; i < specs.size(); ++i) {
     auto parsed = parse_field(fields[i], reporter{text, *specs[i]});
@@ -346,8 +344,8 @@ std::optional<time_ms> cron_expr::next_after(time_ms after) const {
   constexpr std::int64_t horizon_days = 5 * 366;
   constexpr std::int64_t day_ms = 86'400'000;
   // Keep the final (day * 86400 + second) * 1000 from overflowing.
-  if (after > std::numeric_limits<time_ms>::max() - (horizon_days + 2) *
-                                                        day_ms) {
+  if (after
+      > std::numeric_limits<time_ms>::max() - (horizon_days + 2) * day_ms) {
     return std::nullopt;
   }
   const std::int64_t start = floor_div(after, 1000) + 1; // strictly after
@@ -365,13 +363,12 @@ std::optional<time_ms> cron_expr::next_after(time_ms after) const {
     const bool dom_ok = (days_ >> date.day & 1U) != 0;
     const bool dow_ok = (weekdays_ >> weekday(day) & 1U) != 0;
     const bool day_ok = day_restricted_ && weekday_restricted_
-                            ? dom_ok || dow_ok
-                            : dom_ok && dow_ok;
+                          ? dom_ok || dow_ok
+                          : dom_ok && dow_ok;
     if (!day_ok) {
       continue;
     }
-    if (auto t = first_time_from(hours_, minutes_, seconds_,
-                                  second_of_day)) {
+    if (auto t = first_time_from(hours_, minutes_, seconds_, second_of_day)) {
       return (day * 86400 + *t) * 1000;
     }
   }

@@ -17,20 +17,20 @@ namespace conveyor::model {
 /// format between nodes: append, never renumber.
 enum class errc : std::uint8_t {
   none = 0,
-  invalid_input = 1,  ///< malformed JSON, wrong field type, schema mismatch
-  too_large = 2,      ///< document over the size limit
-  too_deep = 3,       ///< nesting deeper than the depth limit
-  not_found = 4,      ///< no such job / queue / slug
-  forbidden = 5,      ///< an access rule denied the request
-  conflict = 6,       ///< state does not allow the operation
-  storage = 7,        ///< the journal failed (I/O, corruption, locked)
-  unregistered = 8,   ///< the job's task or workflow slug is not registered
-  stale_lease = 9,    ///< a write carried an outdated fencing token
-  unavailable = 10,   ///< runtime shutting down / node unreachable
-  internal = 11,      ///< a bug: an invariant did not hold
-  overloaded = 12,    ///< the node sheds load: retry later
-  no_space = 13,      ///< the journal's disk is full: writes resume once
-                      ///< space is freed; reads keep working
+  invalid_input = 1, ///< malformed JSON, wrong field type, schema mismatch
+  too_large = 2,     ///< document over the size limit
+  too_deep = 3,      ///< nesting deeper than the depth limit
+  not_found = 4,     ///< no such job / queue / slug
+  forbidden = 5,     ///< an access rule denied the request
+  conflict = 6,      ///< state does not allow the operation
+  storage = 7,       ///< the journal failed (I/O, corruption, locked)
+  unregistered = 8,  ///< the job's task or workflow slug is not registered
+  stale_lease = 9,   ///< a write carried an outdated fencing token
+  unavailable = 10,  ///< runtime shutting down / node unreachable
+  internal = 11,     ///< a bug: an invariant did not hold
+  overloaded = 12,   ///< the node sheds load: retry later
+  no_space = 13,     ///< the journal's disk is full: writes resume once
+                     ///< space is freed; reads keep working
 };
 
 std::string_view to_string(errc code);
@@ -70,7 +70,9 @@ private:
 /// Success-or-error without a value.
 struct ok_t {};
 using status = expected<ok_t>;
-inline status ok() { return ok_t{}; }
+inline status ok() {
+  return ok_t{};
+}
 
 inline error make_error(errc code, std::string message) {
   return error{code, std::move(message)};

@@ -95,7 +95,7 @@ struct job {
   std::optional<time_ms> processing_until;
   std::optional<std::string> processing_token; ///< fencing token of the lease
   std::optional<std::string> concurrency_key;
-  json meta; ///< null when absent
+  json meta;                 ///< null when absent
   std::int32_t priority = 0; ///< higher runs first within the processing order
   std::optional<std::string> idempotency_key;
   time_ms created_at = 0;

@@ -17,7 +17,8 @@ namespace conveyor::model {
 
 namespace {
 
-// ---- rendering ---------------------------------------------------------------
+// ---- rendering
+// ---------------------------------------------------------------
 
 std::string_view state_name(log_state s) {
   return s == log_state::succeeded ? "succeeded" : "failed";
@@ -34,9 +35,11 @@ void put_string(json& out, const char* name,
     out[name] = *s;
 }
 
-// ---- reading -------------------------------------------------------------------
+// ---- reading
+// -------------------------------------------------------------------
 
-/// A value quoted for an error message: short, and valid UTF-8 whatever it held.
+/// A value quoted for an error message: short, and valid UTF-8 whatever it
+/// held.
 std::string shown(const json& v) {
   constexpr std::size_t limit = 60;
   std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -69,7 +72,8 @@ struct reader {
   }
   bool expected_type(const std::string& path, std::string_view want,
                      const json& got) {
-    return fail(path, "expected " + std::string(want) + ", got " + got.type_name());
+    return fail(path,
+                "expected " + std::string(want) + ", got " + got.type_name());
   }
 
   bool string(const json& v, const std::string& path, std::string& out) {
@@ -111,9 +115,9 @@ struct reader {
     if (!v.is_number_integer())
       return expected_type(path, "integer", v);
     const std::int64_t max = std::numeric_limits<std::int32_t>::max();
-    if (v.is_number_unsigned() ? v.get<std::uint64_t>() > static_cast<std::uint64_t>(max)
-                               : v.get<std::int64_t>() > max
-                                   || v.get<std::int64_t>() < min)
+    if (v.is_number_unsigned()
+          ? v.get<std::uint64_t>() > static_cast<std::uint64_t>(max)
+          : v.get<std::int64_t>() > max || v.get<std::int64_t>() < min)
       return fail(path, "integer out of range [" + std::to_string(min) + ", "
                           + std::to_string(max) + "]: " + shown(v));
     out = v.get<std::int32_t>();
@@ -164,7 +168,8 @@ bool read_parent(reader& r, const json& v, const std::string& p,
     const std::string field = join(p, key);
     if (key != "taskSlug" && key != "taskID")
       return r.fail(field, "unknown field");
-    if (!r.string(value, field, key == "taskSlug" ? ref.task_slug : ref.task_id))
+    if (!r.string(value, field,
+                  key == "taskSlug" ? ref.task_slug : ref.task_id))
       return false;
   }
   for (std::string_view name : {"taskSlug", "taskID"})
@@ -246,24 +251,42 @@ bool read_status(reader& r, const json& v, const std::string& p, job& j) {
 /// Reads one top-level job field (the key is its own path).
 bool read_job_field(reader& r, const std::string& k, const json& v, job& j) {
   constexpr std::int32_t int32_min = std::numeric_limits<std::int32_t>::min();
-  if (k == "id") return r.id(v, k, j.id);
-  if (k == "taskSlug") return r.opt_string(v, k, j.task_slug);
-  if (k == "workflowSlug") return r.opt_string(v, k, j.workflow_slug);
-  if (k == "queue") return r.string(v, k, j.queue);
-  if (k == "waitUntil") return r.opt_time(v, k, j.wait_until);
-  if (k == "completedAt") return r.opt_time(v, k, j.completed_at);
-  if (k == "totalTried") return r.int32(v, k, j.total_tried, 0);
-  if (k == "interruptions") return r.int32(v, k, j.interruptions, 0);
-  if (k == "hasError") return r.boolean(v, k, j.has_error);
-  if (k == "log") return read_log(r, v, k, j);
-  if (k == "processingUntil") return r.opt_time(v, k, j.processing_until);
-  if (k == "processingToken") return r.opt_string(v, k, j.processing_token);
-  if (k == "concurrencyKey") return r.opt_string(v, k, j.concurrency_key);
-  if (k == "createdAt") return r.time(v, k, j.created_at);
-  if (k == "updatedAt") return r.time(v, k, j.updated_at);
-  if (k == "status") return read_status(r, v, k, j);
-  if (k == "priority") return r.int32(v, k, j.priority, int32_min);
-  if (k == "idempotencyKey") return r.opt_string(v, k, j.idempotency_key);
+  if (k == "id")
+    return r.id(v, k, j.id);
+  if (k == "taskSlug")
+    return r.opt_string(v, k, j.task_slug);
+  if (k == "workflowSlug")
+    return r.opt_string(v, k, j.workflow_slug);
+  if (k == "queue")
+    return r.string(v, k, j.queue);
+  if (k == "waitUntil")
+    return r.opt_time(v, k, j.wait_until);
+  if (k == "completedAt")
+    return r.opt_time(v, k, j.completed_at);
+  if (k == "totalTried")
+    return r.int32(v, k, j.total_tried, 0);
+  if (k == "interruptions")
+    return r.int32(v, k, j.interruptions, 0);
+  if (k == "hasError")
+    return r.boolean(v, k, j.has_error);
+  if (k == "log")
+    return read_log(r, v, k, j);
+  if (k == "processingUntil")
+    return r.opt_time(v, k, j.processing_until);
+  if (k == "processingToken")
+    return r.opt_string(v, k, j.processing_token);
+  if (k == "concurrencyKey")
+    return r.opt_string(v, k, j.concurrency_key);
+  if (k == "createdAt")
+    return r.time(v, k, j.created_at);
+  if (k == "updatedAt")
+    return r.time(v, k, j.updated_at);
+  if (k == "status")
+    return read_status(r, v, k, j);
+  if (k == "priority")
+    return r.int32(v, k, j.priority, int32_min);
+  if (k == "idempotencyKey")
+    return r.opt_string(v, k, j.idempotency_key);
   if (k == "input") {
     j.input = object_or_empty(v);
     return true;
@@ -353,7 +376,8 @@ json to_json(const job& j, time_ms now) {
   return out;
 }
 
-expected<log_entry> log_entry_from_json(const json& doc, const std::string& path) {
+expected<log_entry> log_entry_from_json(const json& doc,
+                                        const std::string& path) {
   reader r;
   if (!doc.is_object()) {
     r.expected_type(path, "object", doc);
@@ -391,7 +415,8 @@ expected<job> job_from_json(const json& doc) {
       return *r.failure;
   }
   if (j.task_slug && j.workflow_slug) {
-    r.fail("workflowSlug", "a job has either taskSlug or workflowSlug, not both");
+    r.fail("workflowSlug",
+           "a job has either taskSlug or workflowSlug, not both");
     return *r.failure;
   }
   if (!doc.contains("status"))

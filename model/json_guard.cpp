@@ -12,8 +12,8 @@ namespace conveyor::model {
 
 namespace {
 
-constexpr std::size_t max_key_in_path = 40;   ///< bytes of one key shown
-constexpr std::size_t max_path_length = 200;  ///< bytes of a path shown
+constexpr std::size_t max_key_in_path = 40;  ///< bytes of one key shown
+constexpr std::size_t max_path_length = 200; ///< bytes of a path shown
 constexpr std::size_t path_head = 100;
 constexpr std::size_t path_tail = 80;
 
@@ -64,7 +64,7 @@ struct frame {
 class depth_guard final : public json::json_sax_t {
 public:
   depth_guard(const json_limits& limits, std::size_t text_size)
-    : limits_(limits), text_size_(text_size) {}
+      : limits_(limits), text_size_(text_size) {}
 
   bool null() override { return value(); }
   bool boolean(bool) override { return value(); }
@@ -96,16 +96,16 @@ public:
                    const nlohmann::detail::exception& ex) override {
     std::string_view what = ex.what();
     // Drop the "[json.exception.parse_error.101] " prefix: noise for users.
-    if (auto end = what.find("] "); !what.empty() && what[0] == '[' &&
-                                    end != std::string_view::npos)
+    if (auto end = what.find("] ");
+        !what.empty() && what[0] == '[' && end != std::string_view::npos)
       what.remove_prefix(end + 2);
     // nlohmann counts the offending byte 1-based (end of input counts as
     // one more byte); report the 0-based offset, at most the input size.
     const std::size_t offset =
       position == 0 ? 0 : std::min(position - 1, text_size_);
-    failure_ = make_error(errc::invalid_input,
-                          "invalid JSON at byte offset " + std::to_string(offset)
-                            + ": " + std::string(what));
+    failure_ = make_error(errc::invalid_input, "invalid JSON at byte offset "
+                                                 + std::to_string(offset) + ": "
+                                                 + std::string(what));
     return false;
   }
 
@@ -120,19 +120,19 @@ private:
   }
 
   bool too_many() {
-    failure_ = make_error(errc::too_large,
-                          "more than " + std::to_string(limits_.max_array_length)
-                            + " elements at " + path());
+    failure_ = make_error(
+      errc::too_large, "more than " + std::to_string(limits_.max_array_length)
+                         + " elements at " + path());
     return false;
   }
 
   bool short_enough(const string_t& s, const char* what) {
     if (s.size() <= limits_.max_string_bytes)
       return true;
-    failure_ = make_error(errc::too_large,
-                          std::string(what) + " longer than "
-                            + std::to_string(limits_.max_string_bytes)
-                            + " bytes at " + path());
+    failure_ =
+      make_error(errc::too_large, std::string(what) + " longer than "
+                                    + std::to_string(limits_.max_string_bytes)
+                                    + " bytes at " + path());
     return false;
   }
 
@@ -140,10 +140,10 @@ private:
     if (!value())
       return false;
     if (stack_.size() + 1 > limits_.max_depth) {
-      failure_ = make_error(errc::too_deep,
-                            "nesting deeper than "
-                              + std::to_string(limits_.max_depth) + " at "
-                              + path());
+      failure_ =
+        make_error(errc::too_deep, "nesting deeper than "
+                                     + std::to_string(limits_.max_depth)
+                                     + " at " + path());
       return false;
     }
     stack_.push_back(frame{is_array, 0, {}});
@@ -165,9 +165,9 @@ private:
       } else if (is_identifier(f.key)) {
         out += '.' + f.key;
       } else {
-        out += '[' + json(f.key).dump(-1, ' ', false,
-                                      json::error_handler_t::replace)
-               + ']';
+        out +=
+          '[' + json(f.key).dump(-1, ' ', false, json::error_handler_t::replace)
+          + ']';
       }
     }
     if (out.size() <= max_path_length)
@@ -187,9 +187,10 @@ private:
 expected<json> parse_json_guarded(std::string_view text,
                                   const json_limits& limits) {
   if (text.size() > limits.max_bytes)
-    return make_error(errc::too_large,
-                      "document is " + std::to_string(text.size())
-                        + " bytes, limit is " + std::to_string(limits.max_bytes));
+    return make_error(errc::too_large, "document is "
+                                         + std::to_string(text.size())
+                                         + " bytes, limit is "
+                                         + std::to_string(limits.max_bytes));
   try {
     depth_guard guard(limits, text.size());
     if (!json::sax_parse(text.begin(), text.end(), &guard)) {
@@ -252,8 +253,8 @@ std::string child_path(const std::string& parent, std::string_view key) {
   if (is_identifier(shown) && shown.size() == key.size())
     return parent + "." + std::string(shown);
   return parent + "["
-         + json(std::string(shown)).dump(-1, ' ', false,
-                                         json::error_handler_t::replace)
+         + json(std::string(shown))
+             .dump(-1, ' ', false, json::error_handler_t::replace)
          + (shown.size() < key.size() ? "...]" : "]");
 }
 
@@ -314,9 +315,9 @@ status check_json(const json& value, const json_limits& limits,
   // Valid UTF-8 and bounded depth: dump can neither throw nor overflow.
   const auto bytes = value.dump().size();
   if (bytes > limits.max_bytes)
-    return make_error(errc::too_large,
-                      root + ": " + std::to_string(bytes)
-                        + " bytes, limit is " + std::to_string(limits.max_bytes));
+    return make_error(errc::too_large, root + ": " + std::to_string(bytes)
+                                         + " bytes, limit is "
+                                         + std::to_string(limits.max_bytes));
   return ok();
 }
 

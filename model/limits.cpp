@@ -32,11 +32,11 @@ status check_limits(const limits& lim) {
   for (const auto& f : fields) {
     const std::size_t v = lim.*f.member;
     if (v < f.min || v > f.max)
-      return make_error(errc::invalid_input,
-                        "limits." + std::string(f.key) + ": "
-                          + std::to_string(v) + " is outside "
-                          + std::to_string(f.min) + " .. "
-                          + std::to_string(f.max));
+      return make_error(errc::invalid_input, "limits." + std::string(f.key)
+                                               + ": " + std::to_string(v)
+                                               + " is outside "
+                                               + std::to_string(f.min) + " .. "
+                                               + std::to_string(f.max));
   }
   return ok();
 }

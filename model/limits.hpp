@@ -43,7 +43,7 @@ inline constexpr std::size_t document_depth_margin = 4;
 struct json_limits {
   std::size_t max_depth = hard_max_json_depth; ///< nesting of arrays + objects
   std::size_t max_bytes = 2 * mib;             ///< compact text size
-  std::size_t max_string_bytes = hard_max_json_bytes; ///< one string or key
+  std::size_t max_string_bytes = hard_max_json_bytes;   ///< one string or key
   std::size_t max_array_length = hard_max_array_length; ///< one container
 };
 
@@ -55,14 +55,14 @@ inline constexpr json_limits transport_json_limits{
 /// What a stored document may be (recovery, listings): bounded depth, so
 /// data written before a limit existed costs bounded work, never a crash.
 inline constexpr json_limits document_json_limits{
-  hard_max_json_depth + document_depth_margin, ~std::size_t{0},
-  ~std::size_t{0}, ~std::size_t{0}};
+  hard_max_json_depth + document_depth_margin, ~std::size_t{0}, ~std::size_t{0},
+  ~std::size_t{0}};
 
 /// The configurable limits (config key in parentheses).
 struct limits {
-  std::size_t max_input_bytes = 1 * mib;   ///< job input (maxInputBytes)
-  std::size_t max_output_bytes = 1 * mib;  ///< task output (maxOutputBytes)
-  std::size_t max_meta_bytes = 64 * kib;   ///< job meta (maxMetaBytes)
+  std::size_t max_input_bytes = 1 * mib;  ///< job input (maxInputBytes)
+  std::size_t max_output_bytes = 1 * mib; ///< task output (maxOutputBytes)
+  std::size_t max_meta_bytes = 64 * kib;  ///< job meta (maxMetaBytes)
   /// The queue request's log note, kept inside meta (maxLogBytes).
   std::size_t max_log_bytes = 64 * kib;
   /// Nesting of input, output and meta (maxJsonDepth, at most 64).

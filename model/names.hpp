@@ -23,7 +23,9 @@ inline bool valid_name(std::string_view s) {
   return true;
 }
 
-inline bool valid_queue_name(std::string_view q) { return valid_name(q); }
+inline bool valid_queue_name(std::string_view q) {
+  return valid_name(q);
+}
 
 /// Empty when `slug` may name a task or workflow, else what is wrong.
 inline std::string slug_problem(std::string_view slug) {

@@ -13,14 +13,14 @@ enum class operation : std::uint8_t { queue, run, cancel, read };
 /// The name used in configs and error messages.
 constexpr std::string_view to_string(operation op) {
   switch (op) {
-    case operation::queue:
-      return "queue";
-    case operation::run:
-      return "run";
-    case operation::cancel:
-      return "cancel";
-    case operation::read:
-      return "read";
+  case operation::queue:
+    return "queue";
+  case operation::run:
+    return "run";
+  case operation::cancel:
+    return "cancel";
+  case operation::read:
+    return "read";
   }
   return "?";
 }

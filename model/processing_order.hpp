@@ -17,6 +17,8 @@ inline bool is_processing_order(std::string_view s) {
   return s == fifo_order || s == lifo_order;
 }
 
-inline bool is_lifo(std::string_view s) { return s == lifo_order; }
+inline bool is_lifo(std::string_view s) {
+  return s == lifo_order;
+}
 
 } // namespace conveyor::model

@@ -20,8 +20,8 @@ error bad(const std::string& path, const std::string& what) {
   return make_error(errc::invalid_input, path + ": " + what);
 }
 
-expected<std::int64_t> parse_non_negative(const json& v, const std::string& path,
-                                          std::int64_t max) {
+expected<std::int64_t>
+parse_non_negative(const json& v, const std::string& path, std::int64_t max) {
   if (!v.is_number_integer())
     return bad(path, "expected non-negative integer, got " + kind(v));
   if (v.is_number_unsigned()) {
@@ -40,7 +40,8 @@ expected<std::int64_t> parse_non_negative(const json& v, const std::string& path
 }
 
 expected<std::int32_t> parse_attempts(const json& v, const std::string& path) {
-  auto n = parse_non_negative(v, path, std::numeric_limits<std::int32_t>::max());
+  auto n =
+    parse_non_negative(v, path, std::numeric_limits<std::int32_t>::max());
   if (!n)
     return n.error();
   return static_cast<std::int32_t>(*n);
@@ -77,7 +78,8 @@ expected<backoff> parse_backoff(const json& v, const std::string& path) {
     }
   }
   if (!has_type)
-    return bad(path + ".type", "missing (expected \"fixed\" or \"exponential\")");
+    return bad(path + ".type",
+               "missing (expected \"fixed\" or \"exponential\")");
   return out;
 }
 
@@ -101,7 +103,8 @@ expected<retry_config> parse_retry_config(const json& value) {
     return cfg;
   }
   if (!value.is_object())
-    return bad(root, "expected non-negative integer or object, got " + kind(value));
+    return bad(root,
+               "expected non-negative integer or object, got " + kind(value));
   for (const auto& [key, v] : value.items()) {
     const std::string field = root + "." + key;
     if (key == "attempts") {
@@ -130,8 +133,9 @@ json to_json(const retry_config& cfg) {
   if (cfg.attempts)
     out["attempts"] = *cfg.attempts;
   if (cfg.backoff) {
-    json b = {{"type", cfg.backoff->type == backoff_type::fixed ? "fixed"
-                                                                : "exponential"}};
+    json b = {{"type", cfg.backoff->type == backoff_type::fixed
+                         ? "fixed"
+                         : "exponential"}};
     if (cfg.backoff->delay)
       b["delay"] = *cfg.backoff->delay;
     out["backoff"] = std::move(b);

@@ -26,8 +26,8 @@ status read_time(const json& obj, const char* field, const std::string& path,
     return bad(path + "." + field, "must be an ISO 8601 string");
   auto t = parse_iso8601(it->get_ref<const std::string&>());
   if (!t)
-    return bad(path + "." + field, "'" + it->get<std::string>()
-                                     + "' is not an ISO 8601 time");
+    return bad(path + "." + field,
+               "'" + it->get<std::string>() + "' is not an ISO 8601 time");
   out = *t;
   return ok();
 }
@@ -78,11 +78,13 @@ expected<schedule_stats> schedule_stats_from_json(const json& j) {
         if (!e.is_object())
           return bad(spath, "must be an object");
         auto& stat = out.at(queue, kind, slug);
-        if (auto st = read_time(e, "lastScheduledRun", spath,
-                                stat.last_scheduled_run); !st)
+        if (auto st =
+              read_time(e, "lastScheduledRun", spath, stat.last_scheduled_run);
+            !st)
           return st.error();
         if (auto st = read_time(e, "lastScheduledTick", spath,
-                                stat.last_scheduled_tick); !st)
+                                stat.last_scheduled_tick);
+            !st)
           return st.error();
       }
     }
@@ -117,12 +119,12 @@ schedule_decision default_before_schedule(const before_schedule_args& a) {
 
 std::string_view to_string(schedule_status s) {
   switch (s) {
-    case schedule_status::queued:
-      return "queued";
-    case schedule_status::skipped:
-      return "skipped";
-    case schedule_status::errored:
-      return "errored";
+  case schedule_status::queued:
+    return "queued";
+  case schedule_status::skipped:
+    return "skipped";
+  case schedule_status::errored:
+    return "errored";
   }
   return "unknown";
 }

@@ -32,8 +32,9 @@ enum class schedule_kind : std::uint8_t { task, workflow };
 
 /// What the stats remember of one (queue, kind, slug).
 struct schedule_stat {
-  std::optional<time_ms> last_scheduled_run;  ///< when it was last handled
-  std::optional<time_ms> last_scheduled_tick; ///< waitUntil of the last job queued
+  std::optional<time_ms> last_scheduled_run; ///< when it was last handled
+  std::optional<time_ms>
+    last_scheduled_tick; ///< waitUntil of the last job queued
   bool operator==(const schedule_stat&) const = default;
 };
 
@@ -98,10 +99,10 @@ std::string_view to_string(schedule_status s);
 struct after_schedule_args {
   const queueable& candidate;
   schedule_status status = schedule_status::skipped;
-  const json* job = nullptr; ///< the queued job (queued only)
+  const json* job = nullptr;         ///< the queued job (queued only)
   std::optional<time_ms> queued_for; ///< its waitUntil (queued only)
-  std::string error;         ///< errored only
-  schedule_stat& stat;       ///< persisted after the pass
+  std::string error;                 ///< errored only
+  schedule_stat& stat;               ///< persisted after the pass
   time_ms now = 0;
 };
 

@@ -20,11 +20,10 @@ namespace {
 constexpr std::size_t max_depth = 64;
 
 constexpr std::array<std::string_view, 7> type_names = {
-    "string", "number", "integer", "boolean", "object", "array", "null"};
+  "string", "number", "integer", "boolean", "object", "array", "null"};
 
 constexpr std::array<std::string_view, 7> annotations = {
-    "title", "description", "default", "examples", "$schema", "$id",
-    "$comment"};
+  "title", "description", "default", "examples", "$schema", "$id", "$comment"};
 
 template <std::size_t N>
 bool one_of(const std::array<std::string_view, N>& names,
@@ -44,15 +43,22 @@ std::string show(const json& value) {
 
 std::string kind_of(const json& value) {
   switch (value.type()) {
-  case json::value_t::null: return "null";
-  case json::value_t::boolean: return "boolean";
-  case json::value_t::string: return "string";
-  case json::value_t::array: return "array";
-  case json::value_t::object: return "object";
+  case json::value_t::null:
+    return "null";
+  case json::value_t::boolean:
+    return "boolean";
+  case json::value_t::string:
+    return "string";
+  case json::value_t::array:
+    return "array";
+  case json::value_t::object:
+    return "object";
   case json::value_t::number_integer:
   case json::value_t::number_unsigned:
-  case json::value_t::number_float: return "number";
-  default: return "unknown";
+  case json::value_t::number_float:
+    return "number";
+  default:
+    return "unknown";
   }
 }
 
@@ -84,7 +90,8 @@ bool is_count(const json& v) {
   return is_integral(v) && v.get<double>() >= 0;
 }
 
-// -- check_schema --------------------------------------------------------------
+// -- check_schema
+// --------------------------------------------------------------
 
 status check_type(const json& type, const std::string& at) {
   auto check_name = [&](const json& name) -> status {
@@ -154,27 +161,27 @@ status check_keyword(const std::string& key, const json& value,
     return check_required(value, at);
   }
   if (key == "additionalProperties") {
-    return value.is_boolean() ? ok()
-                              : status(fail(at, "expected a boolean, got " +
-                                                    show(value)));
+    return value.is_boolean()
+             ? ok()
+             : status(fail(at, "expected a boolean, got " + show(value)));
   }
   if (key == "enum") {
     return value.is_array() && !value.empty()
-               ? ok()
-               : status(fail(at, "expected a non-empty array, got " +
-                                     show(value)));
+             ? ok()
+             : status(
+               fail(at, "expected a non-empty array, got " + show(value)));
   }
   if (key == "minimum" || key == "maximum") {
     return value.is_number()
-               ? ok()
-               : status(fail(at, "expected a number, got " + show(value)));
+             ? ok()
+             : status(fail(at, "expected a number, got " + show(value)));
   }
-  if (key == "minLength" || key == "maxLength" || key == "minItems" ||
-      key == "maxItems") {
+  if (key == "minLength" || key == "maxLength" || key == "minItems"
+      || key == "maxItems") {
     return is_count(value) ? ok()
-                           : status(fail(at,
-                                         "expected a non-negative integer, "
-                                         "got " + show(value)));
+                           : status(fail(at, "expected a non-negative integer, "
+                                             "got "
+                                               + show(value)));
   }
   if (key == "const" || one_of(annotations, key)) {
     return ok();
@@ -199,7 +206,8 @@ status check_node(const json& schema, const std::string& path,
   return ok();
 }
 
-// -- validate ------------------------------------------------------------------
+// -- validate
+// ------------------------------------------------------------------
 
 bool has_type(const json& value, std::string_view type) {
   if (type == "number") {
@@ -240,10 +248,9 @@ status check_value_type(const json& type, const json& value,
 
 /// Code points, so "é" is one character as JSON Schema says.
 std::size_t utf8_length(const std::string& s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) {
-        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-      }));
+  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
 }
 
 status check_bounds(const json& schema, const json& value,
@@ -275,15 +282,15 @@ status check_bounds(const json& schema, const json& value,
     return ok();
   }
   const auto what = value.is_string() ? "length " : "item count ";
-  if (auto* min = limit(min_key); min && static_cast<double>(size) <
-                                              min->get<double>()) {
-    return fail(at, what + std::to_string(size) + " is less than " + min_key +
-                        " " + show(*min));
+  if (auto* min = limit(min_key);
+      min && static_cast<double>(size) < min->get<double>()) {
+    return fail(at, what + std::to_string(size) + " is less than " + min_key
+                      + " " + show(*min));
   }
-  if (auto* max = limit(max_key); max && static_cast<double>(size) >
-                                              max->get<double>()) {
-    return fail(at, what + std::to_string(size) + " is greater than " +
-                        max_key + " " + show(*max));
+  if (auto* max = limit(max_key);
+      max && static_cast<double>(size) > max->get<double>()) {
+    return fail(at, what + std::to_string(size) + " is greater than " + max_key
+                      + " " + show(*max));
   }
   return ok();
 }
@@ -312,12 +319,12 @@ status validate_object(const json& schema, const json& value,
   if (!value.is_object()) {
     return ok();
   }
-  if (auto req = schema.find("required"); req != schema.end() &&
-                                          req->is_array()) {
+  if (auto req = schema.find("required");
+      req != schema.end() && req->is_array()) {
     for (const auto& name : *req) {
       if (name.is_string() && !value.contains(name.get<std::string>())) {
-        return fail(at, "missing required property '" +
-                            name.get<std::string>() + "'");
+        return fail(at, "missing required property '" + name.get<std::string>()
+                          + "'");
       }
     }
   }
@@ -372,7 +379,9 @@ status validate_node(const json& schema, const json& value,
 
 } // namespace
 
-status check_schema(const json& schema) { return check_node(schema, "", 0); }
+status check_schema(const json& schema) {
+  return check_node(schema, "", 0);
+}
 
 status validate(const json& schema, const json& value,
                 const std::string& root) {

@@ -7,8 +7,8 @@ void apply_log_entry(task_status_map& map, const log_entry& entry) {
   auto& by_id = map[entry.task_slug];
   auto it = by_id.find(entry.task_id);
   if (it == by_id.end()) {
-    by_id.emplace(entry.task_id, task_state{succeeded, entry.input, entry.output,
-                                            entry.task_slug, 1});
+    by_id.emplace(entry.task_id, task_state{succeeded, entry.input,
+                                            entry.output, entry.task_slug, 1});
     return;
   }
   task_state& state = it->second;

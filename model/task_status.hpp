@@ -21,7 +21,8 @@ struct task_state {
 };
 
 /// task slug -> task id -> state.
-using task_status_map = std::map<std::string, std::map<std::string, task_state>>;
+using task_status_map =
+  std::map<std::string, std::map<std::string, task_state>>;
 
 /// Walks the log in order: the first entry for (slug, id) creates the state
 /// (complete iff succeeded), later entries add to total_tried, a later success

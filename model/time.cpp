@@ -38,7 +38,8 @@ civil civil_from_days(std::int64_t z) {
   z += 719468;
   const std::int64_t era = floor_div(z, 146097);
   const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t yoe =
+    (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
   const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   const std::int64_t mp = (5 * doy + 2) / 153;
   const auto day = static_cast<unsigned>(doy - (153 * mp + 2) / 5 + 1);
@@ -160,7 +161,8 @@ std::optional<std::int64_t> parse_offset(cursor& in) {
 
 std::string format_iso8601(time_ms t) {
   const std::int64_t days = floor_div(t, ms_per_day);
-  // From the remainder, not t - days * ms_per_day: that overflows near INT64_MIN.
+  // From the remainder, not t - days * ms_per_day: that overflows near
+  // INT64_MIN.
   std::int64_t in_day = t % ms_per_day;
   if (in_day < 0)
     in_day += ms_per_day;

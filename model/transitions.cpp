@@ -74,9 +74,12 @@ log_entry failed_entry(const task_failure& f, time_ms now) {
 
 std::string_view to_string(run_status s) {
   switch (s) {
-  case run_status::success: return "success";
-  case run_status::error: return "error";
-  case run_status::error_reached_max_retries: return "error-reached-max-retries";
+  case run_status::success:
+    return "success";
+  case run_status::error:
+    return "error";
+  case run_status::error_reached_max_retries:
+    return "error-reached-max-retries";
   }
   return "unknown";
 }
@@ -157,7 +160,8 @@ transition fail_task(job j, const std::optional<retry_config>& workflow_retries,
   // (docs/semantics.md §10).
   j.log.push_back(failed_entry(failure, now));
 
-  const std::int32_t prev_tried = failure.previous ? failure.previous->total_tried : 0;
+  const std::int32_t prev_tried =
+    failure.previous ? failure.previous->total_tried : 0;
   const bool prev_complete = failure.previous && failure.previous->complete;
   // A re-executed completed task (shouldRestore=false) skips the task limit:
   // only the workflow cap below can stop it.
@@ -168,15 +172,17 @@ transition fail_task(job j, const std::optional<retry_config>& workflow_retries,
     return settle_failure(std::move(j), true, now, now);
   }
 
-  time_ms wait = later(future_wait(j, now),
-                       backoff_until(failure.merged_retries.backoff, prev_tried, now));
+  time_ms wait =
+    later(future_wait(j, now),
+          backoff_until(failure.merged_retries.backoff, prev_tried, now));
   bool final_failure = false;
   if (workflow_retries) {
-    if (workflow_retries->attempts && j.total_tried >= *workflow_retries->attempts)
+    if (workflow_retries->attempts
+        && j.total_tried >= *workflow_retries->attempts)
       final_failure = true;
     else
-      wait = std::max(wait, backoff_until(workflow_retries->backoff,
-                                          j.total_tried, now));
+      wait = std::max(
+        wait, backoff_until(workflow_retries->backoff, j.total_tried, now));
   }
   // Payload leaves the error "undefined" on a retry; we clear it so a stale
   // error never describes a job that is still going to run.
@@ -194,7 +200,8 @@ transition fail_workflow(job j,
   // No retries configured => final. A retries object without attempts counts
   // as 0 attempts (as in max_task_retries), so it never retries forever.
   const bool final_failure =
-    !workflow_retries || j.total_tried >= workflow_retries->attempts.value_or(0);
+    !workflow_retries
+    || j.total_tried >= workflow_retries->attempts.value_or(0);
   time_ms wait = now;
   if (!final_failure)
     wait = later(future_wait(j, now),

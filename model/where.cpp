@@ -36,17 +36,17 @@ struct op_name {
 };
 
 constexpr op_name op_names[] = {
-    {"equals", where_op::equals},
-    {"not_equals", where_op::not_equals},
-    {"in", where_op::in},
-    {"not_in", where_op::not_in},
-    {"exists", where_op::exists},
-    {"greater_than", where_op::greater_than},
-    {"greater_than_equal", where_op::greater_than_equal},
-    {"less_than", where_op::less_than},
-    {"less_than_equal", where_op::less_than_equal},
-    {"like", where_op::like},
-    {"contains", where_op::contains},
+  {"equals", where_op::equals},
+  {"not_equals", where_op::not_equals},
+  {"in", where_op::in},
+  {"not_in", where_op::not_in},
+  {"exists", where_op::exists},
+  {"greater_than", where_op::greater_than},
+  {"greater_than_equal", where_op::greater_than_equal},
+  {"less_than", where_op::less_than},
+  {"less_than_equal", where_op::less_than_equal},
+  {"like", where_op::like},
+  {"contains", where_op::contains},
 };
 
 std::optional<where_op> find_op(std::string_view name) {
@@ -110,8 +110,8 @@ status check_field_path(const std::string& field, const std::string& at) {
 /// as a query that silently matches nothing.
 status check_operand(where_op op, const json& operand, const std::string& at) {
   auto bad = [&](std::string_view expected) -> status {
-    return invalid(at, std::string(name_of(op)) + " expects " +
-                           std::string(expected) + ", got " + show(operand));
+    return invalid(at, std::string(name_of(op)) + " expects "
+                         + std::string(expected) + ", got " + show(operand));
   };
   switch (op) {
   case where_op::in:
@@ -124,8 +124,8 @@ status check_operand(where_op op, const json& operand, const std::string& at) {
   case where_op::less_than:
   case where_op::less_than_equal:
     return operand.is_number() || operand.is_string()
-               ? ok()
-               : bad("a number or string");
+             ? ok()
+             : bad("a number or string");
   case where_op::like:
   case where_op::contains:
     return operand.is_string() ? ok() : bad("a string");
@@ -148,8 +148,8 @@ expected<where> parse_list(const json& list, where::kind kind,
   where node;
   node.type = kind;
   for (std::size_t i = 0; i < list.size(); ++i) {
-    auto child = parse_object(list[i], at + "[" + std::to_string(i) + "]",
-                              depth + 1);
+    auto child =
+      parse_object(list[i], at + "[" + std::to_string(i) + "]", depth + 1);
     if (!child) {
       return child.error();
     }
@@ -217,9 +217,9 @@ expected<where> parse_object(const json& query, const std::string& at,
 // -- evaluation ---------------------------------------------------------------
 
 bool is_index(std::string_view segment) {
-  return !segment.empty() && segment.size() <= 9 &&
-         std::all_of(segment.begin(), segment.end(),
-                     [](char c) { return c >= '0' && c <= '9'; });
+  return !segment.empty() && segment.size() <= 9
+         && std::all_of(segment.begin(), segment.end(),
+                        [](char c) { return c >= '0' && c <= '9'; });
 }
 
 /// Collects the values the path reaches; nullptr stands for "missing".
@@ -302,7 +302,7 @@ std::optional<int> order(const json& value, const json& operand) {
   }
   if (value.is_string() && operand.is_string()) {
     int c = value.get_ref<const std::string&>().compare(
-        operand.get_ref<const std::string&>());
+      operand.get_ref<const std::string&>());
     return c < 0 ? -1 : c > 0 ? 1 : 0;
   }
   return std::nullopt;
@@ -323,8 +323,8 @@ bool contains_ci(const json& value, const json& operand) {
     return false;
   }
   return lower(value.get_ref<const std::string&>())
-             .find(lower(operand.get_ref<const std::string&>())) !=
-         std::string::npos;
+           .find(lower(operand.get_ref<const std::string&>()))
+         != std::string::npos;
 }
 
 bool like(const json& value, const json& operand) {
@@ -343,8 +343,7 @@ bool like(const json& value, const json& operand) {
     if (end == std::string::npos) {
       end = needle.size();
     }
-    if (haystack.find(needle.substr(start, end - start)) ==
-        std::string::npos) {
+    if (haystack.find(needle.substr(start, end - start)) == std::string::npos) {
       return false;
     }
     pos = end;
@@ -366,11 +365,16 @@ bool ordered(where_op op, const json& value, const json& operand) {
     return false;
   }
   switch (op) {
-  case where_op::greater_than: return *c > 0;
-  case where_op::greater_than_equal: return *c >= 0;
-  case where_op::less_than: return *c < 0;
-  case where_op::less_than_equal: return *c <= 0;
-  default: return false;
+  case where_op::greater_than:
+    return *c > 0;
+  case where_op::greater_than_equal:
+    return *c >= 0;
+  case where_op::less_than:
+    return *c < 0;
+  case where_op::less_than_equal:
+    return *c <= 0;
+  default:
+    return false;
   }
 }
 
@@ -378,19 +382,25 @@ bool ordered(where_op op, const json& value, const json& operand) {
 bool test_one(where_op op, const json& value, const json& operand) {
   switch (op) {
   case where_op::equals:
-  case where_op::not_equals: return value == operand; // int/float-aware
+  case where_op::not_equals:
+    return value == operand; // int/float-aware
   case where_op::in:
-  case where_op::not_in: return in_list(value, operand);
-  case where_op::exists: return !value.is_null();
-  case where_op::like: return like(value, operand);
-  case where_op::contains: return contains_ci(value, operand);
-  default: return ordered(op, value, operand);
+  case where_op::not_in:
+    return in_list(value, operand);
+  case where_op::exists:
+    return !value.is_null();
+  case where_op::like:
+    return like(value, operand);
+  case where_op::contains:
+    return contains_ci(value, operand);
+  default:
+    return ordered(op, value, operand);
   }
 }
 
 bool is_negative(const where& cond) {
-  return cond.op == where_op::not_equals || cond.op == where_op::not_in ||
-         (cond.op == where_op::exists && cond.operand == false);
+  return cond.op == where_op::not_equals || cond.op == where_op::not_in
+         || (cond.op == where_op::exists && cond.operand == false);
 }
 
 bool eval_condition(const where& cond, const json& document) {
@@ -399,12 +409,12 @@ bool eval_condition(const where& cond, const json& document) {
   const bool is_id = cond.path == "id";
   const json operand = is_id ? id_as_number(cond.operand) : json();
   const json& op_value = is_id ? operand : cond.operand;
-  const bool any = std::any_of(
-      candidates.begin(), candidates.end(), [&](const json* value) {
-        const json& v = value ? *value : null_value();
-        return is_id ? test_one(cond.op, id_as_number(v), op_value)
-                     : test_one(cond.op, v, op_value);
-      });
+  const bool any =
+    std::any_of(candidates.begin(), candidates.end(), [&](const json* value) {
+      const json& v = value ? *value : null_value();
+      return is_id ? test_one(cond.op, id_as_number(v), op_value)
+                   : test_one(cond.op, v, op_value);
+    });
   return is_negative(cond) ? !any : any;
 }
 

@@ -5,8 +5,8 @@
 namespace conveyor::net {
 
 connection_guard::connection_guard(guard_limits limits, token_check check)
-  : limits_(limits), check_(std::move(check)),
-    sweeper_([this] { sweep_loop(); }) {}
+    : limits_(limits), check_(std::move(check)),
+      sweeper_([this] { sweep_loop(); }) {}
 
 connection_guard::~connection_guard() {
   {

@@ -43,11 +43,12 @@ public:
   /// A server-side connection (accepted; admitted by the guard).
   guarded_scribe(mpx& mx, caf::io::network::native_socket fd,
                  std::shared_ptr<connection_guard> guard, Policy policy)
-    : caf::io::scribe(caf::io::network::conn_hdl_from_socket(fd)),
-      role_(scribe_role::server), guard_(std::move(guard)), fd_(fd),
-      stream_(mx, fd, std::move(policy)) {
-    guard_->arm(this, fd_, connection_guard::clock::now()
-                             + guard_->limits().handshake_timeout);
+      : caf::io::scribe(caf::io::network::conn_hdl_from_socket(fd)),
+        role_(scribe_role::server), guard_(std::move(guard)), fd_(fd),
+        stream_(mx, fd, std::move(policy)) {
+    guard_->arm(this, fd_,
+                connection_guard::clock::now()
+                  + guard_->limits().handshake_timeout);
   }
 
   /// A client-side connection: sends `preamble` first and reports the
@@ -56,12 +57,13 @@ public:
                  std::shared_ptr<connection_guard> guard, Policy policy,
                  const std::string& preamble,
                  std::shared_ptr<std::atomic<int>> outcome)
-    : caf::io::scribe(caf::io::network::conn_hdl_from_socket(fd)),
-      role_(scribe_role::client), guard_(std::move(guard)), fd_(fd),
-      outcome_(std::move(outcome)), stream_(mx, fd, std::move(policy)) {
+      : caf::io::scribe(caf::io::network::conn_hdl_from_socket(fd)),
+        role_(scribe_role::client), guard_(std::move(guard)), fd_(fd),
+        outcome_(std::move(outcome)), stream_(mx, fd, std::move(policy)) {
     stream_.wr_buf().assign(preamble.begin(), preamble.end());
-    guard_->arm(this, fd_, connection_guard::clock::now()
-                             + guard_->limits().handshake_timeout);
+    guard_->arm(this, fd_,
+                connection_guard::clock::now()
+                  + guard_->limits().handshake_timeout);
   }
 
   ~guarded_scribe() override {
@@ -122,19 +124,19 @@ public:
                size_t size) override {
     std::string_view bytes{static_cast<const char*>(buf), size};
     switch (phase_) {
-      case phase::open:
-        return caf::io::scribe::consume(ctx, buf, size);
-      case phase::header:
-        on_header(bytes);
-        return true;
-      case phase::token:
-        on_token(std::string{bytes});
-        return true;
-      case phase::verdict:
-        on_verdict(bytes);
-        return true;
-      case phase::closing:
-        return true; // discard until the socket is shut down
+    case phase::open:
+      return caf::io::scribe::consume(ctx, buf, size);
+    case phase::header:
+      on_header(bytes);
+      return true;
+    case phase::token:
+      on_token(std::string{bytes});
+      return true;
+    case phase::verdict:
+      on_verdict(bytes);
+      return true;
+    case phase::closing:
+      return true; // discard until the socket is shut down
     }
     return true;
   }
@@ -185,8 +187,8 @@ private:
 
   void on_token(const std::string& token) {
     if (!guard_->check(token)) {
-      guard_->stats().refused_unknown_token.fetch_add(1,
-                                                      std::memory_order_relaxed);
+      guard_->stats().refused_unknown_token.fetch_add(
+        1, std::memory_order_relaxed);
       refuse();
       return;
     }
@@ -225,7 +227,8 @@ private:
     stream_.configure_read(exactly(1));
     stream_.flush(this);
     guard_->arm(this, fd_,
-                connection_guard::clock::now() + std::chrono::milliseconds(200));
+                connection_guard::clock::now()
+                  + std::chrono::milliseconds(200));
   }
 
   void close_now() {

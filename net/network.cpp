@@ -63,11 +63,13 @@ struct network::impl {
 };
 
 network::network(caf::actor_system& sys, network_options options)
-  : impl_(std::make_unique<impl>(sys, options)) {}
+    : impl_(std::make_unique<impl>(sys, options)) {}
 
 network::~network() = default;
 
-const network_options& network::options() const { return impl_->options; }
+const network_options& network::options() const {
+  return impl_->options;
+}
 
 model::expected<std::uint16_t> network::publish(runtime& rt,
                                                 const std::string& host,
@@ -95,10 +97,10 @@ model::expected<std::uint16_t> network::publish(runtime& rt,
     .receive([&](std::uint16_t bound) { result = bound; },
              [&](caf::error& err) {
                caf::anon_send_exit(door, caf::exit_reason::user_shutdown);
-               result = model::make_error(
-                 model::errc::unavailable,
-                 "cannot listen on " + host + ":" + std::to_string(port)
-                   + ": " + st.sys.render(err));
+               result = model::make_error(model::errc::unavailable,
+                                          "cannot listen on " + host + ":"
+                                            + std::to_string(port) + ": "
+                                            + st.sys.render(err));
              });
   return result;
 }
@@ -121,17 +123,18 @@ network::connect(const std::string& host, std::uint16_t port,
           failure = model::make_error(model::errc::unavailable,
                                       "no conveyor node at " + where);
         else if (!st.sys.assignable(ifs, st.sys.message_types<door_actor>()))
-          failure = model::make_error(
-            model::errc::unavailable,
-            "the node at " + where + " speaks another protocol version");
+          failure = model::make_error(model::errc::unavailable,
+                                      "the node at " + where
+                                        + " speaks another protocol version");
         else
           door = caf::actor_cast<door_actor>(std::move(ptr));
       },
       [&](caf::error& err) {
-        if (st.creds->last_outcome(ep) == static_cast<int>(net::verdict::refused))
-          failure = model::make_error(model::errc::forbidden,
-                                      "the node at " + where
-                                        + " refused the token");
+        if (st.creds->last_outcome(ep)
+            == static_cast<int>(net::verdict::refused))
+          failure =
+            model::make_error(model::errc::forbidden,
+                              "the node at " + where + " refused the token");
         else
           failure = model::make_error(model::errc::unavailable,
                                       "cannot reach a conveyor node at " + where
@@ -142,14 +145,12 @@ network::connect(const std::string& host, std::uint16_t port,
   session_actor session;
   auto anchor = st.sys.spawn<caf::hidden>(session_anchor, door);
   self
-    ->request(anchor, timeout, hello_atom::value, token,
-              caf::timespan{timeout})
-    .receive([&](caf::actor& s) {
-               session = caf::actor_cast<session_actor>(std::move(s));
-             },
-             [&](caf::error& err) {
-               failure = actors::from_caf_error(err);
-             });
+    ->request(anchor, timeout, hello_atom::value, token, caf::timespan{timeout})
+    .receive(
+      [&](caf::actor& s) {
+        session = caf::actor_cast<session_actor>(std::move(s));
+      },
+      [&](caf::error& err) { failure = actors::from_caf_error(err); });
   if (failure || !session) {
     caf::anon_send_exit(anchor, caf::exit_reason::user_shutdown);
     if (!failure)

@@ -24,8 +24,8 @@ std::string client_credentials::token(const endpoint& ep) const {
 std::shared_ptr<std::atomic<int>>
 client_credentials::fresh_outcome(const endpoint& ep) {
   std::lock_guard lock{mutex_};
-  auto out = std::make_shared<std::atomic<int>>(
-    static_cast<int>(verdict::pending));
+  auto out =
+    std::make_shared<std::atomic<int>>(static_cast<int>(verdict::pending));
   outcomes_[ep] = out;
   return out;
 }
@@ -70,7 +70,7 @@ class guarded_doorman : public network::doorman_impl {
 public:
   guarded_doorman(mpx_type& mx, network::native_socket fd,
                   std::shared_ptr<connection_guard> guard, bool tls)
-    : network::doorman_impl(mx, fd), guard_(std::move(guard)), tls_(tls) {}
+      : network::doorman_impl(mx, fd), guard_(std::move(guard)), tls_(tls) {}
 
   bool new_connection() override {
     if (detached())
@@ -110,8 +110,8 @@ public:
   transport_actor(caf::actor_config& cfg, caf::actor broker,
                   std::shared_ptr<connection_guard> guard,
                   std::shared_ptr<client_credentials> creds, bool tls)
-    : io::middleman_actor_impl(cfg, std::move(broker)),
-      guard_(std::move(guard)), creds_(std::move(creds)), tls_(tls) {}
+      : io::middleman_actor_impl(cfg, std::move(broker)),
+        guard_(std::move(guard)), creds_(std::move(creds)), tls_(tls) {}
 
   const char* name() const override { return "conveyor.transport"; }
 
@@ -131,9 +131,8 @@ protected:
         network::close_socket(*fd);
         return caf::sec::cannot_connect_to_node;
       }
-      return caf::make_counted<tls_scribe>(mpx(), *fd, guard_,
-                                           tls_policy{std::move(session)},
-                                           preamble, outcome);
+      return caf::make_counted<tls_scribe>(
+        mpx(), *fd, guard_, tls_policy{std::move(session)}, preamble, outcome);
     }
     return caf::make_counted<tcp_scribe>(mpx(), *fd, guard_, caf::policy::tcp{},
                                          preamble, outcome);
@@ -162,10 +161,10 @@ private:
 caf::io::middleman_actor
 spawn_transport(caf::actor_system& sys, std::shared_ptr<connection_guard> guard,
                 std::shared_ptr<client_credentials> creds, bool tls) {
-  auto broker = sys.middleman().named_broker<io::basp_broker>(caf::atom("BASP"));
-  return sys.spawn<transport_actor, caf::hidden>(std::move(broker),
-                                                 std::move(guard),
-                                                 std::move(creds), tls);
+  auto broker =
+    sys.middleman().named_broker<io::basp_broker>(caf::atom("BASP"));
+  return sys.spawn<transport_actor, caf::hidden>(
+    std::move(broker), std::move(guard), std::move(creds), tls);
 }
 
 } // namespace conveyor::net

@@ -18,10 +18,12 @@ void append_sized(std::string& out, std::string_view part) {
 } // namespace
 
 indexed_job index_fields(const model::job& j) {
-  return {j.id, j.queue, j.priority, j.wait_until, !model::is_terminal(j.status)};
+  return {j.id, j.queue, j.priority, j.wait_until,
+          !model::is_terminal(j.status)};
 }
 
-std::string idempotency_index(std::string_view queue, std::string_view principal,
+std::string idempotency_index(std::string_view queue,
+                              std::string_view principal,
                               std::string_view key) {
   std::string out;
   out.reserve(4 + queue.size() + principal.size() + key.size());
@@ -47,7 +49,8 @@ model::expected<model::job> decode_job(std::string_view bytes) {
 void add_job_write(write_batch& b, const model::job& after,
                    const model::job* before,
                    std::string_view idempotency_index) {
-  put_job op{index_fields(after), encode_job(after), std::nullopt, std::nullopt};
+  put_job op{index_fields(after), encode_job(after), std::nullopt,
+             std::nullopt};
   if (before)
     op.before = index_fields(*before);
   else if (after.idempotency_key)

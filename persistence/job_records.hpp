@@ -25,8 +25,8 @@ indexed_job index_fields(const model::job& j);
 /// The idempotency index entry of a client's key: it counts within one
 /// queue and one principal (u16 BE length + queue, u16 BE length +
 /// principal, key), so two tenants never see or take each other's keys.
-std::string idempotency_index(std::string_view queue, std::string_view principal,
-                              std::string_view key);
+std::string idempotency_index(std::string_view queue,
+                              std::string_view principal, std::string_view key);
 
 /// Writes `after`, replacing `before` (nullptr for a new job): the document,
 /// its ready entry while the job is not terminal, its delayed entry while it

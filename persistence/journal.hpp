@@ -152,9 +152,9 @@ public:
 
   /// Visits stored documents in id order, starting after `after`, until
   /// `visit` returns false.
-  virtual model::status scan_jobs(
-    model::job_id after, const std::function<bool(const model::job&)>& visit)
-    = 0;
+  virtual model::status
+  scan_jobs(model::job_id after,
+            const std::function<bool(const model::job&)>& visit) = 0;
 
   /// Ids of queue `queue`'s active jobs in processing order (priority
   /// descending, then id ascending), at most `limit`: one index seek.

@@ -1,7 +1,7 @@
 #pragma once
 
-// The RocksDB journal's key spaces and byte encodings of its keys and small values. The layout is specified in
-// FORMAT.md; change both together.
+// The RocksDB journal's key spaces and byte encodings of its keys and small
+// values. The layout is specified in FORMAT.md; change both together.
 //
 // Integers are big-endian so that RocksDB's bytewise order is numeric order.
 // Queue names never contain NUL (validated at enqueue), so "queue + NUL" is a

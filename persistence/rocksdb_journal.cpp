@@ -21,8 +21,8 @@
 #include "persistence/info_log.hpp"
 #include "persistence/job_records.hpp"
 #include "persistence/journal.hpp"
-#include "persistence/rocksdb_journal.hpp"
 #include "persistence/key_codec.hpp"
+#include "persistence/rocksdb_journal.hpp"
 
 namespace conveyor::persistence {
 
@@ -30,8 +30,8 @@ namespace {
 
 using model::errc;
 
-constexpr std::array<const char*, 5> column_names{
-  "jobs", "ready", "delayed", "meta", "idempotency"};
+constexpr std::array<const char*, 5> column_names{"jobs", "ready", "delayed",
+                                                  "meta", "idempotency"};
 
 constexpr const char* next_id_key = "next_id";
 constexpr const char* format_key = "format_version";
@@ -62,25 +62,26 @@ model::error storage_error(const std::string& what, const rocksdb::Status& s) {
 /// never a crash and never silently skipped (FORMAT.md, Recovery).
 model::error corrupt(std::string_view column, std::string_view key,
                      const std::string& what) {
-  return model::make_error(errc::storage,
-                           "corrupt record in column '" + std::string(column)
-                             + "' at key " + hex(key) + ": " + what);
+  return model::make_error(errc::storage, "corrupt record in column '"
+                                            + std::string(column) + "' at key "
+                                            + hex(key) + ": " + what);
 }
 
 /// Free bytes for an unprivileged writer on the device holding `path`;
 /// nullopt if unknown (then nothing is refused up front).
 std::optional<std::uint64_t> free_bytes(const std::string& path) {
-  struct statvfs st{};
+  struct statvfs st {};
   if (::statvfs(path.c_str(), &st) != 0)
     return std::nullopt;
   return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
 model::error no_space_error(std::uint64_t free) {
-  return model::make_error(
-    errc::no_space, "no space left on the journal's device (" + std::to_string(free)
-                      + " bytes free, " + std::to_string(min_free_bytes)
-                      + " needed); writes resume once space is freed");
+  return model::make_error(errc::no_space,
+                           "no space left on the journal's device ("
+                             + std::to_string(free) + " bytes free, "
+                             + std::to_string(min_free_bytes)
+                             + " needed); writes resume once space is freed");
 }
 
 // RocksDB would start its own recovery from a no-space error (a thread that
@@ -104,10 +105,11 @@ std::string read_pid_file(const std::string& dir) {
 
 class rocksdb_journal final : public journal {
 public:
-  rocksdb_journal(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> cfs,
+  rocksdb_journal(rocksdb::DB* db,
+                  std::vector<rocksdb::ColumnFamilyHandle*> cfs,
                   const journal_options& options)
-    : db_(db), cfs_(std::move(cfs)), mode_(options.mode), path_(options.path),
-      resume_interval_(options.resume_interval) {
+      : db_(db), cfs_(std::move(cfs)), mode_(options.mode), path_(options.path),
+        resume_interval_(options.resume_interval) {
     write_options_.sync = mode_ == durability::sync;
   }
 
@@ -136,10 +138,9 @@ public:
     } else if (!s.ok()) {
       return storage_error("cannot read format version", s);
     } else if (value != format_version) {
-      return model::make_error(errc::storage, "data directory '" + path
-                                                + "' has format version "
-                                                + value + ", expected "
-                                                + format_version);
+      return model::make_error(
+        errc::storage, "data directory '" + path + "' has format version "
+                         + value + ", expected " + format_version);
     }
     s = db_->Get({}, cf(column::meta), open_marker_key, &value);
     if (!s.ok() && !s.IsNotFound())
@@ -155,7 +156,8 @@ public:
     if (!next)
       return next.error();
     max_id_ = *next - 1;
-    std::ofstream{path + "/conveyor.pid", std::ios::trunc} << ::getpid() << '\n';
+    std::ofstream{path + "/conveyor.pid", std::ios::trunc} << ::getpid()
+                                                           << '\n';
     return model::ok();
   }
 
@@ -182,7 +184,8 @@ public:
       if (!failure_.empty())
         return model::make_error(errc::storage,
                                  "journal is read-only after an earlier "
-                                 "failure: " + failure_);
+                                 "failure: "
+                                   + failure_);
       // Groups written before a no-space error are not acknowledged (their
       // log cannot be synced); DB::Resume() flushes them to table files.
       if (no_space_)
@@ -237,11 +240,12 @@ public:
     if (!failure_.empty())
       return model::make_error(errc::storage,
                                "journal is read-only after an earlier write "
-                               "failure: " + failure_);
+                               "failure: "
+                                 + failure_);
     if (no_space_) {
       if (!sync_guard.owns_lock())
-        return model::make_error(errc::no_space, "journal write refused: "
-                                                   + *no_space_);
+        return model::make_error(errc::no_space,
+                                 "journal write refused: " + *no_space_);
       if (auto resumed = resume(); !resumed)
         return resumed;
     }
@@ -401,7 +405,8 @@ public:
     }
     if (!it->status().ok())
       return storage_error("cannot read ready index", it->status());
-    std::unique_ptr<rocksdb::Iterator> meta{db_->NewIterator({}, cf(column::meta))};
+    std::unique_ptr<rocksdb::Iterator> meta{
+      db_->NewIterator({}, cf(column::meta))};
     const std::string prefix = "paused/";
     for (meta->Seek(prefix); meta->Valid() && meta->key().starts_with(prefix);
          meta->Next())
@@ -411,9 +416,7 @@ public:
     return state;
   }
 
-  durability mode() const override {
-    return mode_;
-  }
+  durability mode() const override { return mode_; }
 
 private:
   /// After a no-space error: at most every resume_interval, DB::Resume()
@@ -429,7 +432,9 @@ private:
     auto s = db_->Resume();
     if (!s.ok())
       return storage_error("journal still cannot write (" + *no_space_ + ")",
-                           s.IsBusy() || s.IsNoSpace() ? rocksdb::Status::NoSpace(s.ToString()) : s);
+                           s.IsBusy() || s.IsNoSpace()
+                             ? rocksdb::Status::NoSpace(s.ToString())
+                             : s);
     no_space_.reset();
     recovering_.store(false);
     return model::ok();
@@ -450,14 +455,15 @@ private:
                   ready_key(before.queue, before.priority, before.id));
       bool same_delayed = after.active && before.wait_until == after.wait_until;
       if (before.wait_until && !same_delayed)
-        wb.Delete(cf(column::delayed), delayed_key(*before.wait_until, before.id));
+        wb.Delete(cf(column::delayed),
+                  delayed_key(*before.wait_until, before.id));
     }
     if (after.active) {
       std::string due;
       if (after.wait_until)
         append_u64(due, static_cast<std::uint64_t>(*after.wait_until));
-      wb.Put(cf(column::ready), ready_key(after.queue, after.priority, after.id),
-             due);
+      wb.Put(cf(column::ready),
+             ready_key(after.queue, after.priority, after.id), due);
       if (after.wait_until)
         wb.Put(cf(column::delayed), delayed_key(*after.wait_until, after.id),
                after.queue);
@@ -474,9 +480,11 @@ private:
     wb.Delete(cf(column::jobs), job_key(before.id));
     if (!before.active)
       return;
-    wb.Delete(cf(column::ready), ready_key(before.queue, before.priority, before.id));
+    wb.Delete(cf(column::ready),
+              ready_key(before.queue, before.priority, before.id));
     if (before.wait_until)
-      wb.Delete(cf(column::delayed), delayed_key(*before.wait_until, before.id));
+      wb.Delete(cf(column::delayed),
+                delayed_key(*before.wait_until, before.id));
   }
 
   void add(rocksdb::WriteBatch& wb, const put_meta& op, model::job_id&) {
@@ -521,15 +529,15 @@ private:
   durability mode_;
   std::string path_;
   rocksdb::WriteOptions write_options_;
-  std::mutex write_mutex_;       // serialises commit(); reads need no lock
-  std::mutex sync_mutex_;        // see sync(); taken before write_mutex_
-  std::optional<std::string> no_space_; // guarded by write_mutex_
-  std::atomic<bool> recovering_{false};  // no_space_ is set
+  std::mutex write_mutex_; // serialises commit(); reads need no lock
+  std::mutex sync_mutex_;  // see sync(); taken before write_mutex_
+  std::optional<std::string> no_space_;               // guarded by write_mutex_
+  std::atomic<bool> recovering_{false};               // no_space_ is set
   std::chrono::steady_clock::time_point last_resume_; // write_mutex_
   std::chrono::milliseconds resume_interval_;
-  model::job_id max_id_ = 0;     // guarded by write_mutex_
+  model::job_id max_id_ = 0;        // guarded by write_mutex_
   bool previous_stop_clean_ = true; // set once by init()
-  std::string failure_;          // guarded by write_mutex_
+  std::string failure_;             // guarded by write_mutex_
 };
 
 } // namespace
@@ -556,7 +564,8 @@ open_rocksdb_journal(const journal_options& options, rocksdb::Env* env) {
   // Refuse to open on mid-log corruption, tolerate only a torn tail: the
   // default (point-in-time) silently drops acknowledged writes after a bad
   // record.
-  opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  opts.wal_recovery_mode =
+    rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   opts.paranoid_checks = true;
   opts.track_and_verify_wals_in_manifest = true;
   opts.max_background_jobs = 2;
@@ -576,16 +585,16 @@ open_rocksdb_journal(const journal_options& options, rocksdb::Env* env) {
     if (s.IsIOError() && text.find("lock") != std::string::npos) {
       auto pid = read_pid_file(options.path);
       return model::make_error(
-        errc::storage, "data directory '" + options.path
-                         + "' is locked by another process"
-                         + (pid.empty() ? "" : " (pid " + pid + ")") + ": "
-                         + text);
+        errc::storage,
+        "data directory '" + options.path + "' is locked by another process"
+          + (pid.empty() ? "" : " (pid " + pid + ")") + ": " + text);
     }
     if (s.IsNoSpace())
       return model::make_error(errc::no_space,
                                "cannot open data directory '" + options.path
                                  + "': no space left on device; free some "
-                                   "space and start again (" + text + ")");
+                                   "space and start again ("
+                                 + text + ")");
     return model::make_error(errc::storage, "cannot open data directory '"
                                               + options.path + "': " + text);
   }

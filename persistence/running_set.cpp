@@ -13,8 +13,8 @@ namespace conveyor::persistence {
 namespace {
 
 model::error file_error(const std::string& what, const std::string& path) {
-  return model::make_error(model::errc::storage, what + " '" + path
-                                                   + "': " + std::strerror(errno));
+  return model::make_error(model::errc::storage,
+                           what + " '" + path + "': " + std::strerror(errno));
 }
 
 /// Slots are written with 8-byte atomic stores: a crash never leaves half
@@ -47,7 +47,7 @@ running_set::open(const std::string& path, std::size_t capacity) {
 }
 
 running_set::running_set(int fd, std::uint64_t* slots, std::size_t capacity)
-  : fd_(fd), slots_(slots), capacity_(capacity) {
+    : fd_(fd), slots_(slots), capacity_(capacity) {
   free_.reserve(capacity);
   for (std::size_t i = capacity; i-- > 0;) {
     auto id = slot(slots_, i).load(std::memory_order_relaxed);

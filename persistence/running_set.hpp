@@ -53,7 +53,7 @@ private:
   std::size_t capacity_;
   std::vector<model::job_id> left_over_;
   std::mutex mutex_;
-  std::vector<std::size_t> free_;                    // guarded by mutex_
+  std::vector<std::size_t> free_;                     // guarded by mutex_
   std::unordered_map<model::job_id, std::size_t> at_; // guarded by mutex_
 };
 

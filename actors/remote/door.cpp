@@ -79,10 +79,10 @@ door_actor::behavior_type door_impl(door_pointer self,
       auto peer = sender->node();
       auto& open = st.per_peer[peer];
       if (open >= st.limits.max_sessions_per_peer)
-        return make_caf_error(model::errc::overloaded,
-                              "too many sessions from one node (max "
-                                + std::to_string(st.limits.max_sessions_per_peer)
-                                + ")");
+        return make_caf_error(
+          model::errc::overloaded,
+          "too many sessions from one node (max "
+            + std::to_string(st.limits.max_sessions_per_peer) + ")");
       session_setup setup;
       setup.sup = st.sup;
       setup.pool = st.pool;

@@ -21,7 +21,8 @@ struct registered_worker {
     auto has = [](const std::vector<std::string>& xs, const std::string& x) {
       return std::find(xs.begin(), xs.end(), x) != xs.end();
     };
-    return (has(queues, d.queue) || has(queues, "*")) && has(slugs, d.task.slug);
+    return (has(queues, d.queue) || has(queues, "*"))
+           && has(slugs, d.task.slug);
   }
 };
 
@@ -38,7 +39,8 @@ struct remote_pool_state {
   std::deque<remote_dispatch> waiting;
 };
 
-using remote_pool_pointer = remote_pool_actor::stateful_pointer<remote_pool_state>;
+using remote_pool_pointer =
+  remote_pool_actor::stateful_pointer<remote_pool_state>;
 
 attempt_key key_of(const remote_task& t) {
   return {t.job_id, t.lease_token, t.attempt_no};
@@ -111,7 +113,8 @@ remote_pool_impl(remote_pool_pointer self, std::shared_ptr<remote_stats> stats,
     [=](register_worker_atom, worker_node_actor w,
         std::vector<std::string>& queues, std::vector<std::string>& slugs) {
       self->monitor(w);
-      self->state.workers.push_back({w, std::move(queues), std::move(slugs), 0});
+      self->state.workers.push_back(
+        {w, std::move(queues), std::move(slugs), 0});
       drain_waiting(self);
     },
     [=](remote_exec_atom, remote_dispatch& d) {

@@ -40,8 +40,9 @@ caf::result<Result> forward(session_pointer self, Atom atom, Ts&&... xs) {
                             + "); retry later");
   ++st.in_flight;
   auto rp = self->make_response_promise<Result>();
-  self->request(st.setup.sup, caf::infinite, atom, st.setup.ctx,
-                std::forward<Ts>(xs)...)
+  self
+    ->request(st.setup.sup, caf::infinite, atom, st.setup.ctx,
+              std::forward<Ts>(xs)...)
     .then(
       [=](Result& r) mutable {
         --self->state.in_flight;

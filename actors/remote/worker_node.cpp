@@ -31,8 +31,8 @@ struct worker_node_state {
   std::uint64_t counter = 0;
 };
 
-using worker_node_impl_actor =
-  worker_node_actor::extend<caf::reacts_to<step_done_atom, std::uint64_t, task_result>>;
+using worker_node_impl_actor = worker_node_actor::extend<
+  caf::reacts_to<step_done_atom, std::uint64_t, task_result>>;
 using worker_node_pointer =
   worker_node_impl_actor::stateful_pointer<worker_node_state>;
 
@@ -49,8 +49,8 @@ worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
         r.job_id = t.job_id;
         r.lease_token = t.lease_token;
         r.attempt_no = t.attempt_no;
-        r.error = model::error_json("Error", "Task '" + t.slug
-                                               + "' is not registered on this worker");
+        r.error = model::error_json(
+          "Error", "Task '" + t.slug + "' is not registered on this worker");
         self->send(caf::actor_cast<result_sink>(reply_to), std::move(r));
         return;
       }
@@ -65,8 +65,8 @@ worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
       req.def = def;
       req.stop = std::make_shared<std::atomic<bool>>(false);
       auto n = ++st.counter;
-      st.running.emplace(n, worker_node_state::attempt{reply_to, std::move(t),
-                                                       req.stop});
+      st.running.emplace(
+        n, worker_node_state::attempt{reply_to, std::move(t), req.stop});
       st.env->tasks->submit(
         task_item{std::move(req), caf::actor_cast<caf::actor>(self), n});
     },
@@ -107,7 +107,9 @@ worker_node_actor spawn_worker_node(caf::actor_system& sys,
   auto node = sys.spawn(actors::worker_node_impl, env);
   // The worker threads live as long as the node actor.
   caf::actor_cast<caf::abstract_actor*>(node)->attach_functor(
-    [pool = env->pool] { caf::anon_send_exit(pool, caf::exit_reason::user_shutdown); });
+    [pool = env->pool] {
+      caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+    });
   return caf::actor_cast<worker_node_actor>(node);
 }
 

@@ -4,8 +4,8 @@
 // and a runtime in a fresh temporary directory.
 
 #include <chrono>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -46,7 +46,8 @@ inline model::time_ms wall_ms() {
 inline double wall_us() {
   using namespace std::chrono;
   return static_cast<double>(
-    duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
+    duration_cast<microseconds>(system_clock::now().time_since_epoch())
+      .count());
 }
 
 /// Value at quantile q (0..1) of an unsorted sample.

@@ -52,9 +52,10 @@ double unbatched_rate(const std::string& dir, std::size_t writes) {
 using done_atom = caf::atom_constant<caf::atom("done")>;
 
 /// Sends `count` commits one after another, then reports to `report_to`.
-caf::behavior requester(caf::event_based_actor* self, actors::journal_actor j,
-                        std::shared_ptr<std::vector<persistence::write_batch>> batches,
-                        caf::actor report_to) {
+caf::behavior
+requester(caf::event_based_actor* self, actors::journal_actor j,
+          std::shared_ptr<std::vector<persistence::write_batch>> batches,
+          caf::actor report_to) {
   auto count = batches->size();
   // The loop holds itself only through pending replies (no cycle).
   auto next = std::make_shared<std::function<void(std::size_t)>>();
@@ -66,8 +67,9 @@ caf::behavior requester(caf::event_based_actor* self, actors::journal_actor j,
       return;
     }
     auto strong = weak.lock();
-    self->request(j, caf::infinite, actors::commit_atom::value,
-                  std::move((*batches)[i]))
+    self
+      ->request(j, caf::infinite, actors::commit_atom::value,
+                std::move((*batches)[i]))
       .then([=](std::uint64_t) { (*strong)(i + 1); });
   };
   (*next)(0);
@@ -125,18 +127,20 @@ json run_journal(const options& opt) {
   auto per = std::max<std::size_t>(opt.jobs / requesters, 50);
   // The unbatched side always fsyncs; `--durability async` shows what the
   // group side costs without fsync (the journal's own CPU limit).
-  auto group = group_rate(dir.path() + "/group", requesters, per, opt.durability);
-  return json{{"workload", "journal"},
-              {"durability", durability_name(opt)},
-              {"unbatched_writes", unbatched_writes},
-              {"unbatched_sync_writes_per_s", std::round(unbatched)},
-              {"group_commit_requesters", requesters},
-              {"group_commit_writes", requesters * per},
-              {"group_commit_writes_per_s", std::round(group.rate)},
-              {"avg_writes_per_fsync", std::round(group.per_fsync * 10) / 10},
-              {"avg_fsync_us", std::round(group.fsync_us)},
-              {"avg_writes_per_log_write", std::round(group.per_write * 10) / 10},
-              {"group_commit_speedup", std::round(group.rate / unbatched * 10) / 10}};
+  auto group =
+    group_rate(dir.path() + "/group", requesters, per, opt.durability);
+  return json{
+    {"workload", "journal"},
+    {"durability", durability_name(opt)},
+    {"unbatched_writes", unbatched_writes},
+    {"unbatched_sync_writes_per_s", std::round(unbatched)},
+    {"group_commit_requesters", requesters},
+    {"group_commit_writes", requesters * per},
+    {"group_commit_writes_per_s", std::round(group.rate)},
+    {"avg_writes_per_fsync", std::round(group.per_fsync * 10) / 10},
+    {"avg_fsync_us", std::round(group.fsync_us)},
+    {"avg_writes_per_log_write", std::round(group.per_write * 10) / 10},
+    {"group_commit_speedup", std::round(group.rate / unbatched * 10) / 10}};
 }
 
 } // namespace conveyor::bench

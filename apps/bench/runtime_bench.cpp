@@ -35,12 +35,10 @@ struct completion_counter {
 
 std::shared_ptr<registry> noop_registry() {
   auto reg = std::make_shared<registry>();
-  (void) reg->add_task({.slug = "noop", .handler = [](task_context&) {
-                          return json::object();
-                        }});
-  (void) reg->add_workflow(
-    {.slug = "three",
-     .handler = [](workflow_context& wf) -> workflow {
+  (void)reg->add_task(
+    {.slug = "noop", .handler = [](task_context&) { return json::object(); }});
+  (void)reg->add_workflow(
+    {.slug = "three", .handler = [](workflow_context& wf) -> workflow {
        co_await wf.task("noop", "s1");
        co_await wf.task("noop", "s2");
        co_await wf.task("noop", "s3");
@@ -175,15 +173,16 @@ json run_drain(const options& opt) {
   prefill(opt, dir.path(), opt.jobs, req);
   auto t = drain_seconds(opt, dir.path(), opt.jobs);
   auto elapsed = t.drain_s;
-  return json{{"workload", "drain"},
-              {"durability", durability_name(opt)},
-              {"jobs", opt.jobs},
-              {"concurrency", opt.concurrency},
-              {"workers", opt.workers},
-              {"recovery_s", std::round(t.recovery_s * 1000) / 1000},
-              {"seconds", std::round(elapsed * 1000) / 1000},
-              {"jobs_per_s", std::round(static_cast<double>(opt.jobs) / elapsed)},
-              {"peak_rss_mb", std::round(peak_rss_mb() * 10) / 10}};
+  return json{
+    {"workload", "drain"},
+    {"durability", durability_name(opt)},
+    {"jobs", opt.jobs},
+    {"concurrency", opt.concurrency},
+    {"workers", opt.workers},
+    {"recovery_s", std::round(t.recovery_s * 1000) / 1000},
+    {"seconds", std::round(elapsed * 1000) / 1000},
+    {"jobs_per_s", std::round(static_cast<double>(opt.jobs) / elapsed)},
+    {"peak_rss_mb", std::round(peak_rss_mb() * 10) / 10}};
 }
 
 json run_workflow(const options& opt) {
@@ -213,12 +212,13 @@ std::vector<double> probe(const options& opt, std::size_t n,
   auto samples = std::make_shared<std::vector<double>>();
   auto m = std::make_shared<std::mutex>();
   auto reg = std::make_shared<registry>();
-  (void) reg->add_task({.slug = "probe", .handler = [=](task_context& ctx) {
-                          auto lag_us = wall_us() - ctx.input().at("ref_us").get<double>();
-                          std::lock_guard g{*m};
-                          samples->push_back(lag_us / 1000.0);
-                          return json::object();
-                        }});
+  (void)reg->add_task({.slug = "probe", .handler = [=](task_context& ctx) {
+                         auto lag_us =
+                           wall_us() - ctx.input().at("ref_us").get<double>();
+                         std::lock_guard g{*m};
+                         samples->push_back(lag_us / 1000.0);
+                         return json::object();
+                       }});
   bench_config cfg;
   caf::actor_system sys{cfg};
   completion_counter counter;
@@ -293,19 +293,20 @@ json run_cancel(const options& opt) {
   };
   auto shared = std::make_shared<shared_state>();
   auto reg = std::make_shared<registry>();
-  (void) reg->add_task({.slug = "long", .handler = [shared](task_context& ctx) {
-                          {
-                            std::lock_guard g{shared->m};
-                            shared->started = true;
-                          }
-                          shared->cv.notify_all();
-                          while (!ctx.stop_requested())
-                            std::this_thread::sleep_for(std::chrono::microseconds(50));
-                          std::lock_guard g{shared->m};
-                          shared->returned_us = wall_us();
-                          shared->cv.notify_all();
-                          return json::object();
-                        }});
+  (void)reg->add_task({.slug = "long", .handler = [shared](task_context& ctx) {
+                         {
+                           std::lock_guard g{shared->m};
+                           shared->started = true;
+                         }
+                         shared->cv.notify_all();
+                         while (!ctx.stop_requested())
+                           std::this_thread::sleep_for(
+                             std::chrono::microseconds(50));
+                         std::lock_guard g{shared->m};
+                         shared->returned_us = wall_us();
+                         shared->cv.notify_all();
+                         return json::object();
+                       }});
   bench_config cfg;
   caf::actor_system sys{cfg};
   auto o = base_options(opt, dir.path());

@@ -4,9 +4,9 @@
 
 #include <charconv>
 #include <cstdlib>
-#include <limits>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include "config/registry_builder.hpp"
@@ -73,8 +73,8 @@ std::int64_t parse_integer(const std::string& text, const std::string& what,
   if (text.empty() || ec == std::errc::invalid_argument || ptr != end)
     throw usage_error(what + " needs an integer, got '" + text + "'");
   if (ec == std::errc::result_out_of_range || value < min || value > max)
-    throw usage_error(what + " must be between " + std::to_string(min)
-                      + " and " + std::to_string(max) + ", got '" + text + "'");
+    throw usage_error(what + " must be between " + std::to_string(min) + " and "
+                      + std::to_string(max) + ", got '" + text + "'");
   return value;
 }
 
@@ -95,29 +95,29 @@ void refuse_token_argument(const args& a) {
 }
 
 caf::duration request_timeout(const args& a) {
-  auto seconds = parse_integer(a.get_or("timeout", "30"), "--timeout", 1,
-                               7 * 24 * 3600);
+  auto seconds =
+    parse_integer(a.get_or("timeout", "30"), "--timeout", 1, 7 * 24 * 3600);
   return caf::duration{caf::time_unit::seconds,
                        static_cast<std::uint32_t>(seconds)};
 }
 
 int exit_code_for(model::errc code) {
   switch (code) {
-    case model::errc::forbidden:
-      return forbidden;
-    case model::errc::not_found:
-      return not_found;
-    case model::errc::invalid_input:
-    case model::errc::too_large:
-    case model::errc::too_deep:
-    case model::errc::unregistered:
-      return invalid;
-    case model::errc::unavailable:
-      return unreachable;
-    case model::errc::overloaded:
-      return overloaded;
-    default:
-      return failure;
+  case model::errc::forbidden:
+    return forbidden;
+  case model::errc::not_found:
+    return not_found;
+  case model::errc::invalid_input:
+  case model::errc::too_large:
+  case model::errc::too_deep:
+  case model::errc::unregistered:
+    return invalid;
+  case model::errc::unavailable:
+    return unreachable;
+  case model::errc::overloaded:
+    return overloaded;
+  default:
+    return failure;
   }
 }
 
@@ -167,7 +167,8 @@ std::string find_token(const args& a) {
     std::ifstream in{*file};
     std::string line;
     if (!in || !std::getline(in, line))
-      throw usage_error("--token-file: cannot read a token from '" + *file + "'");
+      throw usage_error("--token-file: cannot read a token from '" + *file
+                        + "'");
     while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
       line.pop_back();
     if (line.empty())
@@ -233,7 +234,8 @@ json read_input(const std::string& text) {
   }
   auto parsed = model::parse_json_guarded(body);
   if (!parsed)
-    throw request_error({parsed.error().code, "--input: " + parsed.error().message});
+    throw request_error(
+      {parsed.error().code, "--input: " + parsed.error().message});
   return std::move(*parsed);
 }
 

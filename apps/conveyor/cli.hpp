@@ -12,8 +12,8 @@
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
 #include "caf/openssl/all.hpp"
-#include "conveyor/client.hpp"
 #include "config/config.hpp"
+#include "conveyor/client.hpp"
 #include "conveyor/network.hpp"
 #include "conveyor/remote.hpp"
 

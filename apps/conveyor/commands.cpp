@@ -2,8 +2,8 @@
 // resume, handle-schedules.
 
 #include <atomic>
-#include <limits>
 #include <iostream>
+#include <limits>
 #include <thread>
 #include <unistd.h>
 
@@ -16,10 +16,9 @@ namespace {
 
 // "token" is known only to be refused with a reason (see
 // refuse_token_argument).
-const std::vector<std::string> common_values{"connect", "token", "token-file",
-                                             "data", "timeout",
-                                             "tls-certificate", "tls-key",
-                                             "tls-ca"};
+const std::vector<std::string> common_values{
+  "connect", "token",           "token-file", "data",
+  "timeout", "tls-certificate", "tls-key",    "tls-ca"};
 
 std::vector<std::string> with(std::vector<std::string> extra) {
   extra.insert(extra.end(), common_values.begin(), common_values.end());
@@ -58,7 +57,8 @@ json wait_for(caf::actor_system& sys, client& jobs, model::job_id id) {
                       .count();
         std::string bar(std::min<std::size_t>(steps, 20), '#');
         bar.resize(20, '.');
-        std::fprintf(stderr, "\r\033[K%c [%s] job %s %s, %zu step%s logged, %.1fs",
+        std::fprintf(stderr,
+                     "\r\033[K%c [%s] job %s %s, %zu step%s logged, %.1fs",
                      spin[frame % 4], bar.c_str(), std::to_string(id).c_str(),
                      status.c_str(), steps, steps == 1 ? "" : "s", secs);
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -86,7 +86,8 @@ int cmd_queue(caf::actor_system& sys, client& jobs, const args& a) {
   auto task = a.get("task");
   auto workflow = a.get("workflow");
   if (task.has_value() == workflow.has_value())
-    throw usage_error("queue needs exactly one of --task SLUG or --workflow SLUG");
+    throw usage_error(
+      "queue needs exactly one of --task SLUG or --workflow SLUG");
   if (a.positional().size() > 0)
     throw usage_error("unexpected argument '" + a.positional()[0] + "'");
   (task ? req.task : req.workflow) = task ? *task : *workflow;
@@ -96,8 +97,9 @@ int cmd_queue(caf::actor_system& sys, client& jobs, const args& a) {
   if (auto w = a.get("wait-until")) {
     auto t = model::parse_iso8601(*w);
     if (!t)
-      throw request_error({model::errc::invalid_input,
-                           "--wait-until: '" + *w + "' is not an ISO 8601 time"});
+      throw request_error(
+        {model::errc::invalid_input,
+         "--wait-until: '" + *w + "' is not an ISO 8601 time"});
     req.wait_until = *t;
   }
   req.log = a.get_or("log", "");
@@ -112,8 +114,8 @@ int cmd_queue(caf::actor_system& sys, client& jobs, const args& a) {
   }
   // Waiting for a job is not bounded by the default request timeout (a job
   // may run for hours); an explicit --timeout bounds it.
-  auto waiter = jobs.clone(sys, a.has("timeout") ? request_timeout(a)
-                                                 : caf::duration{caf::infinite});
+  auto waiter = jobs.clone(
+    sys, a.has("timeout") ? request_timeout(a) : caf::duration{caf::infinite});
   auto done = wait_for(sys, waiter, client::id_of(job));
   print(done);
   return done["status"] == "completed" ? ok : failure;
@@ -142,7 +144,8 @@ int cmd_run(client& jobs, const args& a) {
   req.queue = a.get_or("queue", "default");
   req.all_queues = a.has("all-queues");
   if (auto l = a.get("limit"))
-    req.limit = static_cast<std::int32_t>(parse_integer(*l, "--limit", 1, int32_max));
+    req.limit =
+      static_cast<std::int32_t>(parse_integer(*l, "--limit", 1, int32_max));
   if (auto w = a.get("where"))
     req.where = read_input(*w);
   req.sequential = a.has("sequential");
@@ -171,7 +174,8 @@ int cmd_list(client& jobs, const args& a) {
   if (!where.empty())
     req.where = where;
   if (auto l = a.get("limit"))
-    req.limit = static_cast<std::int32_t>(parse_integer(*l, "--limit", 1, int32_max));
+    req.limit =
+      static_cast<std::int32_t>(parse_integer(*l, "--limit", 1, int32_max));
   print(jobs.find(req));
   return ok;
 }
@@ -203,17 +207,15 @@ int one_id(const args& a, const char* what) {
 int run_client_command(const std::string& command, int argc, char** argv) {
   std::unique_ptr<args> a;
   if (command == "queue")
-    a = std::make_unique<args>(argc, argv, 2,
-                               with({"task", "workflow", "input", "queue",
-                                     "wait-until", "log", "idempotency-key",
-                                     "priority"}),
-                               std::vector<std::string>{"wait"});
+    a = std::make_unique<args>(
+      argc, argv, 2,
+      with({"task", "workflow", "input", "queue", "wait-until", "log",
+            "idempotency-key", "priority"}),
+      std::vector<std::string>{"wait"});
   else if (command == "run")
-    a = std::make_unique<args>(argc, argv, 2,
-                               with({"queue", "limit", "where",
-                                     "processing-order"}),
-                               std::vector<std::string>{"all-queues", "sequential",
-                                                        "handle-schedules"});
+    a = std::make_unique<args>(
+      argc, argv, 2, with({"queue", "limit", "where", "processing-order"}),
+      std::vector<std::string>{"all-queues", "sequential", "handle-schedules"});
   else if (command == "handle-schedules")
     a = std::make_unique<args>(argc, argv, 2, with({"queue"}),
                                std::vector<std::string>{"all-queues"});
@@ -225,7 +227,8 @@ int run_client_command(const std::string& command, int argc, char** argv) {
     a = std::make_unique<args>(argc, argv, 2, with({"where", "queue"}),
                                std::vector<std::string>{});
   else
-    a = std::make_unique<args>(argc, argv, 2, with({}), std::vector<std::string>{});
+    a = std::make_unique<args>(argc, argv, 2, with({}),
+                               std::vector<std::string>{});
   // Everything the command line alone can refute is refused before any
   // connection attempt (exit 2, not 6).
   refuse_token_argument(*a);
@@ -251,10 +254,12 @@ int run_client_command(const std::string& command, int argc, char** argv) {
     throw usage_error("cancel needs a job ID or --where JSON");
   if (command == "cancel" && a->has("where") && !a->positional().empty())
     throw usage_error("cancel takes an ID or --where, not both");
-  if ((command == "pause" || command == "resume") && a->positional().size() != 1)
+  if ((command == "pause" || command == "resume")
+      && a->positional().size() != 1)
     throw usage_error(command + " needs exactly one queue name");
   if (command == "queue" && a->has("task") == a->has("workflow"))
-    throw usage_error("queue needs exactly one of --task SLUG or --workflow SLUG");
+    throw usage_error(
+      "queue needs exactly one of --task SLUG or --workflow SLUG");
   auto tls = client_tls(*a);
   net_config cfg{tls};
   caf::actor_system sys{cfg};

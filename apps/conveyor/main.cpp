@@ -35,7 +35,8 @@ exit codes: 0 ok, 1 failed, 2 usage, 3 forbidden, 4 not found,
 
 int main(int argc, char** argv) {
   using namespace conveyor::app;
-  if (argc < 2 || std::string{argv[1]} == "--help" || std::string{argv[1]} == "help") {
+  if (argc < 2 || std::string{argv[1]} == "--help"
+      || std::string{argv[1]} == "help") {
     std::cerr << usage_text;
     return argc < 2 ? usage : ok;
   }

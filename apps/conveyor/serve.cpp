@@ -72,7 +72,7 @@ std::string ensure_admin_token(const std::string& data_dir) {
 bool private_data_dir(const std::string& data) {
   std::error_code ec;
   fs::create_directories(data, ec);
-  struct stat st{};
+  struct stat st {};
   if (ec || ::stat(data.c_str(), &st) != 0) {
     std::cerr << "conveyor: cannot create data directory '" << data
               << "': " << (ec ? ec.message() : std::strerror(errno)) << "\n";
@@ -110,7 +110,8 @@ void emit(const json& line) {
 int run_serve(int argc, char** argv) {
   args a{argc, argv, 2, {"config", "data", "listen"}, {}};
   if (!a.positional().empty())
-    throw usage_error("serve takes no arguments, got '" + a.positional()[0] + "'");
+    throw usage_error("serve takes no arguments, got '" + a.positional()[0]
+                      + "'");
   // Before anything is created: the journal, running.slots, admin.token and
   // RocksDB's files are for this user only (0600, directories 0700).
   ::umask(077);
@@ -121,8 +122,8 @@ int run_serve(int argc, char** argv) {
   auto& conf = loaded->conf;
   // Without --config, data defaults to ./conveyor-data (not next to the
   // shipped config); --data always wins.
-  std::string data = a.get_or("data", a.has("config") ? conf.node.data
-                                                      : std::string{"./conveyor-data"});
+  std::string data = a.get_or(
+    "data", a.has("config") ? conf.node.data : std::string{"./conveyor-data"});
   auto listen = a.get_or("listen", conf.node.listen);
   auto [host, port] = parse_endpoint(listen);
   bool tls = !conf.node.tls_certificate.empty();

@@ -3,8 +3,8 @@
 
 #include <atomic>
 #include <csignal>
-#include <thread>
 #include <iostream>
+#include <thread>
 
 #include "apps/conveyor/cli.hpp"
 #include "config/config.hpp"
@@ -13,20 +13,23 @@
 namespace conveyor::app {
 
 int run_worker(int argc, char** argv) {
-  args a{argc, argv, 2,
+  args a{argc,
+         argv,
+         2,
          {"queue", "concurrency", "config", "connect", "token", "token-file",
           "data", "tls-certificate", "tls-key", "tls-ca"},
          {}};
   refuse_token_argument(a);
   if (!a.positional().empty())
-    throw usage_error("worker takes no arguments, got '" + a.positional()[0] + "'");
+    throw usage_error("worker takes no arguments, got '" + a.positional()[0]
+                      + "'");
   auto queue = a.get("queue");
   if (!queue)
     throw usage_error("worker needs --queue Q");
   std::size_t concurrency = 4;
   if (auto c = a.get("concurrency"))
-    concurrency = static_cast<std::size_t>(
-      parse_integer(*c, "--concurrency", 1, 1024));
+    concurrency =
+      static_cast<std::size_t>(parse_integer(*c, "--concurrency", 1, 1024));
   auto config_path = a.get_or("config", "config/conveyor.json");
   auto loaded = load_for_node(config_path);
   if (!loaded)

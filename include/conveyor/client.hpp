@@ -21,8 +21,7 @@ namespace conveyor {
 class client {
 public:
   client(caf::actor_system& sys, supervisor_actor supervisor,
-         request_context ctx = {},
-         caf::duration timeout = caf::infinite);
+         request_context ctx = {}, caf::duration timeout = caf::infinite);
   /// Over a remote node's session. A request unanswered within `timeout`
   /// fails with `unavailable`.
   client(caf::actor_system& sys, session_actor session,

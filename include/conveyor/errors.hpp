@@ -19,7 +19,7 @@ using model::errc;
 class job_cancelled : public std::runtime_error {
 public:
   explicit job_cancelled(const std::string& message = "job cancelled")
-    : std::runtime_error(message) {}
+      : std::runtime_error(message) {}
 };
 
 /// What `co_await wf.task(...)` throws when the task failed. If the workflow
@@ -28,8 +28,8 @@ public:
 class task_failed : public std::runtime_error {
 public:
   task_failed(std::string slug, std::string id, json error)
-    : std::runtime_error(error.value("message", std::string{"task failed"})),
-      slug_(std::move(slug)), id_(std::move(id)), error_(std::move(error)) {}
+      : std::runtime_error(error.value("message", std::string{"task failed"})),
+        slug_(std::move(slug)), id_(std::move(id)), error_(std::move(error)) {}
   const std::string& slug() const { return slug_; }
   const std::string& id() const { return id_; }
   /// {name, cancelled, message, stack}
@@ -45,9 +45,9 @@ private:
 class request_error : public std::runtime_error {
 public:
   explicit request_error(model::error e)
-    : std::runtime_error(std::string{model::to_string(e.code)} + ": "
-                         + e.message),
-      error_(std::move(e)) {}
+      : std::runtime_error(std::string{model::to_string(e.code)} + ": "
+                           + e.message),
+        error_(std::move(e)) {}
   errc code() const { return error_.code; }
   const std::string& message() const { return error_.message; }
 

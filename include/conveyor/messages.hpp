@@ -62,12 +62,12 @@ struct queue_request {
   std::string task;     ///< task slug, or
   std::string workflow; ///< workflow slug (exactly one is set)
   json input = json::object();
-  std::string queue;           ///< empty: the workflow's queue, else "default"
+  std::string queue; ///< empty: the workflow's queue, else "default"
   model::time_ms wait_until = 0; ///< 0: run as soon as possible
-  std::string log;             ///< optional note, kept in meta.log
-  json meta;                   ///< null: none
-  std::string idempotency_key; ///< empty: none
-  std::int32_t priority = 0;   ///< higher first within the processing order
+  std::string log;               ///< optional note, kept in meta.log
+  json meta;                     ///< null: none
+  std::string idempotency_key;   ///< empty: none
+  std::int32_t priority = 0;     ///< higher first within the processing order
 };
 
 template <class Inspector>
@@ -82,21 +82,21 @@ struct run_request {
   std::string queue = "default";
   bool all_queues = false;
   std::int32_t limit = 10;
-  json where;                   ///< null: no filter
+  json where; ///< null: no filter
   bool sequential = false;
   std::string processing_order; ///< "createdAt" | "-createdAt"; empty: config
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_request& x) {
-  return f(caf::meta::type_name("conveyor::run_request"), x.queue,
-           x.all_queues, x.limit, x.where, x.sequential, x.processing_order);
+  return f(caf::meta::type_name("conveyor::run_request"), x.queue, x.all_queues,
+           x.limit, x.where, x.sequential, x.processing_order);
 }
 
 /// find / list
 struct find_request {
-  json where;          ///< null: everything
-  std::string queue;   ///< empty: all queues
+  json where;        ///< null: everything
+  std::string queue; ///< empty: all queues
   std::int32_t limit = 100;
 };
 
@@ -133,8 +133,8 @@ typename Inspector::result_type inspect(Inspector& f, schedules_request& x) {
 /// or workflow slug that are not terminal yet (queued, waiting or running).
 struct count_request {
   std::string queue = "default";
-  std::string task;     ///< task slug, or
-  std::string workflow; ///< workflow slug (exactly one is set)
+  std::string task;            ///< task slug, or
+  std::string workflow;        ///< workflow slug (exactly one is set)
   bool only_scheduled = false; ///< only jobs queued by handle_schedules
 };
 

@@ -30,10 +30,9 @@ struct task_hook_args {
 
 /// Runs a nested task from inside a task handler (blocking). Provided by the
 /// runtime.
-using nested_runner = std::function<json(const std::string& slug,
-                                         const std::string& id,
-                                         task_handler inline_handler,
-                                         task_options opts)>;
+using nested_runner =
+  std::function<json(const std::string& slug, const std::string& id,
+                     task_handler inline_handler, task_options opts)>;
 
 /// What a task handler sees. Lives on the worker thread for one attempt.
 class task_context {
@@ -41,8 +40,9 @@ public:
   task_context(json input, const model::job& job, std::string slug,
                std::string id, std::shared_ptr<const std::atomic<bool>> stop,
                nested_runner nested)
-    : input_(std::move(input)), job_(job), slug_(std::move(slug)),
-      id_(std::move(id)), stop_(std::move(stop)), nested_(std::move(nested)) {}
+      : input_(std::move(input)), job_(job), slug_(std::move(slug)),
+        id_(std::move(id)), stop_(std::move(stop)), nested_(std::move(nested)) {
+  }
 
   const json& input() const { return input_; }
   /// The job as it was when this attempt started.

@@ -58,8 +58,8 @@ struct remote_result {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, remote_result& x) {
   return f(caf::meta::type_name("conveyor::remote_result"), x.job_id,
-           x.lease_token, x.attempt_no, x.ok, x.cancelled, x.output, x.error, x.executed_at,
-           x.completed_at);
+           x.lease_token, x.attempt_no, x.ok, x.cancelled, x.output, x.error,
+           x.executed_at, x.completed_at);
 }
 
 /// The actor a worker node registers. It answers each attempt with a
@@ -69,9 +69,9 @@ typename Inspector::result_type inspect(Inspector& f, remote_result& x) {
 ///
 /// cancel_task(job, lease token): the job was cancelled; the attempts of that
 /// lease running here see their task context's stop_requested() flip.
-using worker_node_actor =
-  caf::typed_actor<caf::reacts_to<run_task_atom, remote_task>,
-                   caf::reacts_to<cancel_task_atom, std::uint64_t, std::string>>;
+using worker_node_actor = caf::typed_actor<
+  caf::reacts_to<run_task_atom, remote_task>,
+  caf::reacts_to<cancel_task_atom, std::uint64_t, std::string>>;
 
 using hello_atom = caf::atom_constant<caf::atom("cv_hello")>;
 
@@ -97,7 +97,8 @@ using session_actor = caf::typed_actor<
   /// this connection's worker node (it must live on the connecting node):
   /// the queues it serves and the task slugs it implements
   caf::replies_to<register_worker_atom, worker_node_actor,
-                  std::vector<std::string>, std::vector<std::string>>::with<bool>,
+                  std::vector<std::string>,
+                  std::vector<std::string>>::with<bool>,
   /// a registered worker node's answer to an attempt
   caf::reacts_to<remote_result>>;
 
@@ -131,11 +132,10 @@ worker_node_actor spawn_worker_node(caf::actor_system& sys,
 /// the task `slugs` it implements. Errors: forbidden (the `run` rule refused
 /// a queue), invalid_input, conflict (the session has a worker already),
 /// unavailable (no answer within `timeout`).
-model::status register_worker(caf::actor_system& sys, const caf::actor& session,
-                              const worker_node_actor& node,
-                              std::vector<std::string> queues,
-                              std::vector<std::string> slugs,
-                              std::chrono::milliseconds timeout
-                              = std::chrono::seconds(10));
+model::status
+register_worker(caf::actor_system& sys, const caf::actor& session,
+                const worker_node_actor& node, std::vector<std::string> queues,
+                std::vector<std::string> slugs,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 } // namespace conveyor

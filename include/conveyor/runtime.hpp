@@ -67,7 +67,8 @@ using supervisor_actor = caf::typed_actor<
   /// array of jobs matching a where query, id order
   caf::replies_to<find_atom, request_context, find_request>::with<json>,
   /// cancelByID(id) -> the job after cancellation is journaled
-  caf::replies_to<cancel_by_id_atom, request_context, std::uint64_t>::with<json>,
+  caf::replies_to<cancel_by_id_atom, request_context,
+                  std::uint64_t>::with<json>,
   /// cancel({where, queue}) -> {"cancelled": [ids]}
   caf::replies_to<cancel_atom, request_context, cancel_request>::with<json>,
   /// the job once it is terminal (completed jobs that were deleted come back
@@ -76,7 +77,8 @@ using supervisor_actor = caf::typed_actor<
   /// pause (true) or resume (false) a queue; persisted across restarts. A
   /// paused queue keeps accepting jobs but starts none (run() claims none).
   /// -> {queue, paused}
-  caf::replies_to<pause_queue_atom, request_context, std::string, bool>::with<json>,
+  caf::replies_to<pause_queue_atom, request_context, std::string,
+                  bool>::with<json>,
   /// change a queue's concurrency limit at runtime -> {queue, concurrency}
   caf::replies_to<set_concurrency_atom, request_context, std::string,
                   std::int32_t>::with<json>,

@@ -27,8 +27,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "model/job.hpp"
@@ -54,7 +54,7 @@ struct task_options {
   task_options() {}
   task_options(json in) : input(std::move(in)) {}
   task_options(json in, std::optional<model::retry_config> r)
-    : input(std::move(in)), retries(std::move(r)) {}
+      : input(std::move(in)), retries(std::move(r)) {}
 
   json input = json::object();
   /// Call-site retries, merged over the task's own (docs/semantics.md §9).
@@ -122,7 +122,7 @@ class workflow_context;
 class step_awaitable {
 public:
   step_awaitable(workflow_context* ctx, std::shared_ptr<step_state> step)
-    : ctx_(ctx), step_(std::move(step)) {}
+      : ctx_(ctx), step_(std::move(step)) {}
   bool await_ready() const noexcept { return step_->done; }
   void await_suspend(std::coroutine_handle<> h);
   json await_resume();
@@ -139,7 +139,7 @@ private:
 class all_awaitable {
 public:
   all_awaitable(workflow_context* ctx, std::vector<step_awaitable> steps)
-    : ctx_(ctx), steps_(std::move(steps)) {}
+      : ctx_(ctx), steps_(std::move(steps)) {}
   bool await_ready() const noexcept;
   void await_suspend(std::coroutine_handle<> h);
   std::vector<json> await_resume();
@@ -154,7 +154,7 @@ private:
 class workflow_context {
 public:
   workflow_context(model::job job, model::task_status_map status)
-    : job_(std::move(job)), status_(std::move(status)) {}
+      : job_(std::move(job)), status_(std::move(status)) {}
 
   const model::job& job() const { return job_; }
   const json& input() const { return job_.input; }
@@ -169,8 +169,8 @@ public:
   }
   /// `co_await wf.all(wf.task(...), wf.task(...))`
   template <class... Steps>
-    requires(std::is_same_v<std::decay_t<Steps>, step_awaitable> && ...)
-  all_awaitable all(Steps&&... steps) {
+  requires(std::is_same_v<std::decay_t<Steps>, step_awaitable>&&...)
+    all_awaitable all(Steps&&... steps) {
     std::vector<step_awaitable> v;
     v.reserve(sizeof...(Steps));
     (v.push_back(std::forward<Steps>(steps)), ...);

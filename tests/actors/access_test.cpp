@@ -77,7 +77,8 @@ BOOST_AUTO_TEST_CASE(run_and_run_by_id_require_a_user) {
   BOOST_TEST(count("CreateSimple") == 0);
   // Access is checked before the lookup: a job that does not exist is
   // still "forbidden", not "not found".
-  BOOST_TEST(forbidden_as(anonymous(), [&](client& c) { c.run_by_id(1'000'000); }));
+  BOOST_TEST(
+    forbidden_as(anonymous(), [&](client& c) { c.run_by_id(1'000'000); }));
   client as_user{sys, rt->supervisor(), user()};
   as_user.run_by_id(id);
   BOOST_TEST(count("CreateSimple") == 1);
@@ -136,7 +137,8 @@ BOOST_AUTO_TEST_CASE(per_queue_rules_and_filtered_listings) {
 }
 
 BOOST_AUTO_TEST_CASE(a_rule_that_throws_denies) {
-  options.access.queue = [](const request_context&, const access_target&) -> bool {
+  options.access.queue = [](const request_context&,
+                            const access_target&) -> bool {
     throw std::runtime_error("rule bug");
   };
   start();

@@ -138,11 +138,13 @@ BOOST_AUTO_TEST_CASE(a_tick_never_overlaps_the_previous_one) {
   release = true;
   BOOST_TEST(jobs->wait(id)["status"] == "completed");
   // The first tick ends once its run() answered; then ticks fire again.
-  eventually([&] {
-    tick();
-    barrier();
-    return should_calls >= 2;
-  }, "ticks fire again after the slow one");
+  eventually(
+    [&] {
+      tick();
+      barrier();
+      return should_calls >= 2;
+    },
+    "ticks fire again after the slow one");
 }
 
 BOOST_AUTO_TEST_CASE(should_auto_run_false_stops_the_cron_for_good) {
@@ -169,11 +171,12 @@ BOOST_AUTO_TEST_CASE(ticks_schedule_then_run) {
   std::mutex m;
   std::vector<model::time_ms> ran;
   add_task({.slug = "report",
-            .handler = [&](task_context& ctx) {
-              std::lock_guard guard{m};
-              ran.push_back(ctx.job().wait_until.value_or(0));
-              return json::object();
-            },
+            .handler =
+              [&](task_context& ctx) {
+                std::lock_guard guard{m};
+                ran.push_back(ctx.job().wait_until.value_or(0));
+                return json::object();
+              },
             .schedule = {{.cron = "* * * * * *", .queue = "default"}}});
   every_second();
   start();

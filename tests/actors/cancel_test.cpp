@@ -20,29 +20,28 @@ struct fixture : runtime_fixture {
   std::promise<void> entered;
   std::shared_future<void> entered_future = entered.get_future().share();
 
-  fixture() {
-    options.delete_job_on_complete = false;
-  }
+  fixture() { options.delete_job_on_complete = false; }
 
   /// A workflow of 4 tasks; the first signals `entered` and then works until
   /// its stop token flips (a cooperative long task).
   void add_long_workflow() {
-    add_workflow(
-      {.slug = "long",
-       .handler = [this](workflow_context& wf) -> workflow {
-         for (int i = 1; i <= 4; ++i) {
-           co_await wf.inline_task(std::to_string(i), [this, i](task_context& ctx) {
-             bump("step");
-             if (i == 1) {
-               entered.set_value();
-               while (!ctx.stop_requested())
-                 std::this_thread::sleep_for(std::chrono::milliseconds(1));
-             }
-             return json{{"step", i}};
-           });
-         }
-       },
-       .retries = retry_config{.attempts = 4}});
+    add_workflow({.slug = "long",
+                  .handler = [this](workflow_context& wf) -> workflow {
+                    for (int i = 1; i <= 4; ++i) {
+                      co_await wf.inline_task(
+                        std::to_string(i), [this, i](task_context& ctx) {
+                          bump("step");
+                          if (i == 1) {
+                            entered.set_value();
+                            while (!ctx.stop_requested())
+                              std::this_thread::sleep_for(
+                                std::chrono::milliseconds(1));
+                          }
+                          return json{{"step", i}};
+                        });
+                    }
+                  },
+                  .retries = retry_config{.attempts = 4}});
   }
 
   void expect_cancelled(model::job_id id) {
@@ -100,7 +99,8 @@ BOOST_AUTO_TEST_CASE(cancel_with_where_stops_a_running_workflow) {
 }
 
 BOOST_AUTO_TEST_CASE(cancel_of_a_pending_job_and_queue_scope) {
-  add_task({.slug = "t", .handler = [](task_context&) { return json::object(); }});
+  add_task(
+    {.slug = "t", .handler = [](task_context&) { return json::object(); }});
   start();
   auto a = queue_task("t", json::object(), "a");
   auto b = queue_task("t", json::object(), "b");
@@ -173,9 +173,11 @@ BOOST_AUTO_TEST_CASE(a_task_cancels_itself_whatever_its_retries) {
 }
 
 BOOST_AUTO_TEST_CASE(cancel_of_a_terminal_job_changes_nothing) {
-  add_task({.slug = "ok", .handler = [](task_context&) { return json::object(); }});
-  add_task({.slug = "bad",
-            .handler = [](task_context&) -> json { throw std::runtime_error("x"); }});
+  add_task(
+    {.slug = "ok", .handler = [](task_context&) { return json::object(); }});
+  add_task({.slug = "bad", .handler = [](task_context&) -> json {
+              throw std::runtime_error("x");
+            }});
   start();
   auto done = queue_task("ok");
   auto failed = queue_task("bad");
@@ -197,8 +199,7 @@ BOOST_AUTO_TEST_CASE(cancel_races_completion) {
     seed = static_cast<unsigned>(std::stoul(s));
   BOOST_TEST_MESSAGE("CONVEYOR_SEED=" << seed);
   std::mt19937 rng{seed};
-  add_task({.slug = "short",
-            .handler = [](task_context& ctx) {
+  add_task({.slug = "short", .handler = [](task_context& ctx) {
               std::this_thread::sleep_for(
                 std::chrono::microseconds(ctx.input().at("us").get<int>()));
               return json::object();

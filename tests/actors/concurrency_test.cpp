@@ -20,7 +20,8 @@ struct fixture : runtime_fixture {
   std::promise<void> blocker_entered;
   std::atomic<bool> entered_once{false};
   std::promise<void> release_blocker;
-  std::shared_future<void> release_future = release_blocker.get_future().share();
+  std::shared_future<void> release_future =
+    release_blocker.get_future().share();
 
   fixture() {
     options.delete_job_on_complete = false;
@@ -32,8 +33,8 @@ struct fixture : runtime_fixture {
     };
     add_task({.slug = "exclusive",
               .handler = record,
-              .concurrency = concurrency_config{
-                [](const json& in, const std::string&) {
+              .concurrency =
+                concurrency_config{[](const json& in, const std::string&) {
                   return "exclusive:" + in.value("resource", "");
                 }}});
     add_task({.slug = "per-queue",
@@ -59,12 +60,13 @@ struct fixture : runtime_fixture {
     add_task({.slug = "plain", .handler = record});
     // Holds its job running until the test releases it.
     add_task({.slug = "blocker",
-              .handler = [this](task_context&) {
-                if (!entered_once.exchange(true))
-                  blocker_entered.set_value();
-                release_future.wait();
-                return json::object();
-              },
+              .handler =
+                [this](task_context&) {
+                  if (!entered_once.exchange(true))
+                    blocker_entered.set_value();
+                  release_future.wait();
+                  return json::object();
+                },
               .concurrency = concurrency_config{
                 [](const json& in, const std::string&) {
                   return "exclusive:" + in.value("resource", "");

@@ -30,13 +30,15 @@ struct fixture : runtime_fixture {
   /// lets it go (the node is killed meanwhile).
   worker_node_actor start_worker() {
     auto wreg = std::make_shared<registry>();
-    auto st = wreg->add_task({.slug = "poison", .handler = [this](task_context&) {
-      ++entered;
-      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-      while (!release_handler && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      return json::object();
-    }});
+    auto st = wreg->add_task(
+      {.slug = "poison", .handler = [this](task_context&) {
+         ++entered;
+         auto deadline =
+           std::chrono::steady_clock::now() + std::chrono::seconds(10);
+         while (!release_handler && std::chrono::steady_clock::now() < deadline)
+           std::this_thread::sleep_for(std::chrono::milliseconds(1));
+         return json::object();
+       }});
     BOOST_TEST_REQUIRE(bool(st));
     auto node = spawn_worker_node(sys, wreg, 1);
     caf::anon_send(rt->remote_workers(), register_worker_atom::value, node,
@@ -58,8 +60,8 @@ struct fixture : runtime_fixture {
 
   /// A job that never ends fails the test instead of hanging it.
   json bounded_wait(model::job_id id) {
-    client bounded{sys, rt->supervisor(), {},
-                   caf::duration{std::chrono::seconds(20)}};
+    client bounded{
+      sys, rt->supervisor(), {}, caf::duration{std::chrono::seconds(20)}};
     return bounded.wait(id);
   }
 };

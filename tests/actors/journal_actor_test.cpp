@@ -80,9 +80,8 @@ public:
   template <class Pred>
   bool wait_until(Pred pred) {
     std::unique_lock lock{mutex_};
-    return changed_.wait_for(lock, std::chrono::seconds{30}, [&] {
-      return pred(written_.size(), syncs_);
-    });
+    return changed_.wait_for(lock, std::chrono::seconds{30},
+                             [&] { return pred(written_.size(), syncs_); });
   }
 
   bool durable(const std::string& key) {
@@ -100,20 +99,19 @@ public:
     return writes_;
   }
 
-  persistence::durability mode() const override {
-    return mode_;
-  }
+  persistence::durability mode() const override { return mode_; }
 
   // Reads are not used by the journal actor.
   model::expected<std::optional<model::job>> load(model::job_id) override {
     return std::optional<model::job>{};
   }
-  model::status scan_jobs(model::job_id,
-                          const std::function<bool(const model::job&)>&) override {
+  model::status
+  scan_jobs(model::job_id,
+            const std::function<bool(const model::job&)>&) override {
     return model::ok();
   }
-  model::expected<std::vector<model::job_id>>
-  ready_ids(const std::string&, std::size_t) override {
+  model::expected<std::vector<model::job_id>> ready_ids(const std::string&,
+                                                        std::size_t) override {
     return std::vector<model::job_id>{};
   }
   model::expected<std::vector<model::job_id>> due_ids(model::time_ms,
@@ -183,8 +181,8 @@ struct journal_fixture {
 
   explicit journal_fixture(
     persistence::durability mode = persistence::durability::sync)
-    : db(std::make_shared<gated_journal>(mode)),
-      journal(spawn_journal_actor(sys, db)) {}
+      : db(std::make_shared<gated_journal>(mode)),
+        journal(spawn_journal_actor(sys, db)) {}
 
   ~journal_fixture() {
     db->open_gate(true);
@@ -198,8 +196,9 @@ struct journal_fixture {
   };
 
   /// Sends one commit per key, all at once, and waits for every answer.
-  std::map<std::string, answer> commit_all(const std::vector<std::string>& keys,
-                                           std::function<void()> meanwhile = {}) {
+  std::map<std::string, answer>
+  commit_all(const std::vector<std::string>& keys,
+             std::function<void()> meanwhile = {}) {
     caf::scoped_actor self{sys};
     caf::actor reply_to{self};
     for (const auto& k : keys)

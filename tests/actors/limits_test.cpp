@@ -55,8 +55,8 @@ std::vector<char> wire_queue_request(const std::string& input_text,
   std::string task = "echo", workflow, queue, log, key;
   std::int64_t wait_until = 0;
   std::int32_t priority = 0;
-  auto err = sink(task, workflow, input_text, queue, wait_until, log,
-                  meta_text, key, priority);
+  auto err = sink(task, workflow, input_text, queue, wait_until, log, meta_text,
+                  key, priority);
   BOOST_REQUIRE(!err);
   return buf;
 }
@@ -67,8 +67,8 @@ BOOST_AUTO_TEST_SUITE(limits_tests)
 
 BOOST_AUTO_TEST_CASE(a_million_levels_from_the_network_are_a_decoding_error) {
   const std::size_t depth = 1'000'000;
-  auto bytes = wire_queue_request(std::string(depth, '[') + std::string(depth, ']'),
-                                  "null");
+  auto bytes = wire_queue_request(
+    std::string(depth, '[') + std::string(depth, ']'), "null");
   queue_request req;
   caf::binary_deserializer source{nullptr, bytes};
   auto err = source(req);
@@ -100,7 +100,8 @@ BOOST_FIXTURE_TEST_CASE(configured_sizes_are_enforced_and_nothing_is_written,
   options.limits.max_string_bytes = 40;
   options.limits.max_array_length = 5;
   start();
-  auto e = queue_error(echo({{"blob", std::string(30, 'a')}, {"b", std::string(30, 'b')},
+  auto e = queue_error(echo({{"blob", std::string(30, 'a')},
+                             {"b", std::string(30, 'b')},
                              {"c", std::string(30, 'c')}}));
   BOOST_TEST(to_string(e.code) == "too_large");
   BOOST_TEST(e.message.starts_with("input: "));
@@ -166,9 +167,10 @@ BOOST_FIXTURE_TEST_CASE(wait_until_must_be_a_time_the_format_writes_back,
   // What the CLI sends for --wait-until '9999-12-31T23:59-23:59': year 10000.
   auto far = model::parse_iso8601("9999-12-31T23:59-23:59");
   BOOST_REQUIRE(far.has_value());
-  for (model::time_ms t : {*far, model::max_request_time + 1, model::time_ms{-1},
-                           std::numeric_limits<model::time_ms>::min(),
-                           std::numeric_limits<model::time_ms>::max()}) {
+  for (model::time_ms t :
+       {*far, model::max_request_time + 1, model::time_ms{-1},
+        std::numeric_limits<model::time_ms>::min(),
+        std::numeric_limits<model::time_ms>::max()}) {
     auto req = echo();
     req.wait_until = t;
     auto e = queue_error(req);
@@ -194,31 +196,38 @@ BOOST_FIXTURE_TEST_CASE(where_filters_and_page_sizes_are_bounded, fixture) {
   start();
   find_request f;
   f.limit = 11;
-  BOOST_CHECK_EXCEPTION(jobs->find(f), request_error, [](const request_error& e) {
-    return e.code() == errc::invalid_input && e.message() == "limit: at most 10";
-  });
+  BOOST_CHECK_EXCEPTION(jobs->find(f), request_error,
+                        [](const request_error& e) {
+                          return e.code() == errc::invalid_input
+                                 && e.message() == "limit: at most 10";
+                        });
   f.limit = 10;
   f.where = {{"queue", {{"equals", std::string(80, 'q')}}}};
-  BOOST_CHECK_EXCEPTION(jobs->find(f), request_error, [](const request_error& e) {
-    return e.code() == errc::invalid_input
-           && e.message() == "where: where.queue.equals: string longer than 64 bytes";
-  });
+  BOOST_CHECK_EXCEPTION(
+    jobs->find(f), request_error, [](const request_error& e) {
+      return e.code() == errc::invalid_input
+             && e.message()
+                  == "where: where.queue.equals: string longer than 64 bytes";
+    });
   f.where = json::object();
   for (auto key : {"a", "b", "c", "d", "e"})
     f.where[key] = {{"equals", "0123456789"}};
-  BOOST_CHECK_EXCEPTION(jobs->find(f), request_error, [](const request_error& e) {
-    return e.code() == errc::invalid_input && e.message().starts_with("where: where: ")
-           && e.message().ends_with("bytes, limit is 64");
-  });
+  BOOST_CHECK_EXCEPTION(jobs->find(f), request_error,
+                        [](const request_error& e) {
+                          return e.code() == errc::invalid_input
+                                 && e.message().starts_with("where: where: ")
+                                 && e.message().ends_with("bytes, limit is 64");
+                        });
   json deep = json::object();
   for (int i = 0; i < 20; ++i)
     deep = json{{"or", json::array({deep})}};
   cancel_request c;
   c.where = deep;
-  BOOST_CHECK_EXCEPTION(jobs->cancel(c), request_error, [](const request_error& e) {
-    return e.code() == errc::invalid_input
-           && e.message().find("nesting deeper than 16") != std::string::npos;
-  });
+  BOOST_CHECK_EXCEPTION(
+    jobs->cancel(c), request_error, [](const request_error& e) {
+      return e.code() == errc::invalid_input
+             && e.message().find("nesting deeper than 16") != std::string::npos;
+    });
   run_request r;
   r.where = deep;
   BOOST_CHECK_THROW(jobs->run(r), request_error);
@@ -240,15 +249,16 @@ BOOST_FIXTURE_TEST_CASE(output_over_the_limit_fails_the_task, fixture) {
   auto j = jobs->get(id);
   BOOST_TEST(j["status"] == "failed");
   BOOST_TEST(j["log"][0]["error"]["name"] == "InvalidOutput", j.dump());
-  BOOST_TEST(j["log"][0]["error"]["message"].get<std::string>().starts_with(
-    "output: "));
+  BOOST_TEST(
+    j["log"][0]["error"]["message"].get<std::string>().starts_with("output: "));
 }
 
 BOOST_FIXTURE_TEST_CASE(limits_outside_the_table_refuse_to_start, fixture) {
   options.limits.max_json_depth = 1000;
   auto started = conveyor::start(sys, reg, options);
   BOOST_REQUIRE(!started);
-  BOOST_TEST(started.error().message == "limits.maxJsonDepth: 1000 is outside 1 .. 64");
+  BOOST_TEST(started.error().message
+             == "limits.maxJsonDepth: 1000 is outside 1 .. 64");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -27,7 +27,8 @@ struct fixture : runtime_fixture {
     // Counts how many run at once, until released.
     add_task({.slug = "hold", .handler = [this](task_context&) {
                 auto now = ++running;
-                for (int p = peak; now > p && !peak.compare_exchange_weak(p, now);)
+                for (int p = peak;
+                     now > p && !peak.compare_exchange_weak(p, now);)
                   ;
                 while (!release)
                   std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -15,12 +15,13 @@ struct fixture : runtime_fixture {
   std::vector<std::string> order; // messages in execution order
   fixture() {
     add_task({.slug = "CreateSimple",
-              .handler = [this](task_context& ctx) {
-                bump("CreateSimple");
-                std::lock_guard guard{counts_mutex};
-                order.push_back(ctx.input().value("message", ""));
-                return json{{"title", ctx.input().value("message", "")}};
-              },
+              .handler =
+                [this](task_context& ctx) {
+                  bump("CreateSimple");
+                  std::lock_guard guard{counts_mutex};
+                  order.push_back(ctx.input().value("message", ""));
+                  return json{{"title", ctx.input().value("message", "")}};
+                },
               .retries = model::retry_config{.attempts = 3}});
   }
 };
@@ -42,8 +43,9 @@ BOOST_AUTO_TEST_CASE(a_single_task_job_runs_once_and_is_deleted) {
   BOOST_TEST(count("CreateSimple") == 1);
   BOOST_TEST(!jobs->try_get(id).has_value()); // deleteJobOnComplete default
   auto again = jobs->run();
-  BOOST_TEST(again == (json{{"noJobsRemaining", true},
-                            {"remainingJobsFromQueried", 0}}));
+  BOOST_TEST(
+    again
+    == (json{{"noJobsRemaining", true}, {"remainingJobsFromQueried", 0}}));
 }
 
 BOOST_AUTO_TEST_CASE(eight_and_a_hundred_fifty_jobs_all_run) {
@@ -81,11 +83,11 @@ BOOST_AUTO_TEST_CASE(bulk_enqueue_is_all_or_nothing) {
     r.input = json{{"message", "bulk"}};
   }
   reqs[2].task = "NoSuchTask";
-  BOOST_CHECK_EXCEPTION(jobs->queue_bulk(reqs), request_error,
-                        [](const request_error& e) {
-                          return e.code() == errc::invalid_input
-                                 && e.message().find("[2]") != std::string::npos;
-                        });
+  BOOST_CHECK_EXCEPTION(
+    jobs->queue_bulk(reqs), request_error, [](const request_error& e) {
+      return e.code() == errc::invalid_input
+             && e.message().find("[2]") != std::string::npos;
+    });
   BOOST_TEST(jobs->find().empty());
   reqs[2].task = "CreateSimple";
   auto out = jobs->queue_bulk(reqs);
@@ -204,11 +206,12 @@ BOOST_AUTO_TEST_CASE(wait_until_defers_the_job_strictly) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_is_rejected_and_nothing_is_written) {
-  add_task({.slug = "typed",
-            .handler = [](task_context&) { return json::object(); },
-            .input_schema = json{{"type", "object"},
-                                 {"required", {"path"}},
-                                 {"properties", {{"path", {{"type", "string"}}}}}}});
+  add_task(
+    {.slug = "typed",
+     .handler = [](task_context&) { return json::object(); },
+     .input_schema = json{{"type", "object"},
+                          {"required", {"path"}},
+                          {"properties", {{"path", {{"type", "string"}}}}}}});
   start();
   auto expect_invalid = [&](queue_request req, std::string needle) {
     try {

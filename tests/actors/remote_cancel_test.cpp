@@ -28,22 +28,26 @@ struct fixture : runtime_fixture {
   /// A worker node serving "far": works until its stop token flips.
   void start_worker() {
     auto wreg = std::make_shared<registry>();
-    auto st = wreg->add_task({.slug = "far", .handler = [this](task_context& ctx) {
-      entered = true;
-      // Bounded, so a cancel that never arrives fails the test (saw_stop
-      // stays false) instead of hanging it.
-      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-      while (!ctx.stop_requested() && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      if (!ctx.stop_requested())
-        return json::object();
-      saw_stop = true;
-      throw job_cancelled{"stopped on request"};
-    }});
+    auto st = wreg->add_task(
+      {.slug = "far", .handler = [this](task_context& ctx) {
+         entered = true;
+         // Bounded, so a cancel that never arrives fails the test (saw_stop
+         // stays false) instead of hanging it.
+         auto deadline =
+           std::chrono::steady_clock::now() + std::chrono::seconds(10);
+         while (!ctx.stop_requested()
+                && std::chrono::steady_clock::now() < deadline)
+           std::this_thread::sleep_for(std::chrono::milliseconds(1));
+         if (!ctx.stop_requested())
+           return json::object();
+         saw_stop = true;
+         throw job_cancelled{"stopped on request"};
+       }});
     BOOST_TEST_REQUIRE(bool(st));
     auto node = spawn_worker_node(sys, wreg, 2);
     caf::anon_send(rt->remote_workers(), register_worker_atom::value, node,
-                   std::vector<std::string>{"*"}, std::vector<std::string>{"far"});
+                   std::vector<std::string>{"*"},
+                   std::vector<std::string>{"far"});
   }
 };
 
@@ -71,7 +75,8 @@ BOOST_AUTO_TEST_CASE(a_cancel_ends_an_attempt_still_waiting_for_a_worker) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   jobs->cancel_by_id(id);
   // Without a worker the attempt would wait forever: bound the wait.
-  client bounded{sys, rt->supervisor(), {}, caf::duration{std::chrono::seconds(10)}};
+  client bounded{
+    sys, rt->supervisor(), {}, caf::duration{std::chrono::seconds(10)}};
   BOOST_TEST(bounded.wait(id)["status"] == "cancelled");
   BOOST_TEST(!entered.load());
 }

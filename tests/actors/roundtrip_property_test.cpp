@@ -28,7 +28,9 @@ public:
   std::size_t below(std::size_t n) {
     return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
   }
-  bool chance(int percent) { return below(100) < static_cast<std::size_t>(percent); }
+  bool chance(int percent) {
+    return below(100) < static_cast<std::size_t>(percent);
+  }
 
   /// Mostly valid UTF-8 across all encoded lengths; sometimes a stray byte.
   std::string text(std::size_t max_len, bool may_be_invalid = true) {
@@ -36,31 +38,47 @@ public:
     const std::size_t n = below(max_len + 1);
     for (std::size_t i = 0; i < n; ++i) {
       switch (below(6)) {
-        case 0: append(out, static_cast<std::uint32_t>(below(0x80))); break;
-        case 1: append(out, 0x80 + static_cast<std::uint32_t>(below(0x780))); break;
-        case 2: { // BMP without surrogates
-          auto cp = 0x800 + static_cast<std::uint32_t>(below(0xF800));
-          append(out, cp >= 0xD800 && cp <= 0xDFFF ? 0xFFFD : cp);
-          break;
-        }
-        case 3: append(out, 0x10000 + static_cast<std::uint32_t>(below(0x100000))); break;
-        default: out += static_cast<char>('a' + below(26));
+      case 0:
+        append(out, static_cast<std::uint32_t>(below(0x80)));
+        break;
+      case 1:
+        append(out, 0x80 + static_cast<std::uint32_t>(below(0x780)));
+        break;
+      case 2: { // BMP without surrogates
+        auto cp = 0x800 + static_cast<std::uint32_t>(below(0xF800));
+        append(out, cp >= 0xD800 && cp <= 0xDFFF ? 0xFFFD : cp);
+        break;
+      }
+      case 3:
+        append(out, 0x10000 + static_cast<std::uint32_t>(below(0x100000)));
+        break;
+      default:
+        out += static_cast<char>('a' + below(26));
       }
     }
     if (may_be_invalid && chance(3))
-      out.insert(below(out.size() + 1), 1, static_cast<char>(0x80 + below(0x80)));
+      out.insert(below(out.size() + 1), 1,
+                 static_cast<char>(0x80 + below(0x80)));
     return out;
   }
 
   json number() {
     switch (below(7)) {
-      case 0: return std::numeric_limits<std::int64_t>::min();
-      case 1: return std::numeric_limits<std::uint64_t>::max();
-      case 2: return static_cast<std::int64_t>(rng_());
-      case 3: return std::uniform_real_distribution<double>(-1e300, 1e300)(rng_);
-      case 4: return std::numeric_limits<double>::denorm_min();
-      case 5: return chance(50) ? std::nan("") : -std::numeric_limits<double>::infinity();
-      default: return static_cast<int>(below(1000)) - 500;
+    case 0:
+      return std::numeric_limits<std::int64_t>::min();
+    case 1:
+      return std::numeric_limits<std::uint64_t>::max();
+    case 2:
+      return static_cast<std::int64_t>(rng_());
+    case 3:
+      return std::uniform_real_distribution<double>(-1e300, 1e300)(rng_);
+    case 4:
+      return std::numeric_limits<double>::denorm_min();
+    case 5:
+      return chance(50) ? std::nan("")
+                        : -std::numeric_limits<double>::infinity();
+    default:
+      return static_cast<int>(below(1000)) - 500;
     }
   }
 
@@ -68,10 +86,14 @@ public:
   json value(std::size_t depth) {
     if (depth == 0 || chance(40)) {
       switch (below(5)) {
-        case 0: return nullptr;
-        case 1: return chance(50);
-        case 2: return number();
-        default: return text(12);
+      case 0:
+        return nullptr;
+      case 1:
+        return chance(50);
+      case 2:
+        return number();
+      default:
+        return text(12);
       }
     }
     return chance(50) ? object(depth) : array(depth);
@@ -101,23 +123,32 @@ public:
 
   model::time_ms time() {
     switch (below(8)) {
-      case 0: return 0;
-      case 1: return 1;
-      case 2: return model::max_request_time;
-      case 3: return model::max_request_time + 1;
-      case 4: return -1 - static_cast<model::time_ms>(below(1000));
-      case 5: return static_cast<model::time_ms>(rng_());
-      default:
-        return std::uniform_int_distribution<model::time_ms>(
-          model::min_request_time, model::max_request_time)(rng_);
+    case 0:
+      return 0;
+    case 1:
+      return 1;
+    case 2:
+      return model::max_request_time;
+    case 3:
+      return model::max_request_time + 1;
+    case 4:
+      return -1 - static_cast<model::time_ms>(below(1000));
+    case 5:
+      return static_cast<model::time_ms>(rng_());
+    default:
+      return std::uniform_int_distribution<model::time_ms>(
+        model::min_request_time, model::max_request_time)(rng_);
     }
   }
 
   std::int32_t priority() {
     switch (below(4)) {
-      case 0: return std::numeric_limits<std::int32_t>::min();
-      case 1: return std::numeric_limits<std::int32_t>::max();
-      default: return static_cast<std::int32_t>(rng_());
+    case 0:
+      return std::numeric_limits<std::int32_t>::min();
+    case 1:
+      return std::numeric_limits<std::int32_t>::max();
+    default:
+      return static_cast<std::int32_t>(rng_());
     }
   }
 
@@ -181,7 +212,8 @@ BOOST_AUTO_TEST_CASE(every_accepted_request_round_trips) {
   registry reg;
   auto noop = [](task_context&) { return json::object(); };
   BOOST_REQUIRE(reg.add_task({.slug = "plain", .handler = noop}).has_value());
-  BOOST_REQUIRE(reg.add_task({.slug = "urgent", .handler = noop, .priority = 7}).has_value());
+  BOOST_REQUIRE(reg.add_task({.slug = "urgent", .handler = noop, .priority = 7})
+                  .has_value());
   const model::limits lim;
   const std::uint64_t s = seed();
   BOOST_TEST_MESSAGE("seed " << s);
@@ -212,8 +244,10 @@ BOOST_AUTO_TEST_CASE(every_accepted_request_round_trips) {
     }
     ++accepted;
     BOOST_TEST_REQUIRE(!wire_error, "seed " << s << " case " << i);
-    BOOST_TEST_REQUIRE(received.input == req.input, "seed " << s << " case " << i);
-    BOOST_TEST_REQUIRE(received.meta == req.meta, "seed " << s << " case " << i);
+    BOOST_TEST_REQUIRE(received.input == req.input,
+                       "seed " << s << " case " << i);
+    BOOST_TEST_REQUIRE(received.meta == req.meta,
+                       "seed " << s << " case " << i);
     BOOST_TEST_REQUIRE(received.wait_until == req.wait_until);
     BOOST_TEST_REQUIRE(received.idempotency_key == req.idempotency_key);
 

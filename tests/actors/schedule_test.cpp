@@ -24,11 +24,12 @@ struct fixture : runtime_fixture {
   void add_scheduled(const std::string& slug, const std::string& cron,
                      const std::string& queue = "default") {
     add_task({.slug = slug,
-              .handler = [this, slug](task_context& ctx) {
-                std::lock_guard guard{ticks_mutex};
-                ran[slug].push_back(ctx.job().wait_until.value_or(0));
-                return json::object();
-              },
+              .handler =
+                [this, slug](task_context& ctx) {
+                  std::lock_guard guard{ticks_mutex};
+                  ran[slug].push_back(ctx.job().wait_until.value_or(0));
+                  return json::object();
+                },
               .schedule = {{.cron = cron, .queue = queue}}});
   }
 
@@ -136,8 +137,12 @@ BOOST_AUTO_TEST_CASE(stats_of_concurrent_queues_all_survive_a_restart) {
   add_scheduled("b", "* * * * *", "qb");
   start();
   const auto minute = now.load();
-  std::thread ta([&] { client{sys, rt->supervisor()}.handle_schedules({"qa"}); });
-  std::thread tb([&] { client{sys, rt->supervisor()}.handle_schedules({"qb"}); });
+  std::thread ta([&] {
+    client{sys, rt->supervisor()}.handle_schedules({"qa"});
+  });
+  std::thread tb([&] {
+    client{sys, rt->supervisor()}.handle_schedules({"qb"});
+  });
   ta.join();
   tb.join();
   restart();
@@ -170,10 +175,11 @@ BOOST_AUTO_TEST_CASE(custom_hooks_decide_and_see_every_outcome) {
   std::vector<std::string> after;
   std::mutex m;
   add_task({.slug = "custom",
-            .handler = [this](task_context& ctx) {
-              bump("n=" + ctx.input().value("n", json{}).dump());
-              return json::object();
-            },
+            .handler =
+              [this](task_context& ctx) {
+                bump("n=" + ctx.input().value("n", json{}).dump());
+                return json::object();
+              },
             .schedule = {{.cron = "* * * * *",
                           .queue = "default",
                           .before_schedule =
@@ -189,15 +195,15 @@ BOOST_AUTO_TEST_CASE(custom_hooks_decide_and_see_every_outcome) {
                               after.emplace_back(model::to_string(a.status));
                               model::default_after_schedule(a);
                             }}}});
-  add_task({.slug = "throws",
-            .handler = [](task_context&) { return json::object(); },
-            .schedule = {{.cron = "* * * * *",
-                          .queue = "default",
-                          .before_schedule =
-                            [](const model::before_schedule_args&)
-                            -> model::schedule_decision {
-                              throw std::runtime_error("no calendar");
-                            }}}});
+  add_task(
+    {.slug = "throws",
+     .handler = [](task_context&) { return json::object(); },
+     .schedule = {{.cron = "* * * * *",
+                   .queue = "default",
+                   .before_schedule = [](const model::before_schedule_args&)
+                     -> model::schedule_decision {
+                     throw std::runtime_error("no calendar");
+                   }}}});
   start();
   auto res = handle();
   BOOST_TEST_REQUIRE(res["queued"].size() == 1u);
@@ -205,7 +211,7 @@ BOOST_AUTO_TEST_CASE(custom_hooks_decide_and_see_every_outcome) {
   BOOST_TEST(res["errored"][0]["task"] == "throws");
   BOOST_TEST(res["errored"][0]["error"].get<std::string>().find("no calendar")
              != std::string::npos);
-  handle(); // the first job is still pending
+  handle();    // the first job is still pending
   jobs->run(); // runnable at once: no waitUntil
   BOOST_TEST(count("n=41") == 1);
   std::lock_guard guard{m};
@@ -213,11 +219,11 @@ BOOST_AUTO_TEST_CASE(custom_hooks_decide_and_see_every_outcome) {
 }
 
 BOOST_AUTO_TEST_CASE(a_job_the_queue_rejects_is_errored) {
-  add_task({.slug = "needs-input",
-            .handler = [](task_context&) { return json::object(); },
-            .input_schema = json::parse(
-              R"({"type":"object","required":["id"]})"),
-            .schedule = {{.cron = "* * * * *", .queue = "default"}}});
+  add_task(
+    {.slug = "needs-input",
+     .handler = [](task_context&) { return json::object(); },
+     .input_schema = json::parse(R"({"type":"object","required":["id"]})"),
+     .schedule = {{.cron = "* * * * *", .queue = "default"}}});
   start();
   auto res = handle();
   BOOST_TEST(res["queued"].empty());
@@ -228,15 +234,17 @@ BOOST_AUTO_TEST_CASE(a_job_the_queue_rejects_is_errored) {
 
 BOOST_AUTO_TEST_CASE(bad_schedules_are_rejected_at_registration) {
   auto handler = [](task_context&) { return json::object(); };
-  auto bad_cron = reg->add_task(
-    {.slug = "x", .handler = handler,
-     .schedule = {{.cron = "61 * * * *", .queue = "default"}}});
+  auto bad_cron =
+    reg->add_task({.slug = "x",
+                   .handler = handler,
+                   .schedule = {{.cron = "61 * * * *", .queue = "default"}}});
   BOOST_TEST_REQUIRE(!bad_cron);
   BOOST_TEST(bad_cron.error().message.find("schedule[0].cron")
              != std::string::npos);
-  auto bad_queue = reg->add_task(
-    {.slug = "y", .handler = handler,
-     .schedule = {{.cron = "* * * * *", .queue = ""}}});
+  auto bad_queue =
+    reg->add_task({.slug = "y",
+                   .handler = handler,
+                   .schedule = {{.cron = "* * * * *", .queue = ""}}});
   BOOST_TEST_REQUIRE(!bad_queue);
   BOOST_TEST(bad_queue.error().message.find("schedule[0].queue")
              != std::string::npos);

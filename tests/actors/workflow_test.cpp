@@ -17,18 +17,15 @@ struct fixture : runtime_fixture {
 
   fixture() {
     options.delete_job_on_complete = false;
-    add_task({.slug = "ok",
-              .handler = [this](task_context& ctx) {
+    add_task({.slug = "ok", .handler = [this](task_context& ctx) {
                 bump("ok:" + ctx.task_id());
                 return json{{"echo", ctx.input()}};
               }});
-    add_task({.slug = "fails",
-              .handler = [this](task_context& ctx) -> json {
+    add_task({.slug = "fails", .handler = [this](task_context& ctx) -> json {
                 bump("fails:" + ctx.task_id());
                 throw std::runtime_error("failed");
               }});
   }
-
 };
 
 json job(runtime_fixture& f, model::job_id id) {
@@ -40,14 +37,14 @@ json job(runtime_fixture& f, model::job_id id) {
 BOOST_FIXTURE_TEST_SUITE(workflow_tests, fixture)
 
 BOOST_AUTO_TEST_CASE(task_two_sees_task_one_output_via_input_and_status) {
-  add_workflow({.slug = "updatePost",
-                .handler = [](workflow_context& wf) -> workflow {
-                  json first = {{"v", "hello"}};
-                  auto out = co_await wf.task("ok", "1", {first});
-                  auto seen = wf.task_status().at("ok").at("1").output;
-                  json second = {{"a", out}, {"b", seen}};
-                  co_await wf.task("ok", "2", {second});
-                }});
+  add_workflow(
+    {.slug = "updatePost", .handler = [](workflow_context& wf) -> workflow {
+       json first = {{"v", "hello"}};
+       auto out = co_await wf.task("ok", "1", {first});
+       auto seen = wf.task_status().at("ok").at("1").output;
+       json second = {{"a", out}, {"b", seen}};
+       co_await wf.task("ok", "2", {second});
+     }});
   start();
   auto id = queue_workflow("updatePost");
   jobs->run();
@@ -110,12 +107,12 @@ BOOST_AUTO_TEST_CASE(retry_table_of_spec_3_6) {
 }
 
 BOOST_AUTO_TEST_CASE(workflow_level_error_without_retries_is_final) {
-  add_workflow({.slug = "throws",
-                .handler = [this](workflow_context&) -> workflow {
-                  bump("throws");
-                  throw std::runtime_error("boom");
-                  co_return;
-                }});
+  add_workflow(
+    {.slug = "throws", .handler = [this](workflow_context&) -> workflow {
+       bump("throws");
+       throw std::runtime_error("boom");
+       co_return;
+     }});
   start();
   auto id = queue_workflow("throws");
   auto res = jobs->run();
@@ -141,7 +138,8 @@ BOOST_AUTO_TEST_CASE(workflow_level_error_with_one_retry_runs_twice) {
   auto first = jobs->run();
   BOOST_TEST(first["jobStatus"][std::to_string(id)]["status"] == "error");
   BOOST_TEST(first["remainingJobsFromQueried"] == 1);
-  BOOST_TEST(job(*this, id)["error"]["message"] == "boom"); // set while retrying
+  BOOST_TEST(job(*this, id)["error"]["message"]
+             == "boom"); // set while retrying
   BOOST_TEST(job(*this, id)["hasError"] == false);
   run_until_empty();
   auto j = job(*this, id);
@@ -169,22 +167,21 @@ BOOST_AUTO_TEST_CASE(task_error_is_logged_with_its_message) {
 
 BOOST_AUTO_TEST_CASE(exponential_backoff_of_an_inline_task) {
   std::vector<model::time_ms> attempts;
-  add_workflow(
-    {.slug = "backoff",
-     .handler = [this, &attempts](workflow_context& wf) -> workflow {
-       co_await wf.inline_task(
-         "1",
-         [this, &attempts](task_context&) -> json {
-           attempts.push_back(now.load());
-           if (attempts.size() < 5)
-             throw std::runtime_error("not yet");
-           return json::object();
-         },
-         {json::object(),
-          retry_config{.attempts = 4,
-                       .backoff = model::backoff{
-                         model::backoff_type::exponential, 300}}});
-     }});
+  add_workflow({.slug = "backoff",
+                .handler = [this, &attempts](workflow_context& wf) -> workflow {
+                  co_await wf.inline_task(
+                    "1",
+                    [this, &attempts](task_context&) -> json {
+                      attempts.push_back(now.load());
+                      if (attempts.size() < 5)
+                        throw std::runtime_error("not yet");
+                      return json::object();
+                    },
+                    {json::object(),
+                     retry_config{.attempts = 4,
+                                  .backoff = model::backoff{
+                                    model::backoff_type::exponential, 300}}});
+                }});
   start();
   auto id = queue_workflow("backoff");
   for (int i = 0; i < 200 && attempts.size() < 5; ++i) {
@@ -202,9 +199,8 @@ BOOST_AUTO_TEST_CASE(exponential_backoff_of_an_inline_task) {
 }
 
 BOOST_AUTO_TEST_CASE(unregistered_slug_fails_permanently_after_one_attempt) {
-  add_task({.slug = "soon-removed", .handler = [](task_context&) {
-              return json::object();
-            }});
+  add_task({.slug = "soon-removed",
+            .handler = [](task_context&) { return json::object(); }});
   start();
   auto id = queue_task("soon-removed");
   stop();
@@ -222,10 +218,10 @@ BOOST_AUTO_TEST_CASE(unregistered_slug_fails_permanently_after_one_attempt) {
 }
 
 BOOST_AUTO_TEST_CASE(calling_an_unknown_task_is_a_final_workflow_error) {
-  add_workflow({.slug = "calls-missing",
-                .handler = [](workflow_context& wf) -> workflow {
-                  co_await wf.task("missing", "1");
-                }});
+  add_workflow(
+    {.slug = "calls-missing", .handler = [](workflow_context& wf) -> workflow {
+       co_await wf.task("missing", "1");
+     }});
   start();
   auto id = queue_workflow("calls-missing");
   jobs->run();
@@ -235,22 +231,22 @@ BOOST_AUTO_TEST_CASE(calling_an_unknown_task_is_a_final_workflow_error) {
 }
 
 BOOST_AUTO_TEST_CASE(successful_sub_tasks_are_not_retried) {
-  add_workflow(
-    {.slug = "nested",
-     .handler = [this](workflow_context& wf) -> workflow {
-       co_await wf.inline_task("parent", [this](task_context& ctx) -> json {
-         ctx.inline_task("sub1", [this](task_context&) {
-           bump("sub1");
-           return json{{"v", 1}};
-         });
-         ctx.inline_task("sub2", [this](task_context&) -> json {
-           bump("sub2");
-           throw std::runtime_error("sub2 fails");
-         });
-         return json::object();
-       });
-     },
-     .retries = retry_config{.attempts = 3}});
+  add_workflow({.slug = "nested",
+                .handler = [this](workflow_context& wf) -> workflow {
+                  co_await wf.inline_task(
+                    "parent", [this](task_context& ctx) -> json {
+                      ctx.inline_task("sub1", [this](task_context&) {
+                        bump("sub1");
+                        return json{{"v", 1}};
+                      });
+                      ctx.inline_task("sub2", [this](task_context&) -> json {
+                        bump("sub2");
+                        throw std::runtime_error("sub2 fails");
+                      });
+                      return json::object();
+                    });
+                },
+                .retries = retry_config{.attempts = 3}});
   start();
   auto id = queue_workflow("nested");
   run_until_empty();
@@ -269,11 +265,11 @@ BOOST_AUTO_TEST_CASE(successful_sub_tasks_are_not_retried) {
 }
 
 BOOST_AUTO_TEST_CASE(parallel_failures_are_all_recorded) {
-  add_workflow({.slug = "fanout",
-                .handler = [](workflow_context& wf) -> workflow {
-                  co_await wf.all(wf.task("ok", "a"), wf.task("fails", "b"),
-                                  wf.task("fails", "c"));
-                }});
+  add_workflow(
+    {.slug = "fanout", .handler = [](workflow_context& wf) -> workflow {
+       co_await wf.all(wf.task("ok", "a"), wf.task("fails", "b"),
+                       wf.task("fails", "c"));
+     }});
   start();
   auto id = queue_workflow("fanout");
   jobs->run();
@@ -290,13 +286,13 @@ BOOST_AUTO_TEST_CASE(parallel_failures_are_all_recorded) {
 
 BOOST_AUTO_TEST_CASE(parallel_steps_return_outputs_in_order) {
   json seen;
-  add_workflow({.slug = "fanout",
-                .handler = [&seen](workflow_context& wf) -> workflow {
-                  json one = {{"i", 1}}, two = {{"i", 2}};
-                  auto outs = co_await wf.all(wf.task("ok", "x", {one}),
-                                              wf.task("ok", "y", {two}));
-                  seen = outs;
-                }});
+  add_workflow(
+    {.slug = "fanout", .handler = [&seen](workflow_context& wf) -> workflow {
+       json one = {{"i", 1}}, two = {{"i", 2}};
+       auto outs =
+         co_await wf.all(wf.task("ok", "x", {one}), wf.task("ok", "y", {two}));
+       seen = outs;
+     }});
   start();
   queue_workflow("fanout");
   jobs->run();
@@ -306,10 +302,11 @@ BOOST_AUTO_TEST_CASE(parallel_steps_return_outputs_in_order) {
 
 BOOST_AUTO_TEST_CASE(should_restore_false_runs_a_succeeded_task_again) {
   add_task({.slug = "again",
-            .handler = [this](task_context&) {
-              bump("again");
-              return json::object();
-            },
+            .handler =
+              [this](task_context&) {
+                bump("again");
+                return json::object();
+              },
             .retries = retry_config{.attempts = 2, .should_restore = false}});
   add_workflow({.slug = "wf2",
                 .handler = [](workflow_context& wf) -> workflow {
@@ -323,7 +320,8 @@ BOOST_AUTO_TEST_CASE(should_restore_false_runs_a_succeeded_task_again) {
   BOOST_TEST(count("again") == 2);
 }
 
-BOOST_AUTO_TEST_CASE(a_running_job_resumes_after_restart_without_rerunning_steps) {
+BOOST_AUTO_TEST_CASE(
+  a_running_job_resumes_after_restart_without_rerunning_steps) {
   std::atomic<bool> entered{false};
   add_task({.slug = "blocks-once",
             .handler = [this, &entered](task_context& ctx) -> json {
@@ -337,12 +335,12 @@ BOOST_AUTO_TEST_CASE(a_running_job_resumes_after_restart_without_rerunning_steps
               }
               return json{{"second", true}};
             }});
-  add_workflow({.slug = "three",
-                .handler = [](workflow_context& wf) -> workflow {
-                  co_await wf.task("ok", "1");
-                  co_await wf.task("blocks-once", "2");
-                  co_await wf.task("ok", "3");
-                }});
+  add_workflow(
+    {.slug = "three", .handler = [](workflow_context& wf) -> workflow {
+       co_await wf.task("ok", "1");
+       co_await wf.task("blocks-once", "2");
+       co_await wf.task("ok", "3");
+     }});
   options.continuous = true;
   start();
   auto id = queue_workflow("three");
@@ -376,16 +374,17 @@ BOOST_FIXTURE_TEST_SUITE(step_input_tests, fixture)
 
 BOOST_AUTO_TEST_CASE(a_step_input_that_breaks_the_task_schema_fails_the_step) {
   add_task({.slug = "typed",
-            .handler = [this](task_context&) {
-              bump("typed");
-              return json::object();
-            },
+            .handler =
+              [this](task_context&) {
+                bump("typed");
+                return json::object();
+              },
             .input_schema = json{{"type", "object"}, {"required", {"path"}}}});
-  add_workflow({.slug = "wrong-input",
-                .handler = [](workflow_context& wf) -> workflow {
-                  json in = {{"file", "x"}};
-                  co_await wf.task("typed", "1", {in});
-                }});
+  add_workflow(
+    {.slug = "wrong-input", .handler = [](workflow_context& wf) -> workflow {
+       json in = {{"file", "x"}};
+       co_await wf.task("typed", "1", {in});
+     }});
   start();
   auto id = queue_workflow("wrong-input");
   jobs->run();

@@ -24,7 +24,8 @@ struct folder {
 
   std::string script(const std::string& name, const std::string& body = "cat") {
     auto path = dir.sub(name);
-    std::filesystem::create_directories(std::filesystem::path{path}.parent_path());
+    std::filesystem::create_directories(
+      std::filesystem::path{path}.parent_path());
     std::ofstream{path} << "#!/bin/sh\n" << body << "\n";
     ::chmod(path.c_str(), 0755);
     return path;
@@ -45,14 +46,16 @@ inline std::vector<std::string> lines(const std::string& text) {
 }
 
 /// The problems of a config that must be rejected.
-inline std::vector<std::string> problems(const json& doc, const std::string& base) {
+inline std::vector<std::string> problems(const json& doc,
+                                         const std::string& base) {
   auto cfg = cfg::parse_config(doc, base);
   BOOST_REQUIRE(!cfg);
   BOOST_TEST(cfg.error().code == model::errc::invalid_input);
   return lines(cfg.error().message);
 }
 
-inline bool has_line(const std::vector<std::string>& ls, const std::string& prefix) {
+inline bool has_line(const std::vector<std::string>& ls,
+                     const std::string& prefix) {
   for (const auto& l : ls)
     if (l.starts_with(prefix))
       return true;

@@ -65,7 +65,8 @@ BOOST_AUTO_TEST_CASE(the_issue_example_loads_with_paths_resolved) {
   BOOST_TEST(resize.command.timeout.count() == 30000);
   BOOST_REQUIRE(resize.retries);
   BOOST_TEST(*resize.retries->attempts == 2);
-  BOOST_TEST((resize.retries->backoff->type == model::backoff_type::exponential));
+  BOOST_TEST(
+    (resize.retries->backoff->type == model::backoff_type::exponential));
   BOOST_TEST(*resize.retries->backoff->delay == 100);
   BOOST_TEST(resize.input_schema == json::object());
   BOOST_TEST(resize.output_schema.is_null());
@@ -84,10 +85,12 @@ BOOST_AUTO_TEST_CASE(the_issue_example_loads_with_paths_resolved) {
 BOOST_AUTO_TEST_CASE(program_paths_resolve_against_the_config_folder) {
   folder f;
   f.script("bin/tool.sh");
-  json doc = {{"jobs", {{"tasks", json::array({
-    {{"slug", "a"}, {"run", {"bin/../bin/tool.sh", "x"}}},
-    {{"slug", "b"}, {"run", {"echo", "./not-a-program-path"}}},
-    {{"slug", "c"}, {"run", {f.dir.sub("bin/tool.sh")}}}})}}},
+  json doc = {
+    {"jobs",
+     {{"tasks",
+       json::array({{{"slug", "a"}, {"run", {"bin/../bin/tool.sh", "x"}}},
+                    {{"slug", "b"}, {"run", {"echo", "./not-a-program-path"}}},
+                    {{"slug", "c"}, {"run", {f.dir.sub("bin/tool.sh")}}}})}}},
     {"node", {{"data", "state/db"}}}};
   auto cfg = parse_config(doc, f.dir.path());
   BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
@@ -115,7 +118,8 @@ BOOST_AUTO_TEST_CASE(load_config_reports_unreadable_and_malformed_files) {
   folder f;
   auto missing = load_config(f.dir.sub("nope.json"));
   BOOST_REQUIRE(!missing);
-  BOOST_TEST(missing.error().message == f.dir.sub("nope.json") + ": no such config file");
+  BOOST_TEST(missing.error().message
+             == f.dir.sub("nope.json") + ": no such config file");
   std::ofstream{f.dir.sub("bad.json")} << R"({"jobs": )";
   auto bad = load_config(f.dir.sub("bad.json"));
   BOOST_REQUIRE(!bad);
@@ -129,14 +133,21 @@ BOOST_AUTO_TEST_CASE(every_problem_is_reported_with_its_path) {
   auto doc = issue_example();
   auto& jobs = doc["jobs"];
   jobs["tasks"][0]["retries"]["backoff"]["type"] = "linear";
-  jobs["tasks"][0]["schedule"] = json::array({{{"cron", "61 * * * *"}, {"queue", "default"}},
-                                              {{"cron", "* * * * *"}, {"queue", "nope"}}});
+  jobs["tasks"][0]["schedule"] =
+    json::array({{{"cron", "61 * * * *"}, {"queue", "default"}},
+                 {{"cron", "* * * * *"}, {"queue", "nope"}}});
   jobs["tasks"][0]["concurrency"] = {{"key", 5}};
   jobs["tasks"][1] = {{"slug", "inline"}, {"run", {"true"}}, {"colour", "red"}};
-  jobs["workflows"].push_back({{"slug", "resize"}, {"steps", json::array({
-    {{"id", "a"}, {"task", "resize"}, {"input", {{"x", "${steps.b.output.y}"}}}},
-    {{"id", "b"}, {"task", "resize"}},
-    {{"id", "b"}, {"task", "resize"}, {"condition", {{"exists", "${steps.zz.output}"}}}}})}});
+  jobs["workflows"].push_back(
+    {{"slug", "resize"},
+     {"steps",
+      json::array({{{"id", "a"},
+                    {"task", "resize"},
+                    {"input", {{"x", "${steps.b.output.y}"}}}},
+                   {{"id", "b"}, {"task", "resize"}},
+                   {{"id", "b"},
+                    {"task", "resize"},
+                    {"condition", {{"exists", "${steps.zz.output}"}}}}})}});
   jobs["bogus"] = 1;
   doc["node"]["durability"] = "fast";
   doc["node"]["listen"] = "0.0.0.0:4242";
@@ -151,12 +162,16 @@ BOOST_AUTO_TEST_CASE(every_problem_is_reported_with_its_path) {
     "jobs.tasks[1].slug: 'inline' is reserved for inline tasks",
     "jobs.workflows[0].steps[1].task: unknown task 'upload'",
     "jobs.workflows[1].slug: 'resize' is already used by jobs.tasks[0].slug",
-    "jobs.workflows[1].steps[2].id: duplicate step id 'b' (also jobs.workflows[1].steps[1])",
-    "jobs.workflows[1].steps[0].input.x: ${steps.b.output.y} refers to step 'b', "
+    "jobs.workflows[1].steps[2].id: duplicate step id 'b' (also "
+    "jobs.workflows[1].steps[1])",
+    "jobs.workflows[1].steps[0].input.x: ${steps.b.output.y} refers to step "
+    "'b', "
     "which is not an earlier step",
-    "jobs.workflows[1].steps[2].condition: ${steps.zz.output} refers to unknown step 'zz'",
+    "jobs.workflows[1].steps[2].condition: ${steps.zz.output} refers to "
+    "unknown step 'zz'",
     "node.durability: expected \"sync\" or \"async\", got \"fast\"",
-    "node.listen: '0.0.0.0:4242' is not a loopback address, so mutual TLS is required",
+    "node.listen: '0.0.0.0:4242' is not a loopback address, so mutual TLS is "
+    "required",
   };
   for (const auto& e : expected)
     BOOST_TEST(has_line(ls, e), "missing: " << e);
@@ -171,28 +186,33 @@ BOOST_AUTO_TEST_CASE(invalid_cron_unknown_queue_and_non_string_key) {
   auto task = [](json extra) {
     json t = {{"slug", "t"}, {"run", {"true"}}};
     t.update(extra);
-    return json{{"jobs", {{"tasks", {t}}, {"queues", {{"media", json::object()}}}}}};
+    return json{
+      {"jobs", {{"tasks", {t}}, {"queues", {{"media", json::object()}}}}}};
   };
-  BOOST_TEST(problems(task({{"schedule", {{{"cron", "* * *"}, {"queue", "media"}}}}}),
-                      f.dir.path())
-             == std::vector<std::string>{"jobs.tasks[0].schedule[0].cron: cron '* * *': "
-                                         "expected 5 or 6 fields, got 3"});
-  BOOST_TEST(problems(task({{"schedule", {{{"cron", "@hourly"}, {"queue", "medai"}}}}}),
-                      f.dir.path())
-             == std::vector<std::string>{
-                  "jobs.tasks[0].schedule[0].queue: unknown queue 'medai' (list it "
-                  "in jobs.queues, or use \"default\")"});
-  BOOST_TEST(problems(task({{"concurrency", 42}}), f.dir.path())
-             == std::vector<std::string>{
-                  "jobs.tasks[0].concurrency: expected a key template string or an "
-                  "object {key, exclusive, supersedes}, got number"});
+  BOOST_TEST(
+    problems(task({{"schedule", {{{"cron", "* * *"}, {"queue", "media"}}}}}),
+             f.dir.path())
+    == std::vector<std::string>{"jobs.tasks[0].schedule[0].cron: cron '* * *': "
+                                "expected 5 or 6 fields, got 3"});
+  BOOST_TEST(
+    problems(task({{"schedule", {{{"cron", "@hourly"}, {"queue", "medai"}}}}}),
+             f.dir.path())
+    == std::vector<std::string>{
+      "jobs.tasks[0].schedule[0].queue: unknown queue 'medai' (list it "
+      "in jobs.queues, or use \"default\")"});
+  BOOST_TEST(
+    problems(task({{"concurrency", 42}}), f.dir.path())
+    == std::vector<std::string>{
+      "jobs.tasks[0].concurrency: expected a key template string or an "
+      "object {key, exclusive, supersedes}, got number"});
   BOOST_TEST(problems(task({{"concurrency", {{"key", true}}}}), f.dir.path())
              == std::vector<std::string>{
-                  "jobs.tasks[0].concurrency.key: expected string, got boolean"});
-  BOOST_TEST(problems(task({{"concurrency", "${job.id}"}}), f.dir.path())
-             == std::vector<std::string>{
-                  "jobs.tasks[0].concurrency: ${job.id}: a concurrency key can use "
-                  "${input...} and ${queue}"});
+               "jobs.tasks[0].concurrency.key: expected string, got boolean"});
+  BOOST_TEST(
+    problems(task({{"concurrency", "${job.id}"}}), f.dir.path())
+    == std::vector<std::string>{
+      "jobs.tasks[0].concurrency: ${job.id}: a concurrency key can use "
+      "${input...} and ${queue}"});
 }
 
 // Schedules and autoRun together: each problem is named by its path, on a
@@ -225,16 +245,21 @@ BOOST_AUTO_TEST_CASE(schedule_and_auto_run_problems_name_their_path) {
 BOOST_AUTO_TEST_CASE(task_shape_problems) {
   folder f;
   f.file("plain.txt");
-  json doc = {{"jobs", {{"tasks", json::array({
-    {{"slug", "no-run"}},
-    {{"slug", "empty-run"}, {"run", json::array()}},
-    {{"slug", "bad-arg"}, {"run", {"echo", 1}}},
-    {{"slug", "missing"}, {"run", {"./missing.sh"}}},
-    {{"slug", "not-exec"}, {"run", {"./plain.txt"}}},
-    {{"slug", "bad slug!"}, {"run", {"true"}}, {"timeout", -1}},
-    {{"slug", "schema"}, {"run", {"true"}}, {"inputSchema", {{"type", "strin"}}},
-     {"outputSchema", 3}, {"priority", 1.5}},
-    {{"run", {"true"}}}})}}}};
+  json doc = {
+    {"jobs",
+     {{"tasks",
+       json::array({{{"slug", "no-run"}},
+                    {{"slug", "empty-run"}, {"run", json::array()}},
+                    {{"slug", "bad-arg"}, {"run", {"echo", 1}}},
+                    {{"slug", "missing"}, {"run", {"./missing.sh"}}},
+                    {{"slug", "not-exec"}, {"run", {"./plain.txt"}}},
+                    {{"slug", "bad slug!"}, {"run", {"true"}}, {"timeout", -1}},
+                    {{"slug", "schema"},
+                     {"run", {"true"}},
+                     {"inputSchema", {{"type", "strin"}}},
+                     {"outputSchema", 3},
+                     {"priority", 1.5}},
+                    {{"run", {"true"}}}})}}}};
   auto ls = problems(doc, f.dir.path());
   const std::vector<std::string> expected = {
     "jobs.tasks[0].run: missing (required)",
@@ -256,30 +281,47 @@ BOOST_AUTO_TEST_CASE(task_shape_problems) {
 
 BOOST_AUTO_TEST_CASE(step_shape_problems) {
   folder f;
-  json doc = {{"jobs", {
-    {"tasks", {{{"slug", "t"}, {"run", {"true"}}}}},
-    {"workflows", json::array({
-      {{"slug", "w0"}},
-      {{"slug", "w1"}, {"queue", "elsewhere"}, {"steps", json::array({
-        {{"id", "a b"}, {"task", "t"}, {"input", "literal"}},
-        {{"id", "ok"}, {"task", "w0"}, {"input", {{"x", "${nope.x}"}, {"y", "${input.a"}}},
-         {"condition", {{"path", "${input.a}"}}}, {"completesJob", "yes"}},
-        {{"id", "j"}, {"task", "t"}, {"input", "${job.token}"},
-         {"condition", {{"exists", "${input.a} and more"}, {"equals", 1}}}}})}}})}}}};
+  json doc = {
+    {"jobs",
+     {{"tasks", {{{"slug", "t"}, {"run", {"true"}}}}},
+      {"workflows",
+       json::array(
+         {{{"slug", "w0"}},
+          {{"slug", "w1"},
+           {"queue", "elsewhere"},
+           {"steps",
+            json::array(
+              {{{"id", "a b"}, {"task", "t"}, {"input", "literal"}},
+               {{"id", "ok"},
+                {"task", "w0"},
+                {"input", {{"x", "${nope.x}"}, {"y", "${input.a"}}},
+                {"condition", {{"path", "${input.a}"}}},
+                {"completesJob", "yes"}},
+               {{"id", "j"},
+                {"task", "t"},
+                {"input", "${job.token}"},
+                {"condition",
+                 {{"exists", "${input.a} and more"}, {"equals", 1}}}}})}}})}}}};
   auto ls = problems(doc, f.dir.path());
   const std::vector<std::string> expected = {
     "jobs.workflows[0].steps: missing (required)",
     "jobs.workflows[1].queue: unknown queue 'elsewhere'",
-    "jobs.workflows[1].steps[0].id: a step id has 1 to 64 letters, digits, - or _",
-    "jobs.workflows[1].steps[0].input: expected an object or a single \"${...}\" reference",
+    "jobs.workflows[1].steps[0].id: a step id has 1 to 64 letters, digits, - "
+    "or _",
+    "jobs.workflows[1].steps[0].input: expected an object or a single "
+    "\"${...}\" reference",
     "jobs.workflows[1].steps[1].task: 'w0' is a workflow; steps run tasks",
-    "jobs.workflows[1].steps[1].condition: \"path\" needs exactly one of \"equals\" or \"notEquals\"",
+    "jobs.workflows[1].steps[1].condition: \"path\" needs exactly one of "
+    "\"equals\" or \"notEquals\"",
     "jobs.workflows[1].steps[1].completesJob: expected boolean, got string",
     "jobs.workflows[1].steps[1].input.y: unterminated '${' in \"${input.a\"",
-    "jobs.workflows[1].steps[1].input.x: ${nope.x}: unknown reference root 'nope'",
+    "jobs.workflows[1].steps[1].input.x: ${nope.x}: unknown reference root "
+    "'nope'",
     "jobs.workflows[1].steps[2].condition: \"exists\" cannot be combined",
-    "jobs.workflows[1].steps[2].condition.exists: expected exactly one \"${...}\" reference",
-    "jobs.workflows[1].steps[2].input: ${job.token}: a job reference is ${job.id} or ${job.queue}",
+    "jobs.workflows[1].steps[2].condition.exists: expected exactly one "
+    "\"${...}\" reference",
+    "jobs.workflows[1].steps[2].input: ${job.token}: a job reference is "
+    "${job.id} or ${job.queue}",
   };
   for (const auto& e : expected)
     BOOST_TEST(has_line(ls, e), "missing: " << e);
@@ -290,13 +332,20 @@ BOOST_AUTO_TEST_CASE(step_shape_problems) {
 
 BOOST_AUTO_TEST_CASE(queues_processing_order_and_auto_run) {
   folder f;
-  json doc = {{"jobs", {
-    {"queues", {{"default", {{"concurrency", 8}}}, {"media", {{"processingOrder", "-createdAt"}}}}},
-    {"processingOrder", {{"default", "-createdAt"}, {"queues", {{"default", "createdAt"}}}}},
-    {"deleteJobOnComplete", false},
-    {"maxInterruptions", 0},
-    {"autoRun", {{{"cron", "*/5 * * * * *"}, {"queue", "media"}, {"limit", 3}},
-                 {{"allQueues", true}, {"silent", true}, {"disableScheduling", true}}}}}}};
+  json doc = {
+    {"jobs",
+     {{"queues",
+       {{"default", {{"concurrency", 8}}},
+        {"media", {{"processingOrder", "-createdAt"}}}}},
+      {"processingOrder",
+       {{"default", "-createdAt"}, {"queues", {{"default", "createdAt"}}}}},
+      {"deleteJobOnComplete", false},
+      {"maxInterruptions", 0},
+      {"autoRun",
+       {{{"cron", "*/5 * * * * *"}, {"queue", "media"}, {"limit", 3}},
+        {{"allQueues", true},
+         {"silent", true},
+         {"disableScheduling", true}}}}}}};
   auto cfg = parse_config(doc, f.dir.path());
   BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
   BOOST_TEST(cfg->processing_order == "-createdAt");
@@ -318,17 +367,21 @@ BOOST_AUTO_TEST_CASE(queues_processing_order_and_auto_run) {
   BOOST_TEST(cfg->auto_run[1].silent);
   BOOST_TEST(cfg->auto_run[1].disable_scheduling);
 
-  json bad = {{"jobs", {
-    {"queues", {{"q", {{"concurrency", 0}, {"processingOrder", "id"}}}}},
-    {"processingOrder", "newest"},
-    {"deleteJobOnComplete", "yes"},
-    {"maxInterruptions", -1},
-    {"autoRun", {{{"cron", "every minute"}, {"limit", 0}, {"queue", "r"}}}}}}};
+  json bad = {
+    {"jobs",
+     {{"queues", {{"q", {{"concurrency", 0}, {"processingOrder", "id"}}}}},
+      {"processingOrder", "newest"},
+      {"deleteJobOnComplete", "yes"},
+      {"maxInterruptions", -1},
+      {"autoRun",
+       {{{"cron", "every minute"}, {"limit", 0}, {"queue", "r"}}}}}}};
   auto ls = problems(bad, f.dir.path());
   const std::vector<std::string> expected = {
     "jobs.queues.q.concurrency: expected an integer from 1 to 100000, got 0",
-    "jobs.queues.q.processingOrder: expected \"createdAt\" or \"-createdAt\", got \"id\"",
-    "jobs.processingOrder: expected \"createdAt\" or \"-createdAt\", got \"newest\"",
+    "jobs.queues.q.processingOrder: expected \"createdAt\" or \"-createdAt\", "
+    "got \"id\"",
+    "jobs.processingOrder: expected \"createdAt\" or \"-createdAt\", got "
+    "\"newest\"",
     "jobs.deleteJobOnComplete: expected boolean, got string",
     "jobs.maxInterruptions: expected an integer from 0 to 1000000, got -1",
     "jobs.autoRun[0].cron: cron 'every minute'",
@@ -346,11 +399,17 @@ BOOST_AUTO_TEST_CASE(listening_beyond_loopback_needs_mutual_tls) {
   f.file("key.pem");
   f.file("ca.pem");
   auto node = [](json n) { return json{{"node", n}}; };
-  for (auto listen : {"127.0.0.1:4242", "127.8.9.10:1", "localhost:80", "[::1]:4242"})
-    BOOST_TEST(parse_config(node({{"listen", listen}}), f.dir.path()).has_value(),
-               listen);
-  json tls = {{"certificate", "cert.pem"}, {"key", "./key.pem"}, {"ca", f.dir.sub("ca.pem")}};
-  auto cfg = parse_config(node({{"listen", "0.0.0.0:4242"}, {"tls", tls}, {"workers", 2},
+  for (auto listen :
+       {"127.0.0.1:4242", "127.8.9.10:1", "localhost:80", "[::1]:4242"})
+    BOOST_TEST(
+      parse_config(node({{"listen", listen}}), f.dir.path()).has_value(),
+      listen);
+  json tls = {{"certificate", "cert.pem"},
+              {"key", "./key.pem"},
+              {"ca", f.dir.sub("ca.pem")}};
+  auto cfg = parse_config(node({{"listen", "0.0.0.0:4242"},
+                                {"tls", tls},
+                                {"workers", 2},
                                 {"durability", "async"}}),
                           f.dir.path());
   BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
@@ -360,25 +419,31 @@ BOOST_AUTO_TEST_CASE(listening_beyond_loopback_needs_mutual_tls) {
   BOOST_TEST(cfg->node.workers == 2u);
   BOOST_TEST((cfg->node.durability == model::durability::async));
 
-  BOOST_TEST(problems(node({{"listen", "[::]:4242"}}), f.dir.path())
-             == std::vector<std::string>{
-                  "node.listen: '[::]:4242' is not a loopback address, so mutual TLS is "
-                  "required: set node.tls.certificate, node.tls.key and node.tls.ca"});
-  auto ls = problems(node({{"listen", "10.0.0.1:4242"},
-                           {"tls", {{"certificate", "cert.pem"}, {"ca", "gone.pem"}}}}),
-                     f.dir.path());
-  BOOST_TEST(ls == (std::vector<std::string>{
-                     "node.tls.ca: file '" + f.dir.sub("gone.pem") + "' does not exist",
-                     "node.tls: certificate, key and ca must be set together (missing: key)",
-                     "node.listen: '10.0.0.1:4242' is not a loopback address, so mutual "
-                     "TLS is required: set node.tls.certificate, node.tls.key and node.tls.ca"}),
-             boost::test_tools::per_element());
+  BOOST_TEST(
+    problems(node({{"listen", "[::]:4242"}}), f.dir.path())
+    == std::vector<std::string>{
+      "node.listen: '[::]:4242' is not a loopback address, so mutual TLS is "
+      "required: set node.tls.certificate, node.tls.key and node.tls.ca"});
+  auto ls =
+    problems(node({{"listen", "10.0.0.1:4242"},
+                   {"tls", {{"certificate", "cert.pem"}, {"ca", "gone.pem"}}}}),
+             f.dir.path());
+  BOOST_TEST(
+    ls
+      == (std::vector<std::string>{
+        "node.tls.ca: file '" + f.dir.sub("gone.pem") + "' does not exist",
+        "node.tls: certificate, key and ca must be set together (missing: key)",
+        "node.listen: '10.0.0.1:4242' is not a loopback address, so mutual "
+        "TLS is required: set node.tls.certificate, node.tls.key and "
+        "node.tls.ca"}),
+    boost::test_tools::per_element());
   for (auto listen : {"4242", "host:", ":80", "::1:80", "h:99999", "h:port"})
     BOOST_TEST(has_line(problems(node({{"listen", listen}}), f.dir.path()),
                         "node.listen: expected host:port"),
                listen);
-  BOOST_TEST(has_line(problems(node({{"workers", 0}, {"data", ""}}), f.dir.path()),
-                      "node.workers: expected an integer from 1 to 1024, got 0"));
+  BOOST_TEST(
+    has_line(problems(node({{"workers", 0}, {"data", ""}}), f.dir.path()),
+             "node.workers: expected an integer from 1 to 1024, got 0"));
   BOOST_TEST(has_line(problems(node({{"data", ""}}), f.dir.path()),
                       "node.data: must not be empty"));
 }
@@ -387,8 +452,9 @@ BOOST_AUTO_TEST_CASE(the_document_itself_must_be_an_object) {
   folder f;
   BOOST_TEST(problems(json::array(), f.dir.path())
              == std::vector<std::string>{"config: expected object, got array"});
-  BOOST_TEST(problems(json{{"jobs", {{"tasks", {{"slug", "x"}}}}}}, f.dir.path())
-             == std::vector<std::string>{"jobs.tasks: expected array, got object"});
+  BOOST_TEST(
+    problems(json{{"jobs", {{"tasks", {{"slug", "x"}}}}}}, f.dir.path())
+    == std::vector<std::string>{"jobs.tasks: expected array, got object"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -43,15 +43,17 @@ struct fixture : runtime_fixture {
   /// `echo` returns its input; `fail-once` fails on attempt 1 only.
   json tasks() const {
     auto logged = [&](const std::string& body) {
-      return json::array({"sh", "-c",
-                          "echo \"$CONVEYOR_TASK_ID\" >> " + log_path + "; " + body});
+      return json::array(
+        {"sh", "-c",
+         "echo \"$CONVEYOR_TASK_ID\" >> " + log_path + "; " + body});
     };
-    return json::array({
-      {{"slug", "echo"}, {"run", logged("cat")}},
-      {{"slug", "fail-once"},
-       {"run", logged("if [ \"$CONVEYOR_ATTEMPT\" -lt 2 ]; then echo \"not yet "
-                      "($CONVEYOR_ATTEMPT)\" >&2; exit 1; fi; cat")},
-       {"retries", 1}}});
+    return json::array(
+      {{{"slug", "echo"}, {"run", logged("cat")}},
+       {{"slug", "fail-once"},
+        {"run",
+         logged("if [ \"$CONVEYOR_ATTEMPT\" -lt 2 ]; then echo \"not yet "
+                "($CONVEYOR_ATTEMPT)\" >&2; exit 1; fi; cat")},
+        {"retries", 1}}});
   }
 
   void load(const json& workflows) {
@@ -91,7 +93,8 @@ BOOST_AUTO_TEST_CASE(a_lone_placeholder_keeps_its_type) {
   BOOST_TEST(*render_template("${input.n}", scope) == 3);
   BOOST_TEST(*render_template("${input.flag}", scope) == false);
   BOOST_TEST(render_template("${input.nil}", scope)->is_null());
-  BOOST_TEST(*render_template("${input.tags}", scope) == json::parse(R"(["a","b"])"));
+  BOOST_TEST(*render_template("${input.tags}", scope)
+             == json::parse(R"(["a","b"])"));
   BOOST_TEST(*render_template("${steps.1.output}", scope)
              == json::parse(R"({"file": "/tmp/x.png", "size": {"w": 2}})"));
   BOOST_TEST(*render_template("${input.tags.1}", scope) == "b");
@@ -100,60 +103,80 @@ BOOST_AUTO_TEST_CASE(a_lone_placeholder_keeps_its_type) {
 
 BOOST_AUTO_TEST_CASE(placeholders_inside_text_are_substituted) {
   auto scope = scope_of();
-  BOOST_TEST(*render_template("hi ${input.name}, n=${input.n}", scope) == "hi Ada, n=3");
-  BOOST_TEST(*render_template("size ${steps.1.output.size}", scope) == "size {\"w\":2}");
+  BOOST_TEST(*render_template("hi ${input.name}, n=${input.n}", scope)
+             == "hi Ada, n=3");
+  BOOST_TEST(*render_template("size ${steps.1.output.size}", scope)
+             == "size {\"w\":2}");
   BOOST_TEST(*render_template("$${input.name} is ${input.name}", scope)
              == "${input.name} is Ada");
-  json tmpl = json::parse(R"({"a": ["${input.name}", 1, {"b": "${steps.1.output.size.w}"}],
+  json tmpl = json::parse(
+    R"({"a": ["${input.name}", 1, {"b": "${steps.1.output.size.w}"}],
                               "c": "job-${job.id}", "d": null})");
-  BOOST_TEST(*render_template(tmpl, scope)
-             == json::parse(R"({"a": ["Ada", 1, {"b": 2}], "c": "job-12", "d": null})"));
+  BOOST_TEST(
+    *render_template(tmpl, scope)
+    == json::parse(R"({"a": ["Ada", 1, {"b": 2}], "c": "job-12", "d": null})"));
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_reference_is_an_error_naming_it) {
   auto scope = scope_of();
-  auto r = render_template(json{{"x", {"ok", "${steps.2.output.file}"}}}, scope);
+  auto r =
+    render_template(json{{"x", {"ok", "${steps.2.output.file}"}}}, scope);
   BOOST_REQUIRE(!r);
-  BOOST_TEST(r.error().message == "template reference ${steps.2.output.file} not found");
+  BOOST_TEST(r.error().message
+             == "template reference ${steps.2.output.file} not found");
   BOOST_TEST(render_template("${input.tags.7}", scope).error().message
              == "template reference ${input.tags.7} not found");
   BOOST_TEST(render_template("${input.name.first}", scope).error().message
              == "template reference ${input.name.first} not found");
   BOOST_TEST(render_template("${input.", scope).error().message
              == "unterminated '${' in \"${input.\"");
-  BOOST_TEST(render_template("${}", scope).error().message == "empty placeholder '${}'");
+  BOOST_TEST(render_template("${}", scope).error().message
+             == "empty placeholder '${}'");
   BOOST_TEST(render_template("${input..a}", scope).error().message
              == "empty path segment in '${input..a}'");
 }
 
 BOOST_AUTO_TEST_CASE(conditions_have_three_forms) {
   auto scope = scope_of();
-  BOOST_TEST(evaluate_condition(condition({{"exists", "${steps.1.output.file}"}}), scope));
-  BOOST_TEST(evaluate_condition(condition({{"exists", "${input.nil}"}}), scope));
-  BOOST_TEST(!evaluate_condition(condition({{"exists", "${steps.2.output}"}}), scope));
-  BOOST_TEST(evaluate_condition(condition({{"path", "${input.n}"}, {"equals", 3.0}}), scope));
-  BOOST_TEST(!evaluate_condition(condition({{"path", "${input.n}"}, {"equals", "3"}}), scope));
-  BOOST_TEST(!evaluate_condition(condition({{"path", "${input.x}"}, {"equals", nullptr}}), scope));
-  BOOST_TEST(evaluate_condition(condition({{"path", "${input.flag}"}, {"notEquals", true}}), scope));
-  BOOST_TEST(evaluate_condition(condition({{"path", "${input.x}"}, {"notEquals", 1}}), scope));
-  BOOST_TEST(!evaluate_condition(condition({{"path", "${steps.1.output.size}"},
-                                            {"notEquals", {{"w", 2}}}}), scope));
+  BOOST_TEST(evaluate_condition(
+    condition({{"exists", "${steps.1.output.file}"}}), scope));
+  BOOST_TEST(
+    evaluate_condition(condition({{"exists", "${input.nil}"}}), scope));
+  BOOST_TEST(
+    !evaluate_condition(condition({{"exists", "${steps.2.output}"}}), scope));
+  BOOST_TEST(evaluate_condition(
+    condition({{"path", "${input.n}"}, {"equals", 3.0}}), scope));
+  BOOST_TEST(!evaluate_condition(
+    condition({{"path", "${input.n}"}, {"equals", "3"}}), scope));
+  BOOST_TEST(!evaluate_condition(
+    condition({{"path", "${input.x}"}, {"equals", nullptr}}), scope));
+  BOOST_TEST(evaluate_condition(
+    condition({{"path", "${input.flag}"}, {"notEquals", true}}), scope));
+  BOOST_TEST(evaluate_condition(
+    condition({{"path", "${input.x}"}, {"notEquals", 1}}), scope));
+  BOOST_TEST(!evaluate_condition(
+    condition({{"path", "${steps.1.output.size}"}, {"notEquals", {{"w", 2}}}}),
+    scope));
   std::vector<std::string> problems;
   BOOST_TEST(!parse_condition("${input.a}", "c", problems));
   BOOST_TEST(!parse_condition(json::object(), "c", problems));
   BOOST_TEST(!parse_condition({{"exists", 1}, {"also", 2}}, "c", problems));
-  BOOST_TEST(problems == (std::vector<std::string>{
-               "c: expected an object {\"exists\": \"${...}\"} or {\"path\": \"${...}\", "
-               "\"equals\": value}, got string",
-               "c: expected \"exists\" or \"path\"",
-               "c.also: unknown key (expected exists, path, equals or notEquals)",
-               "c.exists: expected a \"${...}\" reference, got number"}),
-             boost::test_tools::per_element());
+  BOOST_TEST(
+    problems
+      == (std::vector<std::string>{
+        "c: expected an object {\"exists\": \"${...}\"} or {\"path\": "
+        "\"${...}\", "
+        "\"equals\": value}, got string",
+        "c: expected \"exists\" or \"path\"",
+        "c.also: unknown key (expected exists, path, equals or notEquals)",
+        "c.exists: expected a \"${...}\" reference, got number"}),
+    boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(dependencies_are_the_referenced_steps) {
   step_spec s;
-  s.input = json::parse(R"({"a": "${steps.x.output.a} ${steps.y.output}", "b": ["${steps.x.output}"],
+  s.input = json::parse(
+    R"({"a": "${steps.x.output.a} ${steps.y.output}", "b": ["${steps.x.output}"],
                             "c": "${input.z}"})");
   s.condition = condition({{"exists", "${steps.w.output.ok}"}});
   BOOST_TEST(step_dependencies(s) == (std::vector<std::string>{"x", "y", "w"}),
@@ -175,10 +198,12 @@ BOOST_AUTO_TEST_CASE(outputs_flow_from_step_to_step) {
   BOOST_TEST(j["status"] == "completed");
   BOOST_TEST(j["taskStatus"]["echo"]["2"]["output"]
              == (json{{"text", "hi Ada!"}, {"n", 3}, {"job", id}}));
-  BOOST_TEST(runs() == (std::vector<std::string>{"1", "2"}), boost::test_tools::per_element());
+  BOOST_TEST(runs() == (std::vector<std::string>{"1", "2"}),
+             boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(without_completes_job_it_ends_once_every_runnable_step_ran) {
+BOOST_AUTO_TEST_CASE(
+  without_completes_job_it_ends_once_every_runnable_step_ran) {
   // Payload loops forever here; we complete after the last round.
   load(json::parse(R"([{"slug": "fan", "steps": [
     {"id": "a", "task": "echo"}, {"id": "b", "task": "echo"},
@@ -261,10 +286,16 @@ BOOST_AUTO_TEST_CASE(a_template_that_cannot_render_fails_the_job) {
 
 BOOST_AUTO_TEST_CASE(a_command_task_job_sees_its_job_id_and_attempt) {
   load(json::array());
-  json doc = {{"jobs", {{"tasks", {{{"slug", "who"}, {"run", {"sh", "-c",
-    "printf '{\"job\":\"%s\",\"task\":\"%s\",\"attempt\":%s}' \"$CONVEYOR_JOB_ID\" "
-    "\"$CONVEYOR_TASK_ID\" \"$CONVEYOR_ATTEMPT\"; [ \"$CONVEYOR_ATTEMPT\" -ge 3 ] || exit 1"}},
-    {"retries", 5}}}}}}};
+  json doc = {{"jobs",
+               {{"tasks",
+                 {{{"slug", "who"},
+                   {"run",
+                    {"sh", "-c",
+                     "printf '{\"job\":\"%s\",\"task\":\"%s\",\"attempt\":%s}' "
+                     "\"$CONVEYOR_JOB_ID\" "
+                     "\"$CONVEYOR_TASK_ID\" \"$CONVEYOR_ATTEMPT\"; [ "
+                     "\"$CONVEYOR_ATTEMPT\" -ge 3 ] || exit 1"}},
+                   {"retries", 5}}}}}}};
   stop();
   auto cfg = parse_config(doc, dir.path());
   BOOST_REQUIRE(cfg);
@@ -280,7 +311,8 @@ BOOST_AUTO_TEST_CASE(a_command_task_job_sees_its_job_id_and_attempt) {
 
 BOOST_AUTO_TEST_CASE(cancelling_a_job_stops_its_running_command) {
   stop();
-  json doc = {{"jobs", {{"tasks", {{{"slug", "slow"}, {"run", {"sleep", "30"}}}}}}}};
+  json doc = {
+    {"jobs", {{"tasks", {{{"slug", "slow"}, {"run", {"sleep", "30"}}}}}}}};
   auto cfg = parse_config(doc, dir.path());
   BOOST_REQUIRE(cfg);
   reg = *build_registry(*cfg);
@@ -300,7 +332,8 @@ BOOST_AUTO_TEST_CASE(cancelling_a_job_stops_its_running_command) {
 }
 
 BOOST_AUTO_TEST_CASE(runtime_options_come_from_the_config) {
-  json doc = json::parse(R"({"jobs": {"queues": {"media": {"concurrency": 2, "processingOrder": "-createdAt"}},
+  json doc = json::parse(
+    R"({"jobs": {"queues": {"media": {"concurrency": 2, "processingOrder": "-createdAt"}},
     "processingOrder": "-createdAt", "deleteJobOnComplete": false},
     "node": {"data": "state", "durability": "async", "workers": 3}})");
   auto cfg = parse_config(doc, dir.path());
@@ -368,7 +401,8 @@ BOOST_AUTO_TEST_CASE(a_config_schedule_queues_a_scheduled_job) {
   BOOST_TEST(first["queued"][0].contains("waitUntil"));
   BOOST_TEST(first["skipped"].empty());
   BOOST_TEST(first["errored"].empty());
-  auto job = jobs->get(std::stoull(first["queued"][0]["job"].get<std::string>()));
+  auto job =
+    jobs->get(std::stoull(first["queued"][0]["job"].get<std::string>()));
   BOOST_TEST(job["meta"]["scheduled"] == true);
   BOOST_TEST(job["priority"] == 4); // the task's default priority
   BOOST_TEST(job["waitUntil"] == first["queued"][0]["waitUntil"]);
@@ -462,7 +496,8 @@ BOOST_AUTO_TEST_CASE(the_shipped_config_loads_and_its_workflow_runs) {
   reg = *built;
   start();
   // The README's example input.
-  auto id = queue_workflow("text-report", {{"name", "Ada"}, {"text", "the quick brown fox"}});
+  auto id = queue_workflow("text-report",
+                           {{"name", "Ada"}, {"text", "the quick brown fox"}});
   auto hello = queue_task("hello", {{"name", "Grace"}});
   auto flaky = queue_task("flaky");
   run_request all;
@@ -475,8 +510,9 @@ BOOST_AUTO_TEST_CASE(the_shipped_config_loads_and_its_workflow_runs) {
   BOOST_TEST(st["hello"]["greet"]["output"]["greeting"] == "Hello, Ada!");
   BOOST_TEST(st["wordcount"]["count"]["output"]["words"] == 4);
   // sha256("Hello, Ada!")
-  BOOST_TEST(st["checksum"]["sign"]["output"]["sha256"]
-             == "fc80a614993089e736b5321633d88401ea4fecdeddecaff5cf05d619bd941a90");
+  BOOST_TEST(
+    st["checksum"]["sign"]["output"]["sha256"]
+    == "fc80a614993089e736b5321633d88401ea4fecdeddecaff5cf05d619bd941a90");
   BOOST_TEST(jobs->get(hello)["taskStatus"]["hello"]["1"]["output"]["greeting"]
              == "Hello, Grace!");
   auto f = jobs->get(flaky);

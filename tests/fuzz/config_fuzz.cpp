@@ -8,7 +8,8 @@
 #include "fuzz_check.hpp"
 #include "model/json_guard.hpp"
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   auto doc = conveyor::model::parse_json_guarded(text);
   if (!doc)

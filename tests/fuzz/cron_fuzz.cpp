@@ -10,13 +10,15 @@
 
 using namespace conveyor::model;
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
   // The first 8 bytes (if any) pick the time asked about.
   time_ms after = 1'800'000'000'000;
   if (size >= 8) {
     std::uint64_t raw = 0;
     std::memcpy(&raw, data, 8);
-    after = static_cast<time_ms>(raw % 253'402'300'800'000ull); // years 1970..9999
+    after =
+      static_cast<time_ms>(raw % 253'402'300'800'000ull); // years 1970..9999
     data += 8;
     size -= 8;
   }

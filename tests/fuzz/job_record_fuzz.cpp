@@ -11,14 +11,16 @@
 
 using namespace conveyor;
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   // The same bytes as every kind of key.
   auto id = persistence::job_key_id(bytes);
   if (id)
     FUZZ_CHECK(persistence::job_key(*id) == bytes);
   auto ready = persistence::ready_key_id(bytes);
-  FUZZ_CHECK(ready.has_value() == persistence::ready_key_queue(bytes).has_value());
+  FUZZ_CHECK(ready.has_value()
+             == persistence::ready_key_queue(bytes).has_value());
   auto due = persistence::delayed_key_time(bytes);
   auto due_id = persistence::delayed_key_id(bytes);
   if (due && due_id)

@@ -37,23 +37,44 @@ void round_trip(const std::uint8_t* data, std::size_t size) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
   if (size == 0)
     return 0;
   const std::uint8_t kind = data[0];
   ++data;
   --size;
   switch (kind % 10) {
-    case 0: round_trip<queue_request>(data, size); break;
-    case 1: round_trip<run_request>(data, size); break;
-    case 2: round_trip<find_request>(data, size); break;
-    case 3: round_trip<cancel_request>(data, size); break;
-    case 4: round_trip<schedules_request>(data, size); break;
-    case 5: round_trip<count_request>(data, size); break;
-    case 6: round_trip<remote_task>(data, size); break;
-    case 7: round_trip<remote_result>(data, size); break;
-    case 8: round_trip<request_context>(data, size); break;
-    default: round_trip<std::vector<queue_request>>(data, size); break;
+  case 0:
+    round_trip<queue_request>(data, size);
+    break;
+  case 1:
+    round_trip<run_request>(data, size);
+    break;
+  case 2:
+    round_trip<find_request>(data, size);
+    break;
+  case 3:
+    round_trip<cancel_request>(data, size);
+    break;
+  case 4:
+    round_trip<schedules_request>(data, size);
+    break;
+  case 5:
+    round_trip<count_request>(data, size);
+    break;
+  case 6:
+    round_trip<remote_task>(data, size);
+    break;
+  case 7:
+    round_trip<remote_result>(data, size);
+    break;
+  case 8:
+    round_trip<request_context>(data, size);
+    break;
+  default:
+    round_trip<std::vector<queue_request>>(data, size);
+    break;
   }
   return 0;
 }

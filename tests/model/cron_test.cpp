@@ -14,12 +14,15 @@ using conveyor::model::cron_expr;
 using conveyor::model::errc;
 using conveyor::model::time_ms;
 
-constexpr time_ms s(std::int64_t seconds) { return seconds * 1000; }
+constexpr time_ms s(std::int64_t seconds) {
+  return seconds * 1000;
+}
 
 /// next_after for an expression that must parse.
 std::optional<time_ms> next(const std::string& text, time_ms after) {
   auto expr = cron_expr::parse(text);
-  BOOST_TEST_REQUIRE(expr.has_value(), text << ": " << (expr ? "" : expr.error().message));
+  BOOST_TEST_REQUIRE(expr.has_value(),
+                     text << ": " << (expr ? "" : expr.error().message));
   return expr->next_after(after);
 }
 
@@ -28,8 +31,8 @@ std::string parse_error(const std::string& text) {
   if (expr.has_value()) {
     return "<parsed>";
   }
-  BOOST_TEST(static_cast<int>(expr.error().code) ==
-             static_cast<int>(errc::invalid_input));
+  BOOST_TEST(static_cast<int>(expr.error().code)
+             == static_cast<int>(errc::invalid_input));
   return expr.error().message;
 }
 
@@ -62,8 +65,8 @@ BOOST_AUTO_TEST_CASE(every_second_with_six_fields) {
   // 2026-03-10T12:00:05 -> 12:00:10
   BOOST_TEST(*next("*/10 * * * * *", s(1773144005)) == s(1773144010));
   BOOST_TEST(*next("30 * * * * *", jan_01_2026) == jan_01_2026 + 30'000);
-  BOOST_TEST(*next("30 * * * * *", jan_01_2026 + 30'000) ==
-             jan_01_2026 + 90'000);
+  BOOST_TEST(*next("30 * * * * *", jan_01_2026 + 30'000)
+             == jan_01_2026 + 90'000);
 }
 
 BOOST_AUTO_TEST_CASE(five_fields_fire_on_second_zero) {
@@ -115,8 +118,8 @@ BOOST_AUTO_TEST_CASE(ranges_with_steps) {
   BOOST_TEST(*next("10-50/10 * * * *", s(1773139800)) == s(1773141000));
   // 5/10 means 5-59/10: 10:05 -> 10:15.
   BOOST_TEST(*next("5/10 * * * *", s(1773137100)) == s(1773137700));
-  BOOST_TEST(*next("0 0-23/12 * * *", jan_01_2026) ==
-             jan_01_2026 + 12 * 3600'000);
+  BOOST_TEST(*next("0 0-23/12 * * *", jan_01_2026)
+             == jan_01_2026 + 12 * 3600'000);
   BOOST_TEST(*next("0,30 0 * * *", jan_01_2026) == jan_01_2026 + 1800'000);
 }
 
@@ -143,7 +146,7 @@ BOOST_AUTO_TEST_CASE(month_names) {
 
 BOOST_AUTO_TEST_CASE(day_of_month_or_day_of_week) {
   // Both restricted: the 13th OR any Friday.
-  BOOST_TEST(*next("0 0 13 * FRI", jan_01_2026) == s(1767312000)); // Fri 2nd
+  BOOST_TEST(*next("0 0 13 * FRI", jan_01_2026) == s(1767312000));   // Fri 2nd
   BOOST_TEST(*next("0 0 13 * FRI", s(1767312000)) == s(1767916800)); // 9th
   BOOST_TEST(*next("0 0 13 * FRI", s(1767916800)) == s(1768262400)); // 13th
   // Only the day of month restricted.
@@ -164,54 +167,54 @@ BOOST_AUTO_TEST_CASE(before_the_epoch) {
 }
 
 BOOST_AUTO_TEST_CASE(out_of_range_values_name_the_field) {
-  BOOST_TEST(parse_error("60 * * * *") ==
-             "cron '60 * * * *': minute field: value 60 out of range 0-59");
-  BOOST_TEST(parse_error("* 24 * * *") ==
-             "cron '* 24 * * *': hour field: value 24 out of range 0-23");
-  BOOST_TEST(parse_error("* * 0 * *") ==
-             "cron '* * 0 * *': day-of-month field: value 0 out of range "
-             "1-31");
-  BOOST_TEST(parse_error("* * 32 * *").find("day-of-month field: value 32") !=
-             std::string::npos);
-  BOOST_TEST(parse_error("* * * 0 *").find("month field: value 0") !=
-             std::string::npos);
-  BOOST_TEST(parse_error("* * * 13 *").find("month field: value 13") !=
-             std::string::npos);
-  BOOST_TEST(parse_error("* * * * 8").find("day-of-week field: value 8") !=
-             std::string::npos);
-  BOOST_TEST(parse_error("60 * * * * *").find("second field: value 60") !=
-             std::string::npos);
-  BOOST_TEST(parse_error("99999999999 * * * *").find("out of range") !=
-             std::string::npos);
+  BOOST_TEST(parse_error("60 * * * *")
+             == "cron '60 * * * *': minute field: value 60 out of range 0-59");
+  BOOST_TEST(parse_error("* 24 * * *")
+             == "cron '* 24 * * *': hour field: value 24 out of range 0-23");
+  BOOST_TEST(parse_error("* * 0 * *")
+             == "cron '* * 0 * *': day-of-month field: value 0 out of range "
+                "1-31");
+  BOOST_TEST(parse_error("* * 32 * *").find("day-of-month field: value 32")
+             != std::string::npos);
+  BOOST_TEST(parse_error("* * * 0 *").find("month field: value 0")
+             != std::string::npos);
+  BOOST_TEST(parse_error("* * * 13 *").find("month field: value 13")
+             != std::string::npos);
+  BOOST_TEST(parse_error("* * * * 8").find("day-of-week field: value 8")
+             != std::string::npos);
+  BOOST_TEST(parse_error("60 * * * * *").find("second field: value 60")
+             != std::string::npos);
+  BOOST_TEST(parse_error("99999999999 * * * *").find("out of range")
+             != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(malformed_expressions) {
-  BOOST_TEST(parse_error("* * *") ==
-             "cron '* * *': expected 5 or 6 fields, got 3");
+  BOOST_TEST(parse_error("* * *")
+             == "cron '* * *': expected 5 or 6 fields, got 3");
   BOOST_TEST(parse_error("").find("got 0") != std::string::npos);
   BOOST_TEST(parse_error("* * * * * * *").find("got 7") != std::string::npos);
-  BOOST_TEST(parse_error("*/0 * * * *").find("invalid step '0'") !=
-             std::string::npos);
-  BOOST_TEST(parse_error("*/x * * * *").find("invalid step 'x'") !=
-             std::string::npos);
-  BOOST_TEST(parse_error("50-10 * * * *").find("invalid range '50-10'") !=
-             std::string::npos);
-  BOOST_TEST(parse_error("a * * * *").find("minute field: invalid value 'a'") !=
-             std::string::npos);
-  BOOST_TEST(parse_error("1,,2 * * * *").find("empty list item") !=
-             std::string::npos);
-  BOOST_TEST(parse_error("1, * * * *").find("empty list item") !=
-             std::string::npos);
-  BOOST_TEST(parse_error("? * * * *").find("only allowed in day fields") !=
-             std::string::npos);
-  BOOST_TEST(parse_error("* * * FOO *").find("invalid value 'FOO'") !=
-             std::string::npos);
-  BOOST_TEST(parse_error("* * * MON *").find("invalid value 'MON'") !=
-             std::string::npos);
-  BOOST_TEST(parse_error("* * L * *").find("invalid value 'L'") !=
-             std::string::npos);
-  BOOST_TEST(parse_error("-5 * * * *").find("empty value") !=
-             std::string::npos);
+  BOOST_TEST(parse_error("*/0 * * * *").find("invalid step '0'")
+             != std::string::npos);
+  BOOST_TEST(parse_error("*/x * * * *").find("invalid step 'x'")
+             != std::string::npos);
+  BOOST_TEST(parse_error("50-10 * * * *").find("invalid range '50-10'")
+             != std::string::npos);
+  BOOST_TEST(parse_error("a * * * *").find("minute field: invalid value 'a'")
+             != std::string::npos);
+  BOOST_TEST(parse_error("1,,2 * * * *").find("empty list item")
+             != std::string::npos);
+  BOOST_TEST(parse_error("1, * * * *").find("empty list item")
+             != std::string::npos);
+  BOOST_TEST(parse_error("? * * * *").find("only allowed in day fields")
+             != std::string::npos);
+  BOOST_TEST(parse_error("* * * FOO *").find("invalid value 'FOO'")
+             != std::string::npos);
+  BOOST_TEST(parse_error("* * * MON *").find("invalid value 'MON'")
+             != std::string::npos);
+  BOOST_TEST(parse_error("* * L * *").find("invalid value 'L'")
+             != std::string::npos);
+  BOOST_TEST(parse_error("-5 * * * *").find("empty value")
+             != std::string::npos);
   BOOST_TEST(parse_error("@never") != "<parsed>");
 }
 

@@ -13,7 +13,7 @@ using namespace conveyor::model;
 
 /// JSON equality with both sides printed on failure (BOOST_TEST would
 /// otherwise treat json as a container and compare element by element).
-#define CHECK_JSON_EQ(a, b) \
+#define CHECK_JSON_EQ(a, b)                                                    \
   BOOST_TEST(((a) == (b)), (a).dump() << " != " << (b).dump())
 
 namespace {
@@ -48,7 +48,8 @@ job minimal_job() {
 job full_job() {
   job j;
   j.id = 42;
-  j.input = {{"post", 7}, {"nested", {{"list", {1, 2.5, "x", nullptr, false}}}}};
+  j.input = {{"post", 7},
+             {"nested", {{"list", {1, 2.5, "x", nullptr, false}}}}};
   j.workflow_slug = "publish";
   j.queue = "nightly";
   j.wait_until = t0 + 60'000;
@@ -56,7 +57,8 @@ job full_job() {
   j.interruptions = 2;
   j.has_error = false;
   j.error = error_json("Error", "workflow broke");
-  j.log = {sample_entry("a1", log_state::failed), sample_entry("a2", log_state::succeeded)};
+  j.log = {sample_entry("a1", log_state::failed),
+           sample_entry("a2", log_state::succeeded)};
   j.log[1].parent = task_ref{"outer", "x"};
   j.processing_until = t0 + 5000;
   j.processing_token = "tok-123";
@@ -98,7 +100,8 @@ std::vector<job> sample_jobs() {
 
 job from_json_ok(const json& doc) {
   auto r = job_from_json(doc);
-  BOOST_TEST_REQUIRE(r.has_value(), doc.dump() << ": " << (r ? "" : r.error().message));
+  BOOST_TEST_REQUIRE(r.has_value(), doc.dump()
+                                      << ": " << (r ? "" : r.error().message));
   return *r;
 }
 
@@ -108,7 +111,8 @@ std::string error_with(const std::string& field, const json& value) {
   json doc = to_document(minimal_job());
   doc[field] = value;
   auto r = job_from_json(doc);
-  BOOST_TEST_REQUIRE(!r.has_value(), "accepted " << field << "=" << value.dump());
+  BOOST_TEST_REQUIRE(!r.has_value(),
+                     "accepted " << field << "=" << value.dump());
   BOOST_TEST(to_string(r.error().code) == "invalid_input");
   return r.error().message;
 }
@@ -167,7 +171,8 @@ BOOST_AUTO_TEST_CASE(absent_optionals_are_omitted) {
 
 BOOST_AUTO_TEST_CASE(to_json_adds_task_status_and_refines_pending_status) {
   job j = minimal_job();
-  j.log = {sample_entry("e1", log_state::failed), sample_entry("e2", log_state::succeeded)};
+  j.log = {sample_entry("e1", log_state::failed),
+           sample_entry("e2", log_state::succeeded)};
   j.wait_until = t0 + 1000;
   j.status = job_status::waiting;
 
@@ -202,7 +207,8 @@ BOOST_AUTO_TEST_CASE(log_entry_json) {
   BOOST_TEST(!doc.contains("parent"));
   BOOST_TEST(doc["state"] == "succeeded");
   e.parent = task_ref{"p", "9"};
-  CHECK_JSON_EQ(to_json(e)["parent"], json::parse(R"({"taskSlug":"p","taskID":"9"})"));
+  CHECK_JSON_EQ(to_json(e)["parent"],
+                json::parse(R"({"taskSlug":"p","taskID":"9"})"));
 
   auto back = log_entry_from_json(to_json(e));
   BOOST_TEST_REQUIRE(back.has_value());
@@ -245,9 +251,9 @@ BOOST_AUTO_TEST_CASE(missing_fields_take_defaults) {
 
 BOOST_AUTO_TEST_CASE(null_means_absent_for_nullable_fields) {
   json doc = to_document(full_job());
-  for (const char* field : {"waitUntil", "completedAt", "processingUntil",
-                            "processingToken", "concurrencyKey",
-                            "idempotencyKey", "error", "meta"})
+  for (const char* field :
+       {"waitUntil", "completedAt", "processingUntil", "processingToken",
+        "concurrencyKey", "idempotencyKey", "error", "meta"})
     doc[field] = nullptr;
   doc["input"] = nullptr;
   doc["log"][1]["parent"] = nullptr;
@@ -270,14 +276,23 @@ BOOST_AUTO_TEST_CASE(missing_status_is_derived_from_fields) {
   auto status_of = [](const char* text) {
     return std::string(to_string(from_json_ok(json::parse(text)).status));
   };
-  BOOST_TEST(status_of(R"({"completedAt":"2026-01-01T00:00:00.000Z"})") == "completed");
-  BOOST_TEST(status_of(R"({"hasError":true,"error":{"cancelled":true}})") == "cancelled");
-  BOOST_TEST(status_of(R"({"hasError":true,"error":{"message":"x"}})") == "failed");
-  BOOST_TEST(status_of(R"({"hasError":true,"error":{"cancelled":false}})") == "failed");
-  BOOST_TEST(status_of(R"({"processingUntil":"2026-01-01T00:00:00.000Z"})") == "running");
-  BOOST_TEST(status_of(R"({"waitUntil":"2026-01-01T00:00:00.000Z"})") == "queued");
+  BOOST_TEST(status_of(R"({"completedAt":"2026-01-01T00:00:00.000Z"})")
+             == "completed");
+  BOOST_TEST(status_of(R"({"hasError":true,"error":{"cancelled":true}})")
+             == "cancelled");
+  BOOST_TEST(status_of(R"({"hasError":true,"error":{"message":"x"}})")
+             == "failed");
+  BOOST_TEST(status_of(R"({"hasError":true,"error":{"cancelled":false}})")
+             == "failed");
+  BOOST_TEST(status_of(R"({"processingUntil":"2026-01-01T00:00:00.000Z"})")
+             == "running");
+  BOOST_TEST(status_of(R"({"waitUntil":"2026-01-01T00:00:00.000Z"})")
+             == "queued");
   // An explicit status wins.
-  BOOST_TEST(status_of(R"({"hasError":true,"status":"failed","error":{"cancelled":true}})") == "failed");
+  BOOST_TEST(
+    status_of(
+      R"({"hasError":true,"status":"failed","error":{"cancelled":true}})")
+    == "failed");
 }
 
 BOOST_AUTO_TEST_CASE(task_status_is_ignored) {
@@ -291,42 +306,64 @@ BOOST_AUTO_TEST_CASE(ids) {
              == std::numeric_limits<job_id>::max());
   BOOST_TEST(from_json_ok(json::parse(R"({"id":7})")).id == 7u);
   BOOST_TEST(from_json_ok(json::parse(R"({"id":"0"})")).id == 0u);
-  const std::string want = "id: expected decimal string of an unsigned 64-bit integer, got ";
+  const std::string want =
+    "id: expected decimal string of an unsigned 64-bit integer, got ";
   BOOST_TEST(error_with("id", "abc") == want + "\"abc\"");
   BOOST_TEST(error_with("id", "-1") == want + "\"-1\"");
   BOOST_TEST(error_with("id", "+1") == want + "\"+1\"");
   BOOST_TEST(error_with("id", "01") == want + "\"01\"");
   BOOST_TEST(error_with("id", "") == want + "\"\"");
   BOOST_TEST(error_with("id", "1 ") == want + "\"1 \"");
-  BOOST_TEST(error_with("id", "18446744073709551616") == want + "\"18446744073709551616\"");
+  BOOST_TEST(error_with("id", "18446744073709551616")
+             == want + "\"18446744073709551616\"");
   BOOST_TEST(error_with("id", -1) == want + "number");
   BOOST_TEST(error_with("id", 1.5) == want + "number");
   BOOST_TEST(error_with("id", nullptr) == want + "null");
 }
 
 BOOST_AUTO_TEST_CASE(wrong_types_name_the_field) {
-  BOOST_TEST(error_with("totalTried", "3") == "totalTried: expected integer, got string");
-  BOOST_TEST(error_with("totalTried", 1.5) == "totalTried: expected integer, got non-integer number 1.5");
-  BOOST_TEST(error_with("totalTried", -1).find("totalTried: integer out of range") == 0u);
-  BOOST_TEST(error_with("totalTried", json::parse("4294967296")).find("totalTried: integer out of range") == 0u);
-  BOOST_TEST(error_with("totalTried", nullptr) == "totalTried: expected integer, got null");
-  BOOST_TEST(error_with("priority", json::parse("-2147483649")).find("priority: integer out of range") == 0u);
-  BOOST_TEST(error_with("hasError", "true") == "hasError: expected boolean, got string");
+  BOOST_TEST(error_with("totalTried", "3")
+             == "totalTried: expected integer, got string");
+  BOOST_TEST(error_with("totalTried", 1.5)
+             == "totalTried: expected integer, got non-integer number 1.5");
+  BOOST_TEST(
+    error_with("totalTried", -1).find("totalTried: integer out of range")
+    == 0u);
+  BOOST_TEST(error_with("totalTried", json::parse("4294967296"))
+               .find("totalTried: integer out of range")
+             == 0u);
+  BOOST_TEST(error_with("totalTried", nullptr)
+             == "totalTried: expected integer, got null");
+  BOOST_TEST(error_with("priority", json::parse("-2147483649"))
+               .find("priority: integer out of range")
+             == 0u);
+  BOOST_TEST(error_with("hasError", "true")
+             == "hasError: expected boolean, got string");
   BOOST_TEST(error_with("queue", 5) == "queue: expected string, got number");
-  BOOST_TEST(error_with("taskSlug", json::array()) == "taskSlug: expected string, got array");
-  BOOST_TEST(error_with("status", "paused") == R"(status: unknown status "paused")");
+  BOOST_TEST(error_with("taskSlug", json::array())
+             == "taskSlug: expected string, got array");
+  BOOST_TEST(error_with("status", "paused")
+             == R"(status: unknown status "paused")");
   BOOST_TEST(error_with("status", 1) == "status: expected string, got number");
-  BOOST_TEST(error_with("log", json::object()) == "log: expected array, got object");
-  BOOST_TEST(error_with("processingToken", false) == "processingToken: expected string, got boolean");
+  BOOST_TEST(error_with("log", json::object())
+             == "log: expected array, got object");
+  BOOST_TEST(error_with("processingToken", false)
+             == "processingToken: expected string, got boolean");
 }
 
 BOOST_AUTO_TEST_CASE(dates_must_be_valid_iso_strings) {
-  BOOST_TEST(error_with("waitUntil", "2026-02-30T00:00:00.000Z")
-             == R"(waitUntil: invalid ISO 8601 date "2026-02-30T00:00:00.000Z")");
-  BOOST_TEST(error_with("createdAt", "yesterday") == R"(createdAt: invalid ISO 8601 date "yesterday")");
-  BOOST_TEST(error_with("createdAt", 1700000000000) == "createdAt: expected ISO 8601 date string, got number");
-  BOOST_TEST(error_with("updatedAt", nullptr) == "updatedAt: expected ISO 8601 date string, got null");
-  BOOST_TEST(error_with("completedAt", "2026-13-01").find("completedAt: invalid ISO 8601 date") == 0u);
+  BOOST_TEST(
+    error_with("waitUntil", "2026-02-30T00:00:00.000Z")
+    == R"(waitUntil: invalid ISO 8601 date "2026-02-30T00:00:00.000Z")");
+  BOOST_TEST(error_with("createdAt", "yesterday")
+             == R"(createdAt: invalid ISO 8601 date "yesterday")");
+  BOOST_TEST(error_with("createdAt", 1700000000000)
+             == "createdAt: expected ISO 8601 date string, got number");
+  BOOST_TEST(error_with("updatedAt", nullptr)
+             == "updatedAt: expected ISO 8601 date string, got null");
+  BOOST_TEST(error_with("completedAt", "2026-13-01")
+               .find("completedAt: invalid ISO 8601 date")
+             == 0u);
   // Long bad values are shortened in the message.
   BOOST_TEST(error_with("waitUntil", std::string(10'000, '9')).size() < 150u);
   // Offsets are accepted and normalised to UTC.
@@ -342,8 +379,9 @@ BOOST_AUTO_TEST_CASE(unknown_fields_are_rejected) {
 }
 
 BOOST_AUTO_TEST_CASE(both_slugs_are_rejected) {
-  BOOST_TEST(error_with("workflowSlug", "wf")
-             == "workflowSlug: a job has either taskSlug or workflowSlug, not both");
+  BOOST_TEST(
+    error_with("workflowSlug", "wf")
+    == "workflowSlug: a job has either taskSlug or workflowSlug, not both");
 }
 
 BOOST_AUTO_TEST_CASE(log_errors_carry_the_entry_path) {
@@ -361,15 +399,20 @@ BOOST_AUTO_TEST_CASE(log_errors_carry_the_entry_path) {
     BOOST_TEST_REQUIRE(!res.has_value(), d["log"][1].dump());
     return res.error().message;
   };
-  BOOST_TEST(entry_error([](json& e) { e.erase("state"); }) == "log[1].state: missing");
-  BOOST_TEST(entry_error([](json& e) { e.erase("taskSlug"); }) == "log[1].taskSlug: missing");
-  BOOST_TEST(entry_error([](json& e) { e["state"] = "done"; })
-             == R"(log[1].state: expected "succeeded" or "failed", got "done")");
+  BOOST_TEST(entry_error([](json& e) { e.erase("state"); })
+             == "log[1].state: missing");
+  BOOST_TEST(entry_error([](json& e) { e.erase("taskSlug"); })
+             == "log[1].taskSlug: missing");
+  BOOST_TEST(
+    entry_error([](json& e) { e["state"] = "done"; })
+    == R"(log[1].state: expected "succeeded" or "failed", got "done")");
   BOOST_TEST(entry_error([](json& e) { e["state"] = json::array({"failed"}); })
              == "log[1].state: expected string, got array");
-  BOOST_TEST(entry_error([](json& e) { e["extra"] = 1; }) == "log[1].extra: unknown field");
-  BOOST_TEST(entry_error([](json& e) { e["executedAt"] = "2026-02-29T00:00:00Z"; })
-             == R"(log[1].executedAt: invalid ISO 8601 date "2026-02-29T00:00:00Z")");
+  BOOST_TEST(entry_error([](json& e) { e["extra"] = 1; })
+             == "log[1].extra: unknown field");
+  BOOST_TEST(
+    entry_error([](json& e) { e["executedAt"] = "2026-02-29T00:00:00Z"; })
+    == R"(log[1].executedAt: invalid ISO 8601 date "2026-02-29T00:00:00Z")");
   BOOST_TEST(entry_error([](json& e) { e["parent"] = "outer"; })
              == "log[1].parent: expected object, got string");
   BOOST_TEST(entry_error([](json& e) { e["parent"].erase("taskID"); })
@@ -378,7 +421,8 @@ BOOST_AUTO_TEST_CASE(log_errors_carry_the_entry_path) {
              == "log[1].parent.depth: unknown field");
   BOOST_TEST(entry_error([](json& e) { e["parent"]["taskSlug"] = 1; })
              == "log[1].parent.taskSlug: expected string, got number");
-  BOOST_TEST(entry_error([](json& e) { e = 5; }) == "log[1]: expected object, got number");
+  BOOST_TEST(entry_error([](json& e) { e = 5; })
+             == "log[1]: expected object, got number");
 }
 
 BOOST_AUTO_TEST_CASE(non_object_documents_are_rejected) {
@@ -388,7 +432,8 @@ BOOST_AUTO_TEST_CASE(non_object_documents_are_rejected) {
 }
 
 BOOST_AUTO_TEST_CASE(job_from_text_is_guarded) {
-  auto deep = job_from_text(R"({"taskSlug":"t","input":)" + std::string(100'000, '['));
+  auto deep =
+    job_from_text(R"({"taskSlug":"t","input":)" + std::string(100'000, '['));
   BOOST_TEST_REQUIRE(!deep.has_value());
   BOOST_TEST(to_string(deep.error().code) == "too_deep");
   BOOST_TEST(deep.error().message.find("$.input[0][0]") != std::string::npos);
@@ -405,7 +450,8 @@ BOOST_AUTO_TEST_CASE(job_from_text_is_guarded) {
 
   auto typed = job_from_text(R"({"taskSlug":"t","totalTried":"1"})");
   BOOST_TEST_REQUIRE(!typed.has_value());
-  BOOST_TEST(typed.error().message == "totalTried: expected integer, got string");
+  BOOST_TEST(typed.error().message
+             == "totalTried: expected integer, got string");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -42,7 +42,8 @@ BOOST_AUTO_TEST_CASE(parses_valid_documents) {
   BOOST_TEST((*r)["a"][1] == 2.5);
   BOOST_TEST((*r)["a"][5]["b"] == json::object());
   BOOST_TEST(parse_json_guarded("  42 ")->get<int>() == 42);
-  BOOST_TEST(parse_json_guarded("\"\\u0000\"")->get<std::string>().size() == 1u);
+  BOOST_TEST(parse_json_guarded("\"\\u0000\"")->get<std::string>().size()
+             == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(depth_limit_is_inclusive) {
@@ -124,25 +125,29 @@ BOOST_AUTO_TEST_CASE(size_is_checked_before_parsing) {
   auto r = parse_json_guarded(garbage);
   BOOST_TEST_REQUIRE(!r.has_value());
   BOOST_TEST(to_string(r.error().code) == "too_large");
-  BOOST_TEST(r.error().message == "document is 3145728 bytes, limit is 2097152");
+  BOOST_TEST(r.error().message
+             == "document is 3145728 bytes, limit is 2097152");
 }
 
 BOOST_AUTO_TEST_CASE(three_mib_document_obeys_the_configured_limit) {
-  const std::string doc = "{\"blob\":\"" + std::string(3 * 1024 * 1024, 'a') + "\"}";
+  const std::string doc =
+    "{\"blob\":\"" + std::string(3 * 1024 * 1024, 'a') + "\"}";
   BOOST_TEST(to_string(parse_json_guarded(doc).error().code) == "too_large");
 
   json_limits roomy;
   roomy.max_bytes = 4 * 1024 * 1024;
   auto r = parse_json_guarded(doc, roomy);
   BOOST_TEST_REQUIRE(r.has_value());
-  BOOST_TEST((*r)["blob"].get_ref<const std::string&>().size() == 3u * 1024 * 1024);
+  BOOST_TEST((*r)["blob"].get_ref<const std::string&>().size()
+             == 3u * 1024 * 1024);
 }
 
 BOOST_AUTO_TEST_CASE(size_limit_is_inclusive) {
   json_limits limits;
   limits.max_bytes = 7;
   BOOST_TEST(parse_json_guarded("[1,2,3]", limits).has_value());
-  BOOST_TEST(to_string(parse_json_guarded("[1,2,30]", limits).error().code) == "too_large");
+  BOOST_TEST(to_string(parse_json_guarded("[1,2,30]", limits).error().code)
+             == "too_large");
 }
 
 BOOST_AUTO_TEST_CASE(syntax_errors_report_a_byte_offset) {
@@ -152,12 +157,9 @@ BOOST_AUTO_TEST_CASE(syntax_errors_report_a_byte_offset) {
   };
   const bad_case cases[] = {
     // 0-based offset of the offending byte; the input size at end of input.
-    {"", "byte offset 0"},
-    {"{} x", "byte offset 3"},
-    {"[1] [2]", "byte offset 4"},
-    {"[1,]", "byte offset 3"},
-    {"{\"a\":", "byte offset 5"},
-    {"tru", "byte offset 3"},
+    {"", "byte offset 0"},          {"{} x", "byte offset 3"},
+    {"[1] [2]", "byte offset 4"},   {"[1,]", "byte offset 3"},
+    {"{\"a\":", "byte offset 5"},   {"tru", "byte offset 3"},
     {"[1, 2, x]", "byte offset 7"},
   };
   for (const auto& c : cases) {
@@ -174,8 +176,14 @@ BOOST_AUTO_TEST_CASE(syntax_errors_report_a_byte_offset) {
 
 BOOST_AUTO_TEST_CASE(rejects_non_finite_numbers_and_bad_utf8) {
   const std::string bad[] = {
-    "NaN", "[NaN]", "1e400", "[-1e400]", "{\"a\":Infinity}",
-    "\"\xff\"", "[\"a\xc3\"]", "\"\xed\xa0\x80\"", // lone surrogate in UTF-8
+    "NaN",
+    "[NaN]",
+    "1e400",
+    "[-1e400]",
+    "{\"a\":Infinity}",
+    "\"\xff\"",
+    "[\"a\xc3\"]",
+    "\"\xed\xa0\x80\"", // lone surrogate in UTF-8
     "{\"\xfe\":1}",
   };
   for (const auto& text : bad) {
@@ -206,13 +214,14 @@ BOOST_AUTO_TEST_CASE(guard_and_json_depth_agree) {
   for (std::size_t d = 1; d <= 70; ++d) {
     json_limits limits;
     limits.max_depth = d;
-    std::string doc = repeat(R"({"a":[)", d / 2) + (d % 2 ? "{}" : "1")
-                      + repeat("]}", d / 2);
+    std::string doc =
+      repeat(R"({"a":[)", d / 2) + (d % 2 ? "{}" : "1") + repeat("]}", d / 2);
     auto r = parse_json_guarded(doc, limits);
     BOOST_TEST_REQUIRE(r.has_value(), doc);
     BOOST_TEST(json_depth(*r) == d);
     limits.max_depth = d - 1;
-    BOOST_TEST(to_string(parse_json_guarded(doc, limits).error().code) == "too_deep");
+    BOOST_TEST(to_string(parse_json_guarded(doc, limits).error().code)
+               == "too_deep");
   }
 }
 

@@ -42,7 +42,8 @@ BOOST_AUTO_TEST_CASE(defaults_are_within_the_table) {
   lim.max_json_depth = 65;
   auto st = check_limits(lim);
   BOOST_TEST_REQUIRE(!st.has_value());
-  BOOST_TEST(st.error().message == "limits.maxJsonDepth: 65 is outside 1 .. 64");
+  BOOST_TEST(st.error().message
+             == "limits.maxJsonDepth: 65 is outside 1 .. 64");
   lim = limits{};
   lim.max_input_bytes = 1;
   BOOST_TEST(!check_limits(lim).has_value());
@@ -65,8 +66,9 @@ BOOST_AUTO_TEST_CASE(utf8_validation) {
 
 BOOST_AUTO_TEST_CASE(check_json_names_the_path) {
   const json_limits lim = limits{}.json(1024);
-  BOOST_TEST(check_json(json::parse(R"({"a":[1,"x",{"b":null}]})"), lim, "input")
-               .has_value());
+  BOOST_TEST(
+    check_json(json::parse(R"({"a":[1,"x",{"b":null}]})"), lim, "input")
+      .has_value());
 
   json bad_string = {{"a", {1, std::string("\xff")}}};
   auto st = check_json(bad_string, lim, "input");
@@ -100,7 +102,8 @@ BOOST_AUTO_TEST_CASE(check_json_enforces_each_limit) {
   st = check_json(json{{"s", "123456"}}, lim, "input");
   BOOST_TEST(code(st) == "too_large");
   BOOST_TEST(st.error().message == "input.s: string longer than 5 bytes");
-  BOOST_TEST(code(check_json(json{{"123456", 1}}, lim, "input")) == "too_large");
+  BOOST_TEST(code(check_json(json{{"123456", 1}}, lim, "input"))
+             == "too_large");
 
   st = check_json(json{{"a", {1, 2, 3, 4, 5}}}, lim, "input");
   BOOST_TEST(st.error().message == "input.a: more than 4 elements");
@@ -108,7 +111,8 @@ BOOST_AUTO_TEST_CASE(check_json_enforces_each_limit) {
   json wide = json::object();
   for (int i = 0; i < 20; ++i)
     wide["k" + std::to_string(i)] = i;
-  BOOST_TEST(code(check_json(wide, json_limits{3, 1000, 5, 100}, "meta")) == "ok");
+  BOOST_TEST(code(check_json(wide, json_limits{3, 1000, 5, 100}, "meta"))
+             == "ok");
   st = check_json(wide, json_limits{3, 100, 5, 100}, "meta");
   BOOST_TEST(code(st) == "too_large");
   BOOST_TEST(st.error().message.starts_with("meta: "));
@@ -142,7 +146,8 @@ BOOST_AUTO_TEST_CASE(guard_limits_strings_and_containers) {
 }
 
 BOOST_AUTO_TEST_CASE(transport_guard_refuses_a_million_levels) {
-  const std::string text = std::string(1'000'000, '[') + std::string(1'000'000, ']');
+  const std::string text =
+    std::string(1'000'000, '[') + std::string(1'000'000, ']');
   auto r = parse_json_guarded(text, transport_json_limits);
   BOOST_TEST_REQUIRE(!r.has_value());
   BOOST_TEST(to_string(r.error().code) == "too_deep");
@@ -176,7 +181,8 @@ BOOST_AUTO_TEST_CASE(old_deep_documents_decode_with_bounded_work) {
 BOOST_AUTO_TEST_CASE(request_times_are_those_the_format_writes_back) {
   BOOST_TEST(format_iso8601(max_request_time) == "9999-12-31T23:59:59.999Z");
   BOOST_TEST(format_iso8601(min_request_time) == "1970-01-01T00:00:00.000Z");
-  BOOST_TEST(parse_iso8601(format_iso8601(max_request_time)).value() == max_request_time);
+  BOOST_TEST(parse_iso8601(format_iso8601(max_request_time)).value()
+             == max_request_time);
   BOOST_TEST(in_request_range(max_request_time));
   BOOST_TEST(!in_request_range(max_request_time + 1));
   BOOST_TEST(!in_request_range(-1));

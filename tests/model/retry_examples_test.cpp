@@ -21,15 +21,19 @@ struct sim_task {
 
 struct sim_result {
   job final;
-  std::vector<job> history;           ///< job after each attempt
-  std::vector<run_status> statuses;   ///< run status of each attempt
-  std::vector<time_ms> starts;        ///< handler start times
-  std::vector<time_ms> backoffs;      ///< wait_until - failure time per retry
+  std::vector<job> history;         ///< job after each attempt
+  std::vector<run_status> statuses; ///< run status of each attempt
+  std::vector<time_ms> starts;      ///< handler start times
+  std::vector<time_ms> backoffs;    ///< wait_until - failure time per retry
   int executions = 0;
 };
 
-bool always(int) { return true; }
-bool never(int) { return false; }
+bool always(int) {
+  return true;
+}
+bool never(int) {
+  return false;
+}
 
 /// One execution of the workflow handler (docs/semantics.md §7, §8): tasks run
 /// in order; a completed task is restored unless shouldRestore is false; the
@@ -93,7 +97,8 @@ sim_result simulate(std::vector<sim_task>& tasks,
               now + lease, now);
     ++out.executions;
     out.starts.push_back(now);
-    transition t = run_handler(std::move(j), tasks, wf_retries, handler_throws, now);
+    transition t =
+      run_handler(std::move(j), tasks, wf_retries, handler_throws, now);
     j = std::move(t.next);
 
     BOOST_TEST_REQUIRE(j.total_tried == out.executions);
@@ -208,10 +213,10 @@ BOOST_AUTO_TEST_CASE(example_handler_throws_wf_1) {
 }
 
 BOOST_AUTO_TEST_CASE(example_inline_task_exponential_backoff) {
-  std::vector<sim_task> tasks = {sim_task{
-    "inline", "retry-me", std::nullopt,
-    with_backoff(4, backoff_type::exponential, 300),
-    [](int run) { return run == 5; }}};
+  std::vector<sim_task> tasks = {
+    sim_task{"inline", "retry-me", std::nullopt,
+             with_backoff(4, backoff_type::exponential, 300),
+             [](int run) { return run == 5; }}};
   sim_result r = simulate(tasks, std::nullopt);
   BOOST_TEST(r.executions == 5);
   BOOST_TEST(name(r.final.status) == "completed");
@@ -235,7 +240,8 @@ BOOST_AUTO_TEST_CASE(example_inline_task_exponential_backoff) {
 
 BOOST_AUTO_TEST_CASE(workflow_level_exponential_backoff) {
   std::vector<sim_task> none;
-  sim_result r = simulate(none, with_backoff(3, backoff_type::exponential, 1000), true);
+  sim_result r =
+    simulate(none, with_backoff(3, backoff_type::exponential, 1000), true);
   BOOST_TEST(r.executions == 4);
   const std::vector<time_ms> expected = {1000, 2000, 4000};
   BOOST_TEST(r.backoffs == expected, boost::test_tools::per_element());
@@ -304,7 +310,8 @@ BOOST_AUTO_TEST_CASE(successful_workflow_runs_each_task_once) {
 BOOST_AUTO_TEST_CASE(flaky_task_restores_earlier_outputs) {
   std::vector<sim_task> tasks = {
     sim_task{"first", "1", attempts(5), std::nullopt, always},
-    sim_task{"second", "2", attempts(5), std::nullopt, [](int run) { return run == 3; }},
+    sim_task{"second", "2", attempts(5), std::nullopt,
+             [](int run) { return run == 3; }},
   };
   sim_result r = simulate(tasks, std::nullopt);
   BOOST_TEST(r.executions == 3);
@@ -312,8 +319,10 @@ BOOST_AUTO_TEST_CASE(flaky_task_restores_earlier_outputs) {
   BOOST_TEST(name(r.final.status) == "completed");
   BOOST_TEST(r.final.total_tried == 3);
   auto status = derive_task_status(r.final.log);
-  CHECK_JSON_EQ(find_task_state(status, "first", "1")->output, json({{"run", 1}}));
-  CHECK_JSON_EQ(find_task_state(status, "second", "2")->output, json({{"run", 3}}));
+  CHECK_JSON_EQ(find_task_state(status, "first", "1")->output,
+                json({{"run", 1}}));
+  CHECK_JSON_EQ(find_task_state(status, "second", "2")->output,
+                json({{"run", 3}}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

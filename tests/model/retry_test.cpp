@@ -10,8 +10,8 @@ namespace {
 
 retry_config parse_ok(const json& v) {
   auto r = parse_retry_config(v);
-  BOOST_TEST_REQUIRE(r.has_value(),
-                     v.dump() << ": " << (r ? "" : r.error().message));
+  BOOST_TEST_REQUIRE(r.has_value(), v.dump()
+                                      << ": " << (r ? "" : r.error().message));
   return *r;
 }
 
@@ -62,22 +62,47 @@ BOOST_AUTO_TEST_CASE(parses_the_object_form) {
 
 BOOST_AUTO_TEST_CASE(errors_name_the_field) {
   BOOST_TEST(parse_error(-1) == "retries: must be >= 0, got -1");
-  BOOST_TEST(parse_error(1.5) == "retries: expected non-negative integer or object, got non-integer number");
-  BOOST_TEST(parse_error("3") == "retries: expected non-negative integer or object, got string");
-  BOOST_TEST(parse_error(nullptr) == "retries: expected non-negative integer or object, got null");
-  BOOST_TEST(parse_error(true) == "retries: expected non-negative integer or object, got boolean");
-  BOOST_TEST(parse_error(json::parse("2147483648")).find("retries: must be at most 2147483647") == 0u);
-  BOOST_TEST(parse_error(json::parse(R"({"attempts":-2})")) == "retries.attempts: must be >= 0, got -2");
-  BOOST_TEST(parse_error(json::parse(R"({"attempts":"2"})")) == "retries.attempts: expected non-negative integer, got string");
-  BOOST_TEST(parse_error(json::parse(R"({"tries":2})")) == "retries.tries: unknown field");
-  BOOST_TEST(parse_error(json::parse(R"({"backoff":5})")) == "retries.backoff: expected object, got number");
-  BOOST_TEST(parse_error(json::parse(R"({"backoff":{"type":"linear"}})")) == R"(retries.backoff.type: expected "fixed" or "exponential", got "linear")");
-  BOOST_TEST(parse_error(json::parse(R"({"backoff":{"type":1}})")) == "retries.backoff.type: expected string, got number");
-  BOOST_TEST(parse_error(json::parse(R"({"backoff":{"delay":10}})")) == R"(retries.backoff.type: missing (expected "fixed" or "exponential"))");
-  BOOST_TEST(parse_error(json::parse(R"({"backoff":{"type":"fixed","delay":-1}})")) == "retries.backoff.delay: must be >= 0, got -1");
-  BOOST_TEST(parse_error(json::parse(R"({"backoff":{"type":"fixed","delay":0.5}})")) == "retries.backoff.delay: expected non-negative integer, got non-integer number");
-  BOOST_TEST(parse_error(json::parse(R"({"backoff":{"type":"fixed","jitter":1}})")) == "retries.backoff.jitter: unknown field");
-  BOOST_TEST(parse_error(json::parse(R"({"shouldRestore":"no"})")) == "retries.shouldRestore: expected boolean, got string");
+  BOOST_TEST(parse_error(1.5)
+             == "retries: expected non-negative integer or object, got "
+                "non-integer number");
+  BOOST_TEST(parse_error("3")
+             == "retries: expected non-negative integer or object, got string");
+  BOOST_TEST(parse_error(nullptr)
+             == "retries: expected non-negative integer or object, got null");
+  BOOST_TEST(
+    parse_error(true)
+    == "retries: expected non-negative integer or object, got boolean");
+  BOOST_TEST(parse_error(json::parse("2147483648"))
+               .find("retries: must be at most 2147483647")
+             == 0u);
+  BOOST_TEST(parse_error(json::parse(R"({"attempts":-2})"))
+             == "retries.attempts: must be >= 0, got -2");
+  BOOST_TEST(parse_error(json::parse(R"({"attempts":"2"})"))
+             == "retries.attempts: expected non-negative integer, got string");
+  BOOST_TEST(parse_error(json::parse(R"({"tries":2})"))
+             == "retries.tries: unknown field");
+  BOOST_TEST(parse_error(json::parse(R"({"backoff":5})"))
+             == "retries.backoff: expected object, got number");
+  BOOST_TEST(
+    parse_error(json::parse(R"({"backoff":{"type":"linear"}})"))
+    == R"(retries.backoff.type: expected "fixed" or "exponential", got "linear")");
+  BOOST_TEST(parse_error(json::parse(R"({"backoff":{"type":1}})"))
+             == "retries.backoff.type: expected string, got number");
+  BOOST_TEST(
+    parse_error(json::parse(R"({"backoff":{"delay":10}})"))
+    == R"(retries.backoff.type: missing (expected "fixed" or "exponential"))");
+  BOOST_TEST(
+    parse_error(json::parse(R"({"backoff":{"type":"fixed","delay":-1}})"))
+    == "retries.backoff.delay: must be >= 0, got -1");
+  BOOST_TEST(
+    parse_error(json::parse(R"({"backoff":{"type":"fixed","delay":0.5}})"))
+    == "retries.backoff.delay: expected non-negative integer, got non-integer "
+       "number");
+  BOOST_TEST(
+    parse_error(json::parse(R"({"backoff":{"type":"fixed","jitter":1}})"))
+    == "retries.backoff.jitter: unknown field");
+  BOOST_TEST(parse_error(json::parse(R"({"shouldRestore":"no"})"))
+             == "retries.shouldRestore: expected boolean, got string");
 }
 
 BOOST_AUTO_TEST_CASE(to_json_round_trips) {
@@ -105,7 +130,8 @@ BOOST_AUTO_TEST_CASE(call_site_fields_win_over_task_config) {
   call.should_restore = false;
 
   retry_config merged = merge_retries(task, call);
-  BOOST_TEST(merged.attempts.value_or(-1) == 3); // not set at the call site: inherited
+  BOOST_TEST(merged.attempts.value_or(-1)
+             == 3); // not set at the call site: inherited
   BOOST_TEST((merged.backoff == backoff{backoff_type::exponential, 50}));
   BOOST_TEST(merged.should_restore.value_or(true) == false);
 
@@ -131,8 +157,11 @@ BOOST_AUTO_TEST_CASE(max_task_retries_precedence) {
 
 BOOST_AUTO_TEST_CASE(no_backoff_means_now) {
   BOOST_TEST(backoff_until(std::nullopt, 5, now) == now);
-  BOOST_TEST(backoff_until(backoff{backoff_type::fixed, std::nullopt}, 5, now) == now);
-  BOOST_TEST(backoff_until(backoff{backoff_type::exponential, std::nullopt}, 5, now) == now);
+  BOOST_TEST(backoff_until(backoff{backoff_type::fixed, std::nullopt}, 5, now)
+             == now);
+  BOOST_TEST(
+    backoff_until(backoff{backoff_type::exponential, std::nullopt}, 5, now)
+    == now);
 }
 
 BOOST_AUTO_TEST_CASE(fixed_backoff_ignores_attempts) {
@@ -155,11 +184,14 @@ BOOST_AUTO_TEST_CASE(huge_backoffs_saturate) {
   BOOST_TEST(backoff_until(exp, 30, now) == now + (300LL << 30));
   BOOST_TEST(backoff_until(exp, 62, now) == latest);
   BOOST_TEST(backoff_until(exp, 1000, now) == latest);
-  BOOST_TEST(backoff_until(exp, std::numeric_limits<std::int32_t>::max(), now) == latest);
+  BOOST_TEST(backoff_until(exp, std::numeric_limits<std::int32_t>::max(), now)
+             == latest);
 
-  const backoff max_fixed{backoff_type::fixed, std::numeric_limits<std::int64_t>::max()};
+  const backoff max_fixed{backoff_type::fixed,
+                          std::numeric_limits<std::int64_t>::max()};
   BOOST_TEST(backoff_until(max_fixed, 0, now) == latest);
-  const backoff max_exp{backoff_type::exponential, std::numeric_limits<std::int64_t>::max()};
+  const backoff max_exp{backoff_type::exponential,
+                        std::numeric_limits<std::int64_t>::max()};
   BOOST_TEST(backoff_until(max_exp, 5, now) == latest);
   // Never earlier than now, even when now is already past the cap.
   BOOST_TEST(backoff_until(exp, 3, latest + 10) == latest + 10);

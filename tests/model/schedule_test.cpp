@@ -29,16 +29,16 @@ BOOST_AUTO_TEST_SUITE(schedule_tests)
 
 BOOST_AUTO_TEST_CASE(first_tick_is_the_next_one_after_now) {
   schedule_stat never;
-  auto t = next_scheduled_tick(cron("* * * * *"), never,
-                               at("2026-03-01T10:00:30Z"));
+  auto t =
+    next_scheduled_tick(cron("* * * * *"), never, at("2026-03-01T10:00:30Z"));
   BOOST_TEST(*t == at("2026-03-01T10:01:00Z"));
 }
 
 BOOST_AUTO_TEST_CASE(a_pending_tick_moves_the_next_one_past_it) {
   schedule_stat stat;
   stat.last_scheduled_tick = at("2026-03-01T10:01:00Z");
-  auto t = next_scheduled_tick(cron("* * * * *"), stat,
-                               at("2026-03-01T10:00:40Z"));
+  auto t =
+    next_scheduled_tick(cron("* * * * *"), stat, at("2026-03-01T10:00:40Z"));
   BOOST_TEST(*t == at("2026-03-01T10:02:00Z"));
 }
 
@@ -48,8 +48,8 @@ BOOST_AUTO_TEST_CASE(a_tick_that_already_ran_is_never_scheduled_again) {
   schedule_stat stat;
   stat.last_scheduled_run = at("2026-03-01T10:00:30Z");
   stat.last_scheduled_tick = at("2026-03-01T10:01:00Z");
-  auto t = next_scheduled_tick(cron("* * * * *"), stat,
-                               at("2026-03-01T10:01:30Z"));
+  auto t =
+    next_scheduled_tick(cron("* * * * *"), stat, at("2026-03-01T10:01:30Z"));
   BOOST_TEST(*t == at("2026-03-01T10:02:00Z"));
 }
 
@@ -66,8 +66,8 @@ BOOST_AUTO_TEST_CASE(the_one_tick_that_passed_since_the_last_is_scheduled) {
 BOOST_AUTO_TEST_CASE(missed_ticks_are_not_replayed) {
   schedule_stat stat;
   stat.last_scheduled_tick = at("2026-03-01T10:01:00Z");
-  auto t = next_scheduled_tick(cron("0 * * * *"), stat,
-                               at("2026-03-02T07:30:00Z"));
+  auto t =
+    next_scheduled_tick(cron("0 * * * *"), stat, at("2026-03-02T07:30:00Z"));
   BOOST_TEST(*t == at("2026-03-02T08:00:00Z"));
 }
 
@@ -94,15 +94,16 @@ BOOST_AUTO_TEST_CASE(default_after_records_the_run_and_the_queued_tick) {
               at("2026-03-01T10:01:00Z")};
   schedule_stat stat;
   json job{{"id", "7"}};
-  after_schedule_args queued{q, schedule_status::queued, &job, q.wait_until,
-                             {}, stat, at("2026-03-01T10:00:30Z")};
+  after_schedule_args queued{
+    q,    schedule_status::queued,   &job, q.wait_until, {},
+    stat, at("2026-03-01T10:00:30Z")};
   default_after_schedule(queued);
   BOOST_TEST(*stat.last_scheduled_run == at("2026-03-01T10:00:30Z"));
   BOOST_TEST(*stat.last_scheduled_tick == at("2026-03-01T10:01:00Z"));
   // A skip or an error records the run (Payload) but keeps the tick.
-  after_schedule_args skipped{q, schedule_status::skipped, nullptr,
-                              std::nullopt, {}, stat,
-                              at("2026-03-01T10:00:45Z")};
+  after_schedule_args skipped{
+    q,    schedule_status::skipped,  nullptr, std::nullopt, {},
+    stat, at("2026-03-01T10:00:45Z")};
   default_after_schedule(skipped);
   BOOST_TEST(*stat.last_scheduled_run == at("2026-03-01T10:00:45Z"));
   BOOST_TEST(*stat.last_scheduled_tick == at("2026-03-01T10:01:00Z"));
@@ -118,11 +119,12 @@ BOOST_AUTO_TEST_CASE(stats_round_trip_in_payloads_shape) {
     at("2026-03-01T09:00:00Z");
   auto j = to_json(s);
   BOOST_TEST(j["scheduledRuns"]["queues"]["default"]["tasks"]["report"]
-               ["lastScheduledRun"]
+              ["lastScheduledRun"]
              == "2026-03-01T10:00:30.000Z");
-  BOOST_TEST(j["scheduledRuns"]["queues"]["mail"]["workflows"]["digest"]
-               .contains("lastScheduledTick")
-             == false);
+  BOOST_TEST(
+    j["scheduledRuns"]["queues"]["mail"]["workflows"]["digest"].contains(
+      "lastScheduledTick")
+    == false);
   auto back = schedule_stats_from_json(j);
   BOOST_TEST_REQUIRE(back.has_value());
   BOOST_TEST((*back == s));

@@ -6,7 +6,7 @@ using namespace conveyor::model;
 
 /// JSON equality with both sides printed on failure (BOOST_TEST would
 /// otherwise treat json as a container and compare element by element).
-#define CHECK_JSON_EQ(a, b) \
+#define CHECK_JSON_EQ(a, b)                                                    \
   BOOST_TEST(((a) == (b)), (a).dump() << " != " << (b).dump())
 
 namespace {
@@ -36,7 +36,8 @@ BOOST_AUTO_TEST_CASE(empty_log_gives_empty_map) {
 }
 
 BOOST_AUTO_TEST_CASE(first_success_creates_a_complete_state) {
-  auto map = derive_task_status({entry("mail", "1", ok, {{"to", "a"}}, {{"sent", true}})});
+  auto map = derive_task_status(
+    {entry("mail", "1", ok, {{"to", "a"}}, {{"sent", true}})});
   const task_state* s = find_task_state(map, "mail", "1");
   BOOST_TEST_REQUIRE(s != nullptr);
   BOOST_TEST(s->complete);
@@ -123,28 +124,40 @@ BOOST_AUTO_TEST_CASE(parent_is_not_part_of_the_key) {
 
 BOOST_AUTO_TEST_CASE(incremental_apply_matches_full_derivation) {
   std::vector<log_entry> log = {
-    entry("a", "1", failed, {{"i", 0}}), entry("b", "1", ok, {}, {{"o", 1}}),
-    entry("a", "1", ok, {{"i", 1}}, {{"o", 2}}), entry("a", "1", failed),
+    entry("a", "1", failed, {{"i", 0}}),
+    entry("b", "1", ok, {}, {{"o", 1}}),
+    entry("a", "1", ok, {{"i", 1}}, {{"o", 2}}),
+    entry("a", "1", failed),
     entry("c", "9", failed),
   };
   task_status_map incremental;
   for (std::size_t i = 0; i < log.size(); ++i) {
     apply_log_entry(incremental, log[i]);
-    std::vector<log_entry> prefix(log.begin(), log.begin() + static_cast<long>(i) + 1);
+    std::vector<log_entry> prefix(log.begin(),
+                                  log.begin() + static_cast<long>(i) + 1);
     BOOST_TEST_REQUIRE((incremental == derive_task_status(prefix)));
   }
 }
 
 BOOST_AUTO_TEST_CASE(json_shape_uses_payload_names) {
-  auto map = derive_task_status({entry("mail", "1", ok, {{"to", "a"}}, {{"sent", 1}}),
-                                 entry("inline", "x", failed)});
+  auto map =
+    derive_task_status({entry("mail", "1", ok, {{"to", "a"}}, {{"sent", 1}}),
+                        entry("inline", "x", failed)});
   const json expected = {
-    {"mail", {{"1", {{"complete", true}, {"input", {{"to", "a"}}},
-                     {"output", {{"sent", 1}}}, {"taskSlug", "mail"},
-                     {"totalTried", 1}}}}},
-    {"inline", {{"x", {{"complete", false}, {"input", json::object()},
-                       {"output", json::object()}, {"taskSlug", "inline"},
-                       {"totalTried", 1}}}}},
+    {"mail",
+     {{"1",
+       {{"complete", true},
+        {"input", {{"to", "a"}}},
+        {"output", {{"sent", 1}}},
+        {"taskSlug", "mail"},
+        {"totalTried", 1}}}}},
+    {"inline",
+     {{"x",
+       {{"complete", false},
+        {"input", json::object()},
+        {"output", json::object()},
+        {"taskSlug", "inline"},
+        {"totalTried", 1}}}}},
   };
   CHECK_JSON_EQ(to_json(map), expected);
 }

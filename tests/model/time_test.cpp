@@ -35,8 +35,10 @@ BOOST_AUTO_TEST_CASE(formats_times_before_the_epoch) {
 }
 
 BOOST_AUTO_TEST_CASE(years_outside_four_digits_use_the_expanded_form) {
-  BOOST_TEST(format_iso8601(253'402'300'800'000) == "+010000-01-01T00:00:00.000Z");
-  BOOST_TEST(format_iso8601(-62'167'219'200'001) == "-000001-12-31T23:59:59.999Z");
+  BOOST_TEST(format_iso8601(253'402'300'800'000)
+             == "+010000-01-01T00:00:00.000Z");
+  BOOST_TEST(format_iso8601(-62'167'219'200'001)
+             == "-000001-12-31T23:59:59.999Z");
   BOOST_TEST(parse_ok("+010000-01-01T00:00:00.000Z") == 253'402'300'800'000);
   BOOST_TEST(parse_ok("-000001-12-31T23:59:59.999Z") == -62'167'219'200'001);
   BOOST_TEST(!parse_iso8601("-000000-01-01T00:00:00Z"));
@@ -84,19 +86,19 @@ BOOST_AUTO_TEST_CASE(rejects_invalid_text) {
   const char* bad[] = {
     "",
     "2026",
-    "2026-13-01T00:00:00Z",      // month 13
-    "2026-00-10T00:00:00Z",      // month 0
-    "2026-02-30T00:00:00Z",      // Feb 30
-    "2026-04-31T00:00:00Z",      // April has 30 days
+    "2026-13-01T00:00:00Z", // month 13
+    "2026-00-10T00:00:00Z", // month 0
+    "2026-02-30T00:00:00Z", // Feb 30
+    "2026-04-31T00:00:00Z", // April has 30 days
     "2026-01-32T00:00:00Z",
     "2026-01-00T00:00:00Z",
-    "2026-01-01T24:00:00Z",      // hour 24
+    "2026-01-01T24:00:00Z", // hour 24
     "2026-01-01T23:60:00Z",
-    "2026-01-01T23:59:60Z",      // no leap seconds
-    "2026-01-01T00:00:00",       // no zone
-    "2026-01-01T00:00:00.Z",     // empty fraction
+    "2026-01-01T23:59:60Z",  // no leap seconds
+    "2026-01-01T00:00:00",   // no zone
+    "2026-01-01T00:00:00.Z", // empty fraction
     "2026-01-01T00:00:00.1234567890Z",
-    "2026-01-01T00:00:00Z ",     // trailing garbage
+    "2026-01-01T00:00:00Z ", // trailing garbage
     "2026-01-01T00:00:00Zx",
     " 2026-01-01T00:00:00Z",
     "2026-1-01T00:00:00Z",
@@ -109,7 +111,7 @@ BOOST_AUTO_TEST_CASE(rejects_invalid_text) {
     "2026-01-01T00:00:00+0100",
     "2026-01-01T00:00:00+1",
     "20260101T000000Z",
-    "+2026-01-01T00:00:00Z",     // expanded years need six digits
+    "+2026-01-01T00:00:00Z", // expanded years need six digits
     "2026-01-01T0a:00:00Z",
   };
   for (const char* text : bad)
@@ -124,7 +126,9 @@ BOOST_AUTO_TEST_CASE(round_trips_over_a_wide_range) {
   const time_ms span = 253'402'300'799'999 - lo;
   for (int i = 0; i < 20'000; ++i) {
     state = state * 6364136223846793005u + 1442695040888963407u;
-    const time_ms t = lo + static_cast<time_ms>((state >> 1) % static_cast<std::uint64_t>(span));
+    const time_ms t =
+      lo
+      + static_cast<time_ms>((state >> 1) % static_cast<std::uint64_t>(span));
     auto back = parse_iso8601(format_iso8601(t));
     BOOST_TEST_REQUIRE(back.has_value(), format_iso8601(t));
     BOOST_TEST_REQUIRE(*back == t, format_iso8601(t));

@@ -15,7 +15,7 @@ using namespace conveyor::model;
 
 /// JSON equality with both sides printed on failure (BOOST_TEST would
 /// otherwise treat json as a container and compare element by element).
-#define CHECK_JSON_EQ(a, b) \
+#define CHECK_JSON_EQ(a, b)                                                    \
   BOOST_TEST(((a) == (b)), (a).dump() << " != " << (b).dump())
 
 namespace conveyor::model::test_support {
@@ -23,8 +23,12 @@ namespace conveyor::model::test_support {
 inline constexpr time_ms t0 = 1'700'000'000'000;
 inline constexpr time_ms lease = 60'000;
 
-inline std::string name(job_status s) { return std::string(to_string(s)); }
-inline std::string name(run_status s) { return std::string(to_string(s)); }
+inline std::string name(job_status s) {
+  return std::string(to_string(s));
+}
+inline std::string name(run_status s) {
+  return std::string(to_string(s));
+}
 
 inline retry_config attempts(std::int32_t n) {
   retry_config c;
@@ -32,8 +36,8 @@ inline retry_config attempts(std::int32_t n) {
   return c;
 }
 
-inline retry_config with_backoff(std::optional<std::int32_t> n, backoff_type type,
-                          time_ms delay) {
+inline retry_config with_backoff(std::optional<std::int32_t> n,
+                                 backoff_type type, time_ms delay) {
   retry_config c;
   c.attempts = n;
   c.backoff = backoff{type, delay};
@@ -53,9 +57,9 @@ inline job running_job(time_ms now = t0) {
   return claim(queued_job(), "tok", now + lease, now);
 }
 
-inline task_failure failure_of(std::string slug, std::string id,
-                        retry_config merged = {},
-                        std::optional<task_state> previous = std::nullopt) {
+inline task_failure
+failure_of(std::string slug, std::string id, retry_config merged = {},
+           std::optional<task_state> previous = std::nullopt) {
   task_failure f;
   f.log_entry_id = "e-" + slug + "-" + id;
   f.task_slug = std::move(slug);
@@ -75,6 +79,5 @@ inline task_state previous_state(std::int32_t tried, bool complete = false) {
   s.complete = complete;
   return s;
 }
-
 
 } // namespace conveyor::model::test_support

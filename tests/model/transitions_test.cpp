@@ -3,7 +3,6 @@
 using namespace conveyor::model;
 using namespace conveyor::model::test_support;
 
-
 BOOST_AUTO_TEST_SUITE(transitions_test)
 
 // ---- docs/semantics.md §3 transitions, one by one --------------------------
@@ -25,7 +24,8 @@ BOOST_AUTO_TEST_CASE(delayed_job_waits_until_strictly_after_wait_until) {
   BOOST_TEST(name(pending_status(j, t0 + 99)) == "waiting");
   BOOST_TEST(name(pending_status(j, t0 + 100)) == "queued");
   BOOST_TEST(!is_claimable(j, t0 + 99));
-  BOOST_TEST(!is_claimable(j, t0 + 100)); // docs/semantics.md §5: strictly < now
+  BOOST_TEST(
+    !is_claimable(j, t0 + 100)); // docs/semantics.md §5: strictly < now
   BOOST_TEST(is_claimable(j, t0 + 101));
 }
 
@@ -109,9 +109,9 @@ BOOST_AUTO_TEST_CASE(t5_retryable_task_failure) {
 BOOST_AUTO_TEST_CASE(t6_final_task_failure) {
   job j = running_job();
   j.wait_until = t0 + 999'999; // untouched by a final failure
-  transition t = fail_task(j, std::nullopt,
-                           failure_of("t", "1", attempts(2), previous_state(2)),
-                           t0 + 100);
+  transition t =
+    fail_task(j, std::nullopt,
+              failure_of("t", "1", attempts(2), previous_state(2)), t0 + 100);
   BOOST_TEST(name(t.status) == "error-reached-max-retries");
   BOOST_TEST(name(t.next.status) == "failed");
   BOOST_TEST(t.next.has_error);
@@ -141,7 +141,8 @@ BOOST_AUTO_TEST_CASE(t7_cancel_pending_delayed_and_running_jobs) {
   delayed.status = job_status::waiting;
   t = cancel(delayed, "no longer needed", t0);
   BOOST_TEST(!t.next.wait_until.has_value());
-  CHECK_JSON_EQ(t.next.error, json({{"cancelled", true}, {"message", "no longer needed"}}));
+  CHECK_JSON_EQ(t.next.error,
+                json({{"cancelled", true}, {"message", "no longer needed"}}));
 
   t = cancel(running_job(), std::nullopt, t0 + 1);
   BOOST_TEST(name(t.next.status) == "cancelled");
@@ -162,7 +163,8 @@ BOOST_AUTO_TEST_CASE(cancelled_running_job_stays_cancelled) {
   transition done = complete(j, t0 + 2);
   BOOST_TEST((done.next == cancelled));
   BOOST_TEST(name(done.status) == "error-reached-max-retries");
-  transition failed = fail_task(j, attempts(5), failure_of("t", "2", attempts(5)), t0 + 3);
+  transition failed =
+    fail_task(j, attempts(5), failure_of("t", "2", attempts(5)), t0 + 3);
   BOOST_TEST((failed.next == cancelled));
   transition wf = fail_workflow(j, attempts(5), error_json("E", "m"), t0 + 3);
   BOOST_TEST((wf.next == cancelled));
@@ -211,13 +213,13 @@ BOOST_AUTO_TEST_CASE(interruptions_release_until_the_limit_then_fail) {
   BOOST_TEST(is_claimable(first.next, t0 + 11));
   BOOST_TEST(to_string(first.status) == "error");
 
-  auto second = interrupt(claim(first.next, "tok-B", t0 + lease, t0 + 20), 3,
-                          t0 + 30);
+  auto second =
+    interrupt(claim(first.next, "tok-B", t0 + lease, t0 + 20), 3, t0 + 30);
   BOOST_TEST(second.next.interruptions == 2);
   BOOST_TEST(name(second.next.status) == "queued");
 
-  auto third = interrupt(claim(second.next, "tok-C", t0 + lease, t0 + 40), 3,
-                         t0 + 50);
+  auto third =
+    interrupt(claim(second.next, "tok-C", t0 + lease, t0 + 40), 3, t0 + 50);
   BOOST_TEST(third.next.interruptions == 3);
   BOOST_TEST(name(third.next.status) == "failed");
   BOOST_TEST(third.next.has_error);
@@ -251,7 +253,8 @@ BOOST_AUTO_TEST_CASE(t9_expired_lease_is_claimable_without_any_write) {
 
 BOOST_AUTO_TEST_CASE(terminal_jobs_are_never_claimable) {
   job j = queued_job();
-  for (job_status s : {job_status::completed, job_status::failed, job_status::cancelled}) {
+  for (job_status s :
+       {job_status::completed, job_status::failed, job_status::cancelled}) {
     j.status = s;
     BOOST_TEST(!is_claimable(j, t0 + 1), name(s));
   }
@@ -271,13 +274,16 @@ BOOST_AUTO_TEST_CASE(future_wait_until_is_kept_and_stale_one_dropped) {
   auto cfg = with_backoff(5, backoff_type::fixed, 100);
   job j = running_job();
   j.wait_until = t0 + 5000; // later than the backoff: kept
-  BOOST_TEST(fail_task(j, std::nullopt, failure_of("t", "1", cfg), t0).next.wait_until.value_or(0)
+  BOOST_TEST(fail_task(j, std::nullopt, failure_of("t", "1", cfg), t0)
+               .next.wait_until.value_or(0)
              == t0 + 5000);
   j.wait_until = t0 + 50; // earlier than the backoff: backoff wins
-  BOOST_TEST(fail_task(j, std::nullopt, failure_of("t", "1", cfg), t0).next.wait_until.value_or(0)
+  BOOST_TEST(fail_task(j, std::nullopt, failure_of("t", "1", cfg), t0)
+               .next.wait_until.value_or(0)
              == t0 + 100);
   j.wait_until = t0 - 5000; // stale: dropped
-  BOOST_TEST(fail_task(j, std::nullopt, failure_of("t", "1", attempts(5)), t0).next.wait_until.value_or(0)
+  BOOST_TEST(fail_task(j, std::nullopt, failure_of("t", "1", attempts(5)), t0)
+               .next.wait_until.value_or(0)
              == t0);
 }
 
@@ -296,13 +302,16 @@ BOOST_AUTO_TEST_CASE(workflow_backoff_uses_job_total_tried_and_later_wins) {
 BOOST_AUTO_TEST_CASE(workflow_cap_makes_a_retryable_task_failure_final) {
   job j = running_job();
   j.total_tried = 2;
-  transition t = fail_task(j, attempts(2), failure_of("t", "1", attempts(9)), t0);
+  transition t =
+    fail_task(j, attempts(2), failure_of("t", "1", attempts(9)), t0);
   BOOST_TEST(name(t.status) == "error-reached-max-retries");
   BOOST_TEST(t.next.has_error);
   CHECK_JSON_EQ(t.next.error, error_json("Error", "boom", "stack..."));
   j.total_tried = 1;
-  BOOST_TEST(name(fail_task(j, attempts(2), failure_of("t", "1", attempts(9)), t0).status)
-             == "error");
+  BOOST_TEST(
+    name(
+      fail_task(j, attempts(2), failure_of("t", "1", attempts(9)), t0).status)
+    == "error");
 }
 
 BOOST_AUTO_TEST_CASE(workflow_retries_without_attempts) {
@@ -311,7 +320,8 @@ BOOST_AUTO_TEST_CASE(workflow_retries_without_attempts) {
   BOOST_TEST(name(fail_task(running_job(), wf, failure_of("t", "1"), t0).status)
              == "error-reached-max-retries");
   // ...but there is no job-level cap, and the workflow backoff applies.
-  transition t = fail_task(running_job(), wf, failure_of("t", "1", attempts(3)), t0);
+  transition t =
+    fail_task(running_job(), wf, failure_of("t", "1", attempts(3)), t0);
   BOOST_TEST(name(t.status) == "error");
   BOOST_TEST(t.next.wait_until.value_or(0) == t0 + 700);
 }
@@ -319,19 +329,22 @@ BOOST_AUTO_TEST_CASE(workflow_retries_without_attempts) {
 BOOST_AUTO_TEST_CASE(previously_completed_task_skips_the_task_limit) {
   // shouldRestore=false re-ran a task that had succeeded; its failure is
   // limited only by the workflow cap (docs/semantics.md §10).
-  transition t = fail_task(running_job(), std::nullopt,
-                           failure_of("t", "1", attempts(0), previous_state(3, true)), t0);
+  transition t =
+    fail_task(running_job(), std::nullopt,
+              failure_of("t", "1", attempts(0), previous_state(3, true)), t0);
   BOOST_TEST(name(t.status) == "error");
   job j = running_job();
   j.total_tried = 1;
-  t = fail_task(j, attempts(1), failure_of("t", "1", attempts(0), previous_state(3, true)), t0);
+  t = fail_task(j, attempts(1),
+                failure_of("t", "1", attempts(0), previous_state(3, true)), t0);
   BOOST_TEST(name(t.status) == "error-reached-max-retries");
 }
 
 // ---- workflow-level errors (docs/semantics.md §10) -------------------------
 
 BOOST_AUTO_TEST_CASE(workflow_error_without_retries_is_final) {
-  transition t = fail_workflow(running_job(), std::nullopt, error_json("TypeError", "x is undefined"), t0);
+  transition t = fail_workflow(running_job(), std::nullopt,
+                               error_json("TypeError", "x is undefined"), t0);
   BOOST_TEST(name(t.status) == "error-reached-max-retries");
   BOOST_TEST(name(t.next.status) == "failed");
   BOOST_TEST(t.next.has_error);
@@ -339,7 +352,8 @@ BOOST_AUTO_TEST_CASE(workflow_error_without_retries_is_final) {
   BOOST_TEST(t.next.log.empty());
   BOOST_TEST(t.next.error["name"] == "TypeError");
   // A retries object without attempts also means no retries.
-  t = fail_workflow(running_job(), with_backoff(std::nullopt, backoff_type::fixed, 10),
+  t = fail_workflow(running_job(),
+                    with_backoff(std::nullopt, backoff_type::fixed, 10),
                     error_json("E", "m"), t0);
   BOOST_TEST(name(t.status) == "error-reached-max-retries");
 }
@@ -370,10 +384,12 @@ BOOST_AUTO_TEST_CASE(workflow_error_sets_error_even_when_retrying) {
 // ---- slug not registered (docs/semantics.md §10) ---------------------------
 
 BOOST_AUTO_TEST_CASE(unregistered_slug_fails_once) {
-  transition t = fail_unregistered(running_job(), "Workflow 'wf' is not registered", t0 + 3);
+  transition t =
+    fail_unregistered(running_job(), "Workflow 'wf' is not registered", t0 + 3);
   BOOST_TEST(name(t.status) == "error-reached-max-retries");
   BOOST_TEST(name(t.next.status) == "failed");
-  CHECK_JSON_EQ(t.next.error, json({{"message", "Workflow 'wf' is not registered"}}));
+  CHECK_JSON_EQ(t.next.error,
+                json({{"message", "Workflow 'wf' is not registered"}}));
   BOOST_TEST(t.next.has_error);
   BOOST_TEST(t.next.total_tried == 1);
   BOOST_TEST(!t.next.processing_until.has_value());
@@ -383,11 +399,14 @@ BOOST_AUTO_TEST_CASE(unregistered_slug_fails_once) {
 }
 
 BOOST_AUTO_TEST_CASE(error_json_and_run_status_names) {
-  CHECK_JSON_EQ(error_json("Error", "m", "s"),
-                json({{"name", "Error"}, {"cancelled", false}, {"message", "m"}, {"stack", "s"}}));
+  CHECK_JSON_EQ(error_json("Error", "m", "s"), json({{"name", "Error"},
+                                                     {"cancelled", false},
+                                                     {"message", "m"},
+                                                     {"stack", "s"}}));
   BOOST_TEST(to_string(run_status::success) == "success");
   BOOST_TEST(to_string(run_status::error) == "error");
-  BOOST_TEST(to_string(run_status::error_reached_max_retries) == "error-reached-max-retries");
+  BOOST_TEST(to_string(run_status::error_reached_max_retries)
+             == "error-reached-max-retries");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -8,9 +8,9 @@ namespace {
 
 using conveyor::model::errc;
 using conveyor::model::json;
+using conveyor::model::limits;
 using conveyor::model::matches;
 using conveyor::model::parse_where;
-using conveyor::model::limits;
 
 /// A job document as job_json renders it (id is a decimal string).
 json sample() {
@@ -35,8 +35,8 @@ json sample() {
 bool match(const json& query, const json& doc = sample()) {
   auto parsed = parse_where(query);
   BOOST_TEST_REQUIRE(parsed.has_value(),
-                     query.dump() << ": "
-                         << (parsed ? "" : parsed.error().message));
+                     query.dump()
+                       << ": " << (parsed ? "" : parsed.error().message));
   return matches(*parsed, doc);
 }
 
@@ -51,8 +51,8 @@ std::string parse_error(const json& query) {
   if (parsed.has_value()) {
     return "<parsed>";
   }
-  BOOST_TEST(static_cast<int>(parsed.error().code) ==
-             static_cast<int>(errc::invalid_input));
+  BOOST_TEST(static_cast<int>(parsed.error().code)
+             == static_cast<int>(errc::invalid_input));
   return parsed.error().message;
 }
 
@@ -73,8 +73,8 @@ BOOST_AUTO_TEST_CASE(equals_and_not_equals) {
   BOOST_TEST(!cond("queue", "equals", "other"));
   BOOST_TEST(cond("hasError", "equals", false));
   BOOST_TEST(cond("input.nested.flag", "equals", true));
-  BOOST_TEST(cond("error", "equals", json{{"message", "stopped"},
-                                          {"cancelled", true}}));
+  BOOST_TEST(
+    cond("error", "equals", json{{"message", "stopped"}, {"cancelled", true}}));
   BOOST_TEST(!cond("queue", "not_equals", "default"));
   BOOST_TEST(cond("queue", "not_equals", "other"));
   // Equality is case-sensitive; only like/contains fold case.
@@ -159,8 +159,8 @@ BOOST_AUTO_TEST_CASE(ordering_operators) {
 BOOST_AUTO_TEST_CASE(iso_dates_compare_chronologically) {
   BOOST_TEST(cond("completedAt", "greater_than", "2026-01-02T03:04:04.999Z"));
   BOOST_TEST(!cond("completedAt", "greater_than", "2026-01-02T03:04:05.000Z"));
-  BOOST_TEST(cond("completedAt", "greater_than_equal",
-                  "2026-01-02T03:04:05.000Z"));
+  BOOST_TEST(
+    cond("completedAt", "greater_than_equal", "2026-01-02T03:04:05.000Z"));
   BOOST_TEST(cond("completedAt", "less_than", "2027-01-01T00:00:00.000Z"));
   BOOST_TEST(!cond("completedAt", "less_than", "2025-12-31T23:59:59.999Z"));
 }
@@ -223,14 +223,14 @@ BOOST_AUTO_TEST_CASE(array_index_and_fan_out) {
 
 BOOST_AUTO_TEST_CASE(several_keys_are_and_ed) {
   BOOST_TEST(match(json::parse(
-      R"({"queue": {"equals": "default"}, "totalTried": {"equals": 2}})")));
+    R"({"queue": {"equals": "default"}, "totalTried": {"equals": 2}})")));
   BOOST_TEST(!match(json::parse(
-      R"({"queue": {"equals": "default"}, "totalTried": {"equals": 3}})")));
+    R"({"queue": {"equals": "default"}, "totalTried": {"equals": 3}})")));
   // Several operators on one field are AND-ed too.
-  BOOST_TEST(match(json::parse(
-      R"({"totalTried": {"greater_than": 1, "less_than": 3}})")));
-  BOOST_TEST(!match(json::parse(
-      R"({"totalTried": {"greater_than": 1, "less_than": 2}})")));
+  BOOST_TEST(match(
+    json::parse(R"({"totalTried": {"greater_than": 1, "less_than": 3}})")));
+  BOOST_TEST(!match(
+    json::parse(R"({"totalTried": {"greater_than": 1, "less_than": 2}})")));
 }
 
 BOOST_AUTO_TEST_CASE(and_or_nesting) {
@@ -255,30 +255,32 @@ BOOST_AUTO_TEST_CASE(and_or_nesting) {
 }
 
 BOOST_AUTO_TEST_CASE(parse_errors_name_the_path) {
-  BOOST_TEST(parse_error(json::parse(R"({"queue": {"eq": "x"}})")) ==
-             "where.queue: unknown operator 'eq'");
-  BOOST_TEST(parse_error(json::parse(R"({"queue": {"in": "x"}})")) ==
-             "where.queue.in: in expects an array, got \"x\"");
-  BOOST_TEST(parse_error(json::parse(R"({"queue": {"not_in": 1}})")) !=
-             "<parsed>");
-  BOOST_TEST(parse_error(json::parse(R"({"meta": {"exists": "yes"}})")) ==
-             "where.meta.exists: exists expects a boolean, got \"yes\"");
-  BOOST_TEST(parse_error(json::parse(R"({"and": {"queue": {}}})")) ==
-             "where.and: expected an array, got {\"queue\":{}}");
-  BOOST_TEST(parse_error(json::parse(R"({"or": "x"})")) ==
-             "where.or: expected an array, got \"x\"");
-  BOOST_TEST(parse_error(json::parse(R"({"queue": "default"})")) ==
-             "where.queue: expected an object of operators, got \"default\"");
+  BOOST_TEST(parse_error(json::parse(R"({"queue": {"eq": "x"}})"))
+             == "where.queue: unknown operator 'eq'");
+  BOOST_TEST(parse_error(json::parse(R"({"queue": {"in": "x"}})"))
+             == "where.queue.in: in expects an array, got \"x\"");
+  BOOST_TEST(parse_error(json::parse(R"({"queue": {"not_in": 1}})"))
+             != "<parsed>");
+  BOOST_TEST(parse_error(json::parse(R"({"meta": {"exists": "yes"}})"))
+             == "where.meta.exists: exists expects a boolean, got \"yes\"");
+  BOOST_TEST(parse_error(json::parse(R"({"and": {"queue": {}}})"))
+             == "where.and: expected an array, got {\"queue\":{}}");
+  BOOST_TEST(parse_error(json::parse(R"({"or": "x"})"))
+             == "where.or: expected an array, got \"x\"");
+  BOOST_TEST(
+    parse_error(json::parse(R"({"queue": "default"})"))
+    == "where.queue: expected an object of operators, got \"default\"");
   BOOST_TEST(parse_error(json::parse(
-                 R"({"or": [{"a": {"equals": 1}}, {"b": {"like": 1}}]})")) ==
-             "where.or[1].b.like: like expects a string, got 1");
-  BOOST_TEST(parse_error(json::parse(R"({"or": [3]})")) ==
-             "where.or[0]: expected an object, got 3");
-  BOOST_TEST(parse_error(json::parse(R"({"x": {"greater_than": {}}})")) ==
-             "where.x.greater_than: greater_than expects a number or string, "
-             "got {}");
-  BOOST_TEST(parse_error(json::parse(R"({"a..b": {"equals": 1}})")) ==
-             "where.a..b: empty segment in field path 'a..b'");
+               R"({"or": [{"a": {"equals": 1}}, {"b": {"like": 1}}]})"))
+             == "where.or[1].b.like: like expects a string, got 1");
+  BOOST_TEST(parse_error(json::parse(R"({"or": [3]})"))
+             == "where.or[0]: expected an object, got 3");
+  BOOST_TEST(
+    parse_error(json::parse(R"({"x": {"greater_than": {}}})"))
+    == "where.x.greater_than: greater_than expects a number or string, "
+       "got {}");
+  BOOST_TEST(parse_error(json::parse(R"({"a..b": {"equals": 1}})"))
+             == "where.a..b: empty segment in field path 'a..b'");
   BOOST_TEST(parse_error(json::array()) == "where: expected an object, got []");
 }
 
@@ -289,8 +291,8 @@ BOOST_AUTO_TEST_CASE(deep_nesting_is_rejected) {
   }
   auto parsed = parse_where(query);
   BOOST_TEST_REQUIRE(!parsed.has_value());
-  BOOST_TEST(static_cast<int>(parsed.error().code) ==
-             static_cast<int>(errc::invalid_input));
+  BOOST_TEST(static_cast<int>(parsed.error().code)
+             == static_cast<int>(errc::invalid_input));
   BOOST_TEST(parsed.error().message == "where: nesting deeper than 16");
 }
 
@@ -302,14 +304,15 @@ BOOST_AUTO_TEST_CASE(filter_size_and_depth_follow_the_limits) {
   json big = {{"queue", {{"equals", std::string(40, 'a')}}}};
   auto r = parse_where(big, lim);
   BOOST_TEST_REQUIRE(!r.has_value());
-  BOOST_TEST(static_cast<int>(r.error().code) ==
-             static_cast<int>(errc::invalid_input));
+  BOOST_TEST(static_cast<int>(r.error().code)
+             == static_cast<int>(errc::invalid_input));
   BOOST_TEST(r.error().message.starts_with("where"));
   BOOST_TEST(r.error().message.find("limit is 40") != std::string::npos);
 
   lim = limits{};
   lim.max_where_depth = 2; // {"a": {"equals": 1}} has depth 2
-  BOOST_TEST(parse_where(json::parse(R"({"a": {"equals": 1}})"), lim).has_value());
+  BOOST_TEST(
+    parse_where(json::parse(R"({"a": {"equals": 1}})"), lim).has_value());
   auto deep = parse_where(json::parse(R"({"a": {"in": [1]}})"), lim);
   BOOST_TEST_REQUIRE(!deep.has_value());
   BOOST_TEST(deep.error().message == "where: nesting deeper than 2");
@@ -333,7 +336,8 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_in_a_filter_is_invalid_input) {
   json q = {{"queue", {{"equals", std::string("\xff")}}}};
   auto r = parse_where(q);
   BOOST_TEST_REQUIRE(!r.has_value());
-  BOOST_TEST(r.error().message == "where.queue.equals: string is not valid UTF-8");
+  BOOST_TEST(r.error().message
+             == "where.queue.equals: string is not valid UTF-8");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -170,7 +170,7 @@ BOOST_AUTO_TEST_CASE(acknowledged_writes_survive_a_power_cut) {
     // Nothing synced them (no flush ran): none may survive, and the check
     // still requires each to be whole or absent.
     BOOST_TEST_CONTEXT("cut " << name << " after " << acked.size() << " acks")
-      BOOST_TEST(check_survivors(copy, acked, unacked) == 0u);
+    BOOST_TEST(check_survivors(copy, acked, unacked) == 0u);
     auto st = db->sync();
     BOOST_REQUIRE_MESSAGE(st, (st ? "" : st.error().message));
     ++log_syncs;
@@ -235,8 +235,8 @@ BOOST_AUTO_TEST_CASE(a_torn_unsynced_tail_is_dropped_not_fatal) {
   BOOST_REQUIRE(!log.empty());
   BOOST_REQUIRE(tail.append_ends.size() >= unacked.size());
   BOOST_TEST_CONTEXT("only the synced bytes")
-    BOOST_TEST(check_survivors(cut(fe, root, dir, "cut-synced"), acked,
-                               unacked) == 0u);
+  BOOST_TEST(check_survivors(cut(fe, root, dir, "cut-synced"), acked, unacked)
+             == 0u);
   // Cut inside each unsynced append (a torn record) and right after it.
   // Survivors only grow with the bytes kept, and every write is whole at
   // some append end: none needs a later write's bytes to be recovered.
@@ -348,12 +348,13 @@ BOOST_AUTO_TEST_CASE(a_failed_fsync_fails_the_commit_and_every_later_one) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(a_failed_append_fails_the_commit_and_changes_nothing_acknowledged) {
+BOOST_AUTO_TEST_CASE(
+  a_failed_append_fails_the_commit_and_changes_nothing_acknowledged) {
   for (auto path : {via::commit, via::write_then_sync}) {
     for (bool torn : {false, true}) {
-      BOOST_TEST_CONTEXT((path == via::commit ? "commit" : "write, sync")
-                         << (torn ? ", half the record written"
-                                  : ", nothing written"))
+      BOOST_TEST_CONTEXT(
+        (path == via::commit ? "commit" : "write, sync")
+        << (torn ? ", half the record written" : ", nothing written"))
       fails_and_stays_failed(path, [torn](testing::fault_fs& fs, bool on) {
         fs.fail_appends(on, torn);
         return std::string{"injected append failure"};

@@ -29,7 +29,8 @@ namespace {
 /// The embedded default: a RocksDB journal in a fresh directory.
 struct rocksdb_store {
   testing::temp_dir dir;
-  std::unique_ptr<persistence::journal> open(durability mode = durability::sync) {
+  std::unique_ptr<persistence::journal>
+  open(durability mode = durability::sync) {
     auto j = persistence::open_rocksdb_journal({dir.path(), mode});
     BOOST_REQUIRE_MESSAGE(j, (j ? "" : j.error().message));
     return std::move(*j);
@@ -59,7 +60,8 @@ void update(persistence::journal& db, const model::job& after,
   commit(db, std::move(b));
 }
 
-ids ready(persistence::journal& db, const std::string& q, std::size_t limit = 100) {
+ids ready(persistence::journal& db, const std::string& q,
+          std::size_t limit = 100) {
   auto r = db.ready_ids(q, limit);
   BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
   return *r;
@@ -96,7 +98,8 @@ ids pending_ids(const persistence::recovered_state& rec, const std::string& q) {
 
 BOOST_AUTO_TEST_SUITE(journal_conformance)
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(a_stored_document_loads_back_equal, Store, backends) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_stored_document_loads_back_equal, Store,
+                              backends) {
   Store store;
   auto db = store.open();
   auto j = sample_job(4);
@@ -121,8 +124,10 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(ready_orders_by_priority_then_id_with_a_limit,
   insert(*db, sample_job(3));
   insert(*db, sample_job(4, "default", -1));
   insert(*db, sample_job(5, "default", 5));
-  insert(*db, sample_job(6, "default", std::numeric_limits<std::int32_t>::max()));
-  insert(*db, sample_job(7, "default", std::numeric_limits<std::int32_t>::min()));
+  insert(*db,
+         sample_job(6, "default", std::numeric_limits<std::int32_t>::max()));
+  insert(*db,
+         sample_job(7, "default", std::numeric_limits<std::int32_t>::min()));
   BOOST_TEST(ready(*db, "default") == (ids{6, 2, 5, 1, 3, 4, 7}),
              boost::test_tools::per_element());
   BOOST_TEST(ready(*db, "default", 2) == (ids{6, 2}),
@@ -130,7 +135,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(ready_orders_by_priority_then_id_with_a_limit,
   BOOST_TEST(ready(*db, "default", 0).empty());
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(queues_never_see_each_others_jobs, Store, backends) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(queues_never_see_each_others_jobs, Store,
+                              backends) {
   Store store;
   auto db = store.open();
   insert(*db, sample_job(1, "a"));
@@ -158,8 +164,10 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(due_lists_waiting_jobs_up_to_now_earliest_first,
   insert(*db, wait(sample_job(4, "other"), 3000)); // same time: by id
   insert(*db, wait(sample_job(5), -20));           // before the epoch
   insert(*db, sample_job(6));                      // no wait: never due-listed
-  BOOST_TEST(due(*db, 5000) == (ids{5, 2, 4, 1}), boost::test_tools::per_element());
-  BOOST_TEST(due(*db, 5000, 2) == (ids{5, 2}), boost::test_tools::per_element());
+  BOOST_TEST(due(*db, 5000) == (ids{5, 2, 4, 1}),
+             boost::test_tools::per_element());
+  BOOST_TEST(due(*db, 5000, 2) == (ids{5, 2}),
+             boost::test_tools::per_element());
   BOOST_TEST(due(*db, -21).empty());
   BOOST_TEST(due(*db, 9000).size() == 5u);
   // Waiting jobs are still ready-listed: a queue sees them and skips them
@@ -178,7 +186,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(each_write_moves_the_index_entries_with_the_job,
   waiting.wait_until = 4000;
   waiting.total_tried = 1;
   update(*db, waiting, j);
-  BOOST_TEST(ready(*db, "default") == (ids{7}), boost::test_tools::per_element());
+  BOOST_TEST(ready(*db, "default") == (ids{7}),
+             boost::test_tools::per_element());
   BOOST_TEST(due(*db, 4000) == (ids{7}), boost::test_tools::per_element());
   // Waiting longer: the old due entry goes.
   auto later = waiting;
@@ -208,8 +217,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(each_write_moves_the_index_entries_with_the_job,
   BOOST_TEST((*loaded == failed));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(erase_removes_the_job_but_keeps_its_idempotency_entry,
-                              Store, backends) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(
+  erase_removes_the_job_but_keeps_its_idempotency_entry, Store, backends) {
   Store store;
   auto db = store.open();
   auto j = sample_job(3);
@@ -243,13 +252,16 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(idempotency_entries_are_scoped_and_written_once,
              != persistence::idempotency_index("qa", "b", "c"));
   insert(*db, a, ia);
   insert(*db, b, ib);
-  BOOST_TEST((db->find_idempotency_key(ia).value() == std::optional<model::job_id>{1}));
-  BOOST_TEST((db->find_idempotency_key(ib).value() == std::optional<model::job_id>{2}));
+  BOOST_TEST(
+    (db->find_idempotency_key(ia).value() == std::optional<model::job_id>{1}));
+  BOOST_TEST(
+    (db->find_idempotency_key(ib).value() == std::optional<model::job_id>{2}));
   BOOST_TEST(!db->find_idempotency_key("k").value().has_value());
   // Only a new job records its key: later writes of the job leave it alone.
   auto running = model::claim(a, "lease", 9999, 2000);
   update(*db, running, a);
-  BOOST_TEST((db->find_idempotency_key(ia).value() == std::optional<model::job_id>{1}));
+  BOOST_TEST(
+    (db->find_idempotency_key(ia).value() == std::optional<model::job_id>{1}));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(meta_values_are_set_replaced_and_deleted, Store,
@@ -286,7 +298,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(scan_visits_jobs_in_id_order_after_a_mark, Store,
     return true;
   };
   BOOST_REQUIRE(db->scan_jobs(0, all));
-  BOOST_TEST(seen == (ids{1, 2, 5, 7, 256, 300}), boost::test_tools::per_element());
+  BOOST_TEST(seen == (ids{1, 2, 5, 7, 256, 300}),
+             boost::test_tools::per_element());
   seen.clear();
   BOOST_REQUIRE(db->scan_jobs(5, all));
   BOOST_TEST(seen == (ids{7, 256, 300}), boost::test_tools::per_element());
@@ -298,15 +311,16 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(scan_visits_jobs_in_id_order_after_a_mark, Store,
   BOOST_TEST(seen == (ids{1, 2}), boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(a_group_of_batches_and_split_write_sync_both_apply,
-                              Store, backends) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(
+  a_group_of_batches_and_split_write_sync_both_apply, Store, backends) {
   Store store;
   auto db = store.open();
   std::vector<write_batch> group(3);
   for (model::job_id id = 1; id <= 3; ++id)
     persistence::add_job_write(group[id - 1], sample_job(id), nullptr);
   BOOST_REQUIRE(db->commit(group));
-  BOOST_TEST(ready(*db, "default") == (ids{1, 2, 3}), boost::test_tools::per_element());
+  BOOST_TEST(ready(*db, "default") == (ids{1, 2, 3}),
+             boost::test_tools::per_element());
   std::vector<write_batch> next(1);
   persistence::add_job_write(next[0], sample_job(4), nullptr);
   BOOST_REQUIRE(db->write(next));
@@ -331,7 +345,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_restart_keeps_everything_and_never_reuses_an_id,
   auto db = store.open();
   auto rec = recover(*db);
   BOOST_TEST(rec.next_id == 3u);
-  BOOST_TEST(pending_ids(rec, "default") == (ids{1}), boost::test_tools::per_element());
+  BOOST_TEST(pending_ids(rec, "default") == (ids{1}),
+             boost::test_tools::per_element());
   BOOST_TEST(rec.previous_stop_clean);
   BOOST_TEST(rec.interrupted.empty());
 }
@@ -357,17 +372,20 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(recovery_lists_active_jobs_per_queue_in_order,
   }
   auto db = store.open();
   auto rec = recover(*db);
-  BOOST_TEST(pending_ids(rec, "a") == (ids{3, 1}), boost::test_tools::per_element());
-  BOOST_TEST(pending_ids(rec, "b") == (ids{2, 4}), boost::test_tools::per_element());
+  BOOST_TEST(pending_ids(rec, "a") == (ids{3, 1}),
+             boost::test_tools::per_element());
+  BOOST_TEST(pending_ids(rec, "b") == (ids{2, 4}),
+             boost::test_tools::per_element());
   BOOST_TEST(rec.pending.size() == 2u);
   BOOST_TEST(rec.paused == (std::vector<std::string>{"b"}),
              boost::test_tools::per_element());
   BOOST_TEST(rec.next_id == 6u);
-  BOOST_TEST((rec.pending["b"][1].wait_until == std::optional<model::time_ms>{50'000}));
+  BOOST_TEST(
+    (rec.pending["b"][1].wait_until == std::optional<model::time_ms>{50'000}));
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(recovery_releases_leases_without_consuming_a_retry,
-                              Store, backends) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(
+  recovery_releases_leases_without_consuming_a_retry, Store, backends) {
   Store store;
   {
     auto db = store.open();
@@ -388,7 +406,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(recovery_releases_leases_without_consuming_a_retry
   BOOST_TEST(rec.interrupted.empty());
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(async_durability_stores_the_same_way, Store, backends) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(async_durability_stores_the_same_way, Store,
+                              backends) {
   Store store;
   {
     auto db = store.open(durability::async);
@@ -398,7 +417,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(async_durability_stores_the_same_way, Store, backe
   }
   auto db = store.open();
   BOOST_TEST(load(*db, 1).has_value());
-  BOOST_TEST(ready(*db, "default") == (ids{1}), boost::test_tools::per_element());
+  BOOST_TEST(ready(*db, "default") == (ids{1}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

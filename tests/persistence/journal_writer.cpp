@@ -13,8 +13,8 @@ int main(int argc, char** argv) {
   using namespace conveyor;
   if (argc != 2)
     return 2;
-  auto db = persistence::open_rocksdb_journal(
-    {argv[1], persistence::durability::sync});
+  auto db =
+    persistence::open_rocksdb_journal({argv[1], persistence::durability::sync});
   if (!db) {
     std::fprintf(stderr, "%s\n", db.error().message.c_str());
     return 3;
@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
       return 4;
     // Unbuffered write: the parent must see exactly what was acknowledged.
     char line[32];
-    int n = std::snprintf(line, sizeof line, "%lu\n",
-                          static_cast<unsigned long>(id));
+    int n =
+      std::snprintf(line, sizeof line, "%lu\n", static_cast<unsigned long>(id));
     if (::write(1, line, static_cast<std::size_t>(n)) != n)
       return 5;
   }

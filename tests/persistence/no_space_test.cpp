@@ -59,7 +59,8 @@ bool has(persistence::journal& db, model::job_id id) {
 /// Resume throttling off: every refused write may try DB::Resume(), so a
 /// test sees the effect of a fixed fault at once instead of waiting.
 persistence::journal_options unthrottled(std::string path) {
-  persistence::journal_options o{std::move(path), persistence::durability::sync};
+  persistence::journal_options o{std::move(path),
+                                 persistence::durability::sync};
   o.resume_interval = std::chrono::milliseconds{0};
   return o;
 }
@@ -85,8 +86,7 @@ BOOST_AUTO_TEST_SUITE(no_space)
 
 BOOST_AUTO_TEST_CASE(a_full_disk_fails_writes_then_the_journal_resumes) {
   for (bool torn : {false, true}) {
-    BOOST_TEST_CONTEXT((torn ? "half a record written" : "nothing written"))
-    {
+    BOOST_TEST_CONTEXT((torn ? "half a record written" : "nothing written")) {
       testing::temp_dir dir;
       fault_env fe;
       auto db_dir = dir.sub("db");
@@ -107,7 +107,8 @@ BOOST_AUTO_TEST_CASE(a_full_disk_fails_writes_then_the_journal_resumes) {
         auto st = commit(db, 3);
         BOOST_REQUIRE(!st);
         BOOST_TEST(st.error().code == model::errc::no_space);
-        BOOST_TEST(st.error().message.find("no space left") != std::string::npos,
+        BOOST_TEST(st.error().message.find("no space left")
+                     != std::string::npos,
                    st.error().message);
         // The syncer's fsync of group 2 must neither abort (RocksDB asserts
         // on a log writer that saw an error) nor acknowledge it.
@@ -126,7 +127,8 @@ BOOST_AUTO_TEST_CASE(a_full_disk_fails_writes_then_the_journal_resumes) {
       }
       auto reopened = persistence::open_rocksdb_journal(
         {db_dir, persistence::durability::sync}, fe.env.get());
-      BOOST_REQUIRE_MESSAGE(reopened, (reopened ? "" : reopened.error().message));
+      BOOST_REQUIRE_MESSAGE(reopened,
+                            (reopened ? "" : reopened.error().message));
       auto& db = **reopened;
       BOOST_TEST(has(db, 1));
       BOOST_TEST(has(db, 5));
@@ -140,8 +142,8 @@ BOOST_AUTO_TEST_CASE(a_full_disk_fails_writes_then_the_journal_resumes) {
 BOOST_AUTO_TEST_CASE(a_failed_fsync_stays_fatal_even_after_a_full_disk) {
   testing::temp_dir dir;
   fault_env fe;
-  auto opened = persistence::open_rocksdb_journal(unthrottled(dir.sub("db")),
-                                                  fe.env.get());
+  auto opened =
+    persistence::open_rocksdb_journal(unthrottled(dir.sub("db")), fe.env.get());
   BOOST_REQUIRE(opened);
   auto& db = **opened;
   BOOST_REQUIRE(commit(db, 1));

@@ -23,7 +23,8 @@ namespace {
 using testing::sample_job;
 
 std::unique_ptr<persistence::journal> open(const std::string& dir) {
-  auto j = persistence::open_rocksdb_journal({dir, persistence::durability::sync});
+  auto j =
+    persistence::open_rocksdb_journal({dir, persistence::durability::sync});
   BOOST_REQUIRE_MESSAGE(j, (j ? "" : j.error().message));
   return std::move(*j);
 }
@@ -111,7 +112,8 @@ BOOST_AUTO_TEST_CASE(acknowledged_sync_writes_survive_kill_9) {
   BOOST_TEST(rec->next_id > *acked.rbegin());
 }
 
-BOOST_AUTO_TEST_CASE(recovery_names_jobs_running_at_a_crash_not_at_a_clean_stop) {
+BOOST_AUTO_TEST_CASE(
+  recovery_names_jobs_running_at_a_crash_not_at_a_clean_stop) {
   testing::temp_dir dir;
   auto acked = write_then_kill(dir.path(), 100);
   {
@@ -203,26 +205,29 @@ BOOST_AUTO_TEST_CASE(key_decoders_check_lengths) {
 BOOST_AUTO_TEST_CASE(recovery_names_a_short_ready_key) {
   testing::temp_dir dir;
   auto db = open(dir.path());
-  raw(*db, {{persistence::column::ready, std::string("q\0\x01", 3),
-             std::string{}}});
+  raw(*db,
+      {{persistence::column::ready, std::string("q\0\x01", 3), std::string{}}});
   auto rec = db->recover(0);
   BOOST_REQUIRE(!rec);
   BOOST_TEST(rec.error().code == model::errc::storage);
-  BOOST_TEST(rec.error().message
-             == "corrupt record in column 'ready' at key 710001: not a ready key");
+  BOOST_TEST(
+    rec.error().message
+    == "corrupt record in column 'ready' at key 710001: not a ready key");
 }
 
 BOOST_AUTO_TEST_CASE(recovery_names_a_document_that_does_not_decode) {
   testing::temp_dir dir;
   auto db = open(dir.path());
-  // What an earlier version stored for --wait-until '+999999-12-31T23:59-23:59'.
+  // What an earlier version stored for --wait-until
+  // '+999999-12-31T23:59-23:59'.
   auto j = sample_job(11);
   write_batch b;
   persistence::add_job_write(b, j, nullptr);
-  std::get<persistence::put_job>(b.ops.front()).document = R"({"id":"11","queue":"default","taskSlug":"t",)"
-                        R"("createdAt":"2026-01-01T00:00:00.000Z",)"
-                        R"("updatedAt":"2026-01-01T00:00:00.000Z",)"
-                        R"("waitUntil":"+1000000-01-01T23:58:00.000Z"})";
+  std::get<persistence::put_job>(b.ops.front()).document =
+    R"({"id":"11","queue":"default","taskSlug":"t",)"
+    R"("createdAt":"2026-01-01T00:00:00.000Z",)"
+    R"("updatedAt":"2026-01-01T00:00:00.000Z",)"
+    R"("waitUntil":"+1000000-01-01T23:58:00.000Z"})";
   commit(*db, std::move(b));
   auto rec = db->recover(0);
   BOOST_REQUIRE(!rec);
@@ -245,7 +250,8 @@ BOOST_AUTO_TEST_CASE(listing_deep_stored_data_is_bounded) {
   BOOST_REQUIRE(!st);
   BOOST_TEST(st.error().message.starts_with(
     "corrupt record in column 'jobs' at key 0000000000000003: "));
-  BOOST_TEST(st.error().message.find("nesting deeper than") != std::string::npos);
+  BOOST_TEST(st.error().message.find("nesting deeper than")
+             != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(short_index_values_and_keys_are_corruption) {

@@ -32,11 +32,12 @@ BOOST_AUTO_TEST_CASE(ids_left_by_the_previous_process_are_read_then_cleared) {
       (*set)->add(id);
     (*set)->remove(6);
     (*set)->add(7); // already there: still one slot
-  } // the process goes away without removing the others
+  }                 // the process goes away without removing the others
   {
     auto set = persistence::running_set::open(path, 8);
     BOOST_REQUIRE(set);
-    BOOST_TEST(sorted((*set)->left_over()) == (std::vector<model::job_id>{5, 7, 8}),
+    BOOST_TEST(sorted((*set)->left_over())
+                 == (std::vector<model::job_id>{5, 7, 8}),
                boost::test_tools::per_element());
   }
   auto again = persistence::running_set::open(path, 8);
@@ -60,7 +61,8 @@ BOOST_AUTO_TEST_CASE(slots_are_reused_and_capacity_is_a_bound) {
   }
   auto set = persistence::running_set::open(path, 2);
   BOOST_REQUIRE(set);
-  BOOST_TEST(sorted((*set)->left_over()) == (std::vector<model::job_id>{101, 102}),
+  BOOST_TEST(sorted((*set)->left_over())
+               == (std::vector<model::job_id>{101, 102}),
              boost::test_tools::per_element());
 }
 

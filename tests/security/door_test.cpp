@@ -30,7 +30,8 @@ BOOST_AUTO_TEST_CASE(a_client_without_a_token_gets_nothing_but_forbidden) {
   remote_client c;
   BOOST_TEST(connect_error(c, port, "") == model::errc::forbidden);
   BOOST_TEST(connect_error(c, port, "guess") == model::errc::forbidden);
-  BOOST_TEST(net->stats().refused_unknown_token + net->stats().refused_bad_preamble
+  BOOST_TEST(net->stats().refused_unknown_token
+               + net->stats().refused_bad_preamble
              >= 2u);
   BOOST_TEST(net->stats().authenticated == 0u);
 }
@@ -55,10 +56,9 @@ BOOST_AUTO_TEST_CASE(remote_requests_never_override_access) {
   auto as_bob = c.net.connect("127.0.0.1", port, "bob-token");
   BOOST_REQUIRE(as_bob);
   client bob{c.sys, *as_bob};
-  BOOST_CHECK_EXCEPTION(bob.queue({.task = "echo"}), request_error,
-                        [](const request_error& e) {
-                          return e.code() == model::errc::forbidden;
-                        });
+  BOOST_CHECK_EXCEPTION(
+    bob.queue({.task = "echo"}), request_error,
+    [](const request_error& e) { return e.code() == model::errc::forbidden; });
   auto as_alice = c.net.connect("127.0.0.1", port, "alice-token");
   BOOST_REQUIRE(as_alice);
   client alice{c.sys, *as_alice};
@@ -92,10 +92,9 @@ BOOST_AUTO_TEST_CASE(a_session_serves_only_its_own_peer) {
   auto local = caf::actor_cast<session_actor>(sys.registry().get(s->id()));
   BOOST_REQUIRE(local);
   client intruder{sys, local, caf::duration{caf::time_unit::seconds, 5}};
-  BOOST_CHECK_EXCEPTION(intruder.find({}), request_error,
-                        [](const request_error& e) {
-                          return e.code() == model::errc::forbidden;
-                        });
+  BOOST_CHECK_EXCEPTION(
+    intruder.find({}), request_error,
+    [](const request_error& e) { return e.code() == model::errc::forbidden; });
 }
 
 BOOST_AUTO_TEST_CASE(a_request_context_has_no_wire_format) {

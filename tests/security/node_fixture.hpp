@@ -118,7 +118,8 @@ struct raw_socket {
 
   /// Reads until the node closes the connection or `limit` passes; returns
   /// the bytes read and whether the connection was closed.
-  std::pair<std::string, bool> read_until_closed(std::chrono::milliseconds limit) {
+  std::pair<std::string, bool>
+  read_until_closed(std::chrono::milliseconds limit) {
     std::string got;
     auto deadline = std::chrono::steady_clock::now() + limit;
     for (;;) {
@@ -140,7 +141,8 @@ struct raw_socket {
 };
 
 /// A BASP header (CAF 0.17, network byte order) announcing `payload_len`.
-inline std::string basp_header(std::uint8_t operation, std::uint32_t payload_len) {
+inline std::string basp_header(std::uint8_t operation,
+                               std::uint32_t payload_len) {
   std::string h;
   h.push_back(static_cast<char>(operation));
   h.push_back(0);
@@ -154,7 +156,8 @@ inline std::string basp_header(std::uint8_t operation, std::uint32_t payload_len
 
 /// Polls `pred` until it holds or `limit` passes.
 template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+bool eventually(Pred pred,
+                std::chrono::milliseconds limit = std::chrono::seconds(10)) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
     if (pred())

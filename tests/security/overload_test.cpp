@@ -20,12 +20,14 @@ bool overloaded(const request_error& e) {
 
 BOOST_FIXTURE_TEST_SUITE(overload, node_fixture)
 
-BOOST_AUTO_TEST_CASE(queue_beyond_the_pending_cap_is_overloaded_and_writes_nothing) {
+BOOST_AUTO_TEST_CASE(
+  queue_beyond_the_pending_cap_is_overloaded_and_writes_nothing) {
   options.max_pending_enqueues = 0;
   options.continuous = false;
   start();
   client jobs{sys, rt->supervisor()};
-  BOOST_CHECK_EXCEPTION(jobs.queue({.task = "echo"}), request_error, overloaded);
+  BOOST_CHECK_EXCEPTION(jobs.queue({.task = "echo"}), request_error,
+                        overloaded);
   BOOST_TEST(jobs.find({}).empty());
 }
 

@@ -30,7 +30,8 @@ BOOST_AUTO_TEST_CASE(a_basp_header_without_a_preamble_is_closed_at_once) {
   auto [got, closed] = s.read_until_closed(5s);
   BOOST_TEST(closed);
   BOOST_TEST(got.empty()); // not even the server handshake
-  BOOST_TEST(eventually([&] { return net->stats().refused_bad_preamble == 1u; }));
+  BOOST_TEST(
+    eventually([&] { return net->stats().refused_bad_preamble == 1u; }));
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_token_gets_a_refusal_and_a_closed_socket) {
@@ -41,7 +42,8 @@ BOOST_AUTO_TEST_CASE(an_unknown_token_gets_a_refusal_and_a_closed_socket) {
   BOOST_TEST(got == std::string(1, net::kRefused));
 }
 
-BOOST_AUTO_TEST_CASE(a_silent_connection_is_closed_after_the_handshake_timeout) {
+BOOST_AUTO_TEST_CASE(
+  a_silent_connection_is_closed_after_the_handshake_timeout) {
   raw_socket s{port};
   auto t0 = std::chrono::steady_clock::now();
   auto [got, closed] = s.read_until_closed(5s);

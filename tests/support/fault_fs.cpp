@@ -52,8 +52,8 @@ class fault_fs::file final : public rocksdb::FSWritableFileOwnerWrapper {
 public:
   file(std::unique_ptr<rocksdb::FSWritableFile> target, fault_fs& fs,
        std::shared_ptr<file_state> state, bool wal)
-    : FSWritableFileOwnerWrapper(std::move(target)), fs_(fs),
-      state_(std::move(state)), wal_(wal) {}
+      : FSWritableFileOwnerWrapper(std::move(target)), fs_(fs),
+        state_(std::move(state)), wal_(wal) {}
 
   IOStatus Append(const Slice& data, const IOOptions& opts,
                   IODebugContext* dbg) override {
@@ -83,8 +83,8 @@ public:
                             IODebugContext* dbg) override {
     if (auto s = injected_append(data, opts, dbg); !s.ok())
       return s;
-    auto s = FSWritableFileOwnerWrapper::PositionedAppend(data, offset, opts,
-                                                          dbg);
+    auto s =
+      FSWritableFileOwnerWrapper::PositionedAppend(data, offset, opts, dbg);
     if (s.ok())
       state_->appended(offset + data.size());
     return s;
@@ -150,7 +150,8 @@ private:
         state_->appended(end_after(half));
     }
     if (fs_.no_space_appends_.load())
-      return IOStatus::NoSpace("injected append failure: no space left on device");
+      return IOStatus::NoSpace(
+        "injected append failure: no space left on device");
     return IOStatus::IOError("injected append failure");
   }
 
@@ -180,15 +181,15 @@ private:
 };
 
 fault_fs::fault_fs(std::shared_ptr<rocksdb::FileSystem> base)
-  : FileSystemWrapper(base) {}
+    : FileSystemWrapper(base) {}
 
 std::string fault_fs::normal(const std::string& path) {
   return std::filesystem::path{path}.lexically_normal().string();
 }
 
-std::shared_ptr<fault_fs::file_state>
-fault_fs::track(const std::string& fname, std::uint64_t size,
-                std::uint64_t durable) {
+std::shared_ptr<fault_fs::file_state> fault_fs::track(const std::string& fname,
+                                                      std::uint64_t size,
+                                                      std::uint64_t durable) {
   auto st = std::make_shared<file_state>(size, durable);
   std::lock_guard guard{mutex_};
   files_[normal(fname)] = st;
@@ -254,11 +255,9 @@ void fault_fs::power_cut_copy(const std::string& src_dir,
   }
 }
 
-rocksdb::IOStatus
-fault_fs::NewWritableFile(const std::string& fname,
-                          const rocksdb::FileOptions& opts,
-                          std::unique_ptr<rocksdb::FSWritableFile>* result,
-                          IODebugContext* dbg) {
+rocksdb::IOStatus fault_fs::NewWritableFile(
+  const std::string& fname, const rocksdb::FileOptions& opts,
+  std::unique_ptr<rocksdb::FSWritableFile>* result, IODebugContext* dbg) {
   auto s = target()->NewWritableFile(fname, opts, result, dbg);
   if (s.ok()) // creates or truncates: nothing of it is durable yet
     *result = std::make_unique<file>(std::move(*result), *this,
@@ -266,11 +265,9 @@ fault_fs::NewWritableFile(const std::string& fname,
   return s;
 }
 
-rocksdb::IOStatus
-fault_fs::ReopenWritableFile(const std::string& fname,
-                             const rocksdb::FileOptions& opts,
-                             std::unique_ptr<rocksdb::FSWritableFile>* result,
-                             IODebugContext* dbg) {
+rocksdb::IOStatus fault_fs::ReopenWritableFile(
+  const std::string& fname, const rocksdb::FileOptions& opts,
+  std::unique_ptr<rocksdb::FSWritableFile>* result, IODebugContext* dbg) {
   auto s = target()->ReopenWritableFile(fname, opts, result, dbg);
   if (!s.ok())
     return s;
@@ -294,12 +291,10 @@ fault_fs::ReopenWritableFile(const std::string& fname,
 // renames an old log and overwrites it from offset 0. We count it as a new,
 // empty file, so a cut drops the stale bytes past the new durable length
 // that a real disk would keep (RocksDB must skip those anyway).
-rocksdb::IOStatus
-fault_fs::ReuseWritableFile(const std::string& fname,
-                            const std::string& old_fname,
-                            const rocksdb::FileOptions& opts,
-                            std::unique_ptr<rocksdb::FSWritableFile>* result,
-                            IODebugContext* dbg) {
+rocksdb::IOStatus fault_fs::ReuseWritableFile(
+  const std::string& fname, const std::string& old_fname,
+  const rocksdb::FileOptions& opts,
+  std::unique_ptr<rocksdb::FSWritableFile>* result, IODebugContext* dbg) {
   auto s = target()->ReuseWritableFile(fname, old_fname, opts, result, dbg);
   if (!s.ok())
     return s;

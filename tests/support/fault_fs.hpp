@@ -62,16 +62,16 @@ class fault_fs final : public rocksdb::FileSystemWrapper {
 public:
   /// Sync-call counters (cumulative since construction).
   struct sync_counts {
-    std::uint64_t wal_sync = 0;   // FSWritableFile::Sync on a *.log file
-    std::uint64_t wal_fsync = 0;  // FSWritableFile::Fsync on a *.log file
-    std::uint64_t other_sync = 0; // Sync or Fsync of any other file
+    std::uint64_t wal_sync = 0;         // FSWritableFile::Sync on a *.log file
+    std::uint64_t wal_fsync = 0;        // FSWritableFile::Fsync on a *.log file
+    std::uint64_t other_sync = 0;       // Sync or Fsync of any other file
     std::uint64_t injected_syncs = 0;   // WAL syncs we failed on purpose
     std::uint64_t injected_appends = 0; // WAL appends we failed on purpose
   };
 
   /// Wraps `base` (the default POSIX file system unless given).
-  explicit fault_fs(std::shared_ptr<rocksdb::FileSystem> base
-                    = rocksdb::FileSystem::Default());
+  explicit fault_fs(
+    std::shared_ptr<rocksdb::FileSystem> base = rocksdb::FileSystem::Default());
 
   static const char* kClassName() { return "ConveyorFaultFS"; }
   const char* Name() const override { return kClassName(); }
@@ -156,7 +156,7 @@ public:
                              rocksdb::IODebugContext* dbg) override;
 
 private:
-  class file;       // the FSWritableFile wrapper, in fault_fs.cpp
+  class file;        // the FSWritableFile wrapper, in fault_fs.cpp
   struct file_state; // what a tracked file has seen, in fault_fs.cpp
 
   static std::string normal(const std::string& path);

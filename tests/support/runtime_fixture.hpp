@@ -43,9 +43,7 @@ struct runtime_fixture {
     options.clock = [this] { return now.load(); };
   }
 
-  ~runtime_fixture() {
-    stop();
-  }
+  ~runtime_fixture() { stop(); }
 
   /// Boost.Test calls this on the test's fixture object before destroying
   /// it: the runtime stops while the members of derived fixtures (which

@@ -11,9 +11,9 @@ namespace conveyor::testing {
 class temp_dir {
 public:
   temp_dir() {
-    std::string templ = (std::filesystem::temp_directory_path()
-                         / "conveyor-test-XXXXXX")
-                          .string();
+    std::string templ =
+      (std::filesystem::temp_directory_path() / "conveyor-test-XXXXXX")
+        .string();
     path_ = ::mkdtemp(templ.data());
   }
   ~temp_dir() {

@@ -19,9 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tasks/command_task.hpp"
 #include "conveyor/errors.hpp"
 #include "support/temp_dir.hpp"
+#include "tasks/command_task.hpp"
 
 using namespace conveyor;
 using namespace conveyor::tasks;
@@ -30,14 +30,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
-command_spec sh(const std::string& script, std::chrono::milliseconds timeout = 0ms) {
+command_spec sh(const std::string& script,
+                std::chrono::milliseconds timeout = 0ms) {
   command_spec spec;
   spec.argv = {"sh", "-c", script};
   spec.timeout = timeout;
   return spec;
 }
 
-command_env env_of(std::string job = "7", std::string task = "1", int attempt = 1) {
+command_env env_of(std::string job = "7", std::string task = "1",
+                   int attempt = 1) {
   command_env env;
   env.job_id = std::move(job);
   env.task_id = std::move(task);
@@ -105,7 +107,8 @@ pid_t read_pid(const std::string& path) {
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+    .count();
 }
 
 } // namespace
@@ -116,17 +119,21 @@ BOOST_AUTO_TEST_CASE(input_goes_to_stdin_and_stdout_is_the_output) {
   command_spec cat;
   cat.argv = {"cat"};
   cat.max_output = 4 * 1024 * 1024; // the subject is pipes, not the limit
-  json input = {{"path", "a.png"}, {"sizes", {1, 2, 3}}, {"unicode", "h\u00e9"}};
+  json input = {
+    {"path", "a.png"}, {"sizes", {1, 2, 3}}, {"unicode", "h\u00e9"}};
   BOOST_TEST(run_command(cat, input, env_of()) == input);
-  BOOST_TEST(run_command(sh("cat >/dev/null"), input, env_of()) == json::object());
+  BOOST_TEST(run_command(sh("cat >/dev/null"), input, env_of())
+             == json::object());
   BOOST_TEST(run_command(sh("cat >/dev/null; printf '  \\n'"), input, env_of())
              == json::object());
 }
 
 BOOST_AUTO_TEST_CASE(stdout_must_be_a_json_object) {
-  auto what = failure_of([] { run_command(sh("echo hello"), json::object(), env_of()); });
+  auto what =
+    failure_of([] { run_command(sh("echo hello"), json::object(), env_of()); });
   BOOST_TEST(what.starts_with("task output is not JSON: "), what);
-  what = failure_of([] { run_command(sh("echo '[1]'"), json::object(), env_of()); });
+  what =
+    failure_of([] { run_command(sh("echo '[1]'"), json::object(), env_of()); });
   BOOST_TEST(what == "task output is not a JSON object, got array");
 }
 
@@ -136,9 +143,11 @@ BOOST_AUTO_TEST_CASE(a_non_zero_exit_fails_with_the_tail_of_stderr) {
                 json::object(), env_of());
   });
   BOOST_TEST(what == "first\nit broke");
-  what = failure_of([] { run_command(sh("exit 4"), json::object(), env_of()); });
+  what =
+    failure_of([] { run_command(sh("exit 4"), json::object(), env_of()); });
   BOOST_TEST(what == "exited with status 4");
-  what = failure_of([] { run_command(sh("kill -9 $$"), json::object(), env_of()); });
+  what =
+    failure_of([] { run_command(sh("kill -9 $$"), json::object(), env_of()); });
   BOOST_TEST(what == "killed by signal 9");
   // 100 KB of noise, then the line that matters: only the tail is kept.
   what = failure_of([] {
@@ -152,7 +161,8 @@ BOOST_AUTO_TEST_CASE(a_non_zero_exit_fails_with_the_tail_of_stderr) {
 
 BOOST_AUTO_TEST_CASE(invalid_utf8_on_stderr_is_replaced) {
   auto what = failure_of([] {
-    run_command(sh("printf 'bad \\377\\376 bytes' >&2; exit 1"), json::object(), env_of());
+    run_command(sh("printf 'bad \\377\\376 bytes' >&2; exit 1"), json::object(),
+                env_of());
   });
   BOOST_TEST(what == "bad \xEF\xBF\xBD\xEF\xBF\xBD bytes");
   BOOST_CHECK_NO_THROW(json(what).dump()); // it ends up in the job's error
@@ -163,8 +173,8 @@ BOOST_AUTO_TEST_CASE(the_timeout_kills_the_whole_process_group) {
   auto pidfile = dir.sub("pid");
   auto start = std::chrono::steady_clock::now();
   auto what = failure_of([&] {
-    run_command(sh("sleep 30 & echo $! > " + pidfile + "; wait", 300ms), json::object(),
-                env_of());
+    run_command(sh("sleep 30 & echo $! > " + pidfile + "; wait", 300ms),
+                json::object(), env_of());
   });
   BOOST_TEST(what == "timed out after 300 ms");
   BOOST_TEST(seconds_since(start) < 5.0);
@@ -179,8 +189,9 @@ BOOST_AUTO_TEST_CASE(processes_left_behind_are_killed_when_the_program_exits) {
   auto start = std::chrono::steady_clock::now();
   // The background sleep holds stdout open; without the group kill we
   // would wait 30 s for EOF.
-  auto out = run_command(sh("sleep 30 & echo $! > " + pidfile + "; echo '{\"ok\":1}'"),
-                         json::object(), env_of());
+  auto out =
+    run_command(sh("sleep 30 & echo $! > " + pidfile + "; echo '{\"ok\":1}'"),
+                json::object(), env_of());
   BOOST_TEST(out == (json{{"ok", 1}}));
   BOOST_TEST(seconds_since(start) < 5.0);
   BOOST_TEST(gone(read_pid(pidfile)));
@@ -195,12 +206,14 @@ BOOST_AUTO_TEST_CASE(processes_that_leave_the_session_are_killed_too) {
   // One escapee in a new session, and one whose parent exits at once
   // (an orphan, reparented): neither is in the program's process group.
   // Each hands its pid over a FIFO, which the program reads before exiting.
-  auto out = run_command(
-    sh("setsid sh -c 'echo $$ > " + fifo1 + "; exec sleep 30' </dev/null >/dev/null 2>&1 &"
-       + " (setsid sh -c 'echo $$ > " + fifo2 + "; exec sleep 30' &) </dev/null >/dev/null 2>&1;"
-       + " read a < " + fifo1 + "; read b < " + fifo2 + "; echo $a > " + pidfile
-       + "; echo $b > " + orphan + "; echo '{\"ok\":1}'"),
-    json::object(), env_of());
+  auto out = run_command(sh("setsid sh -c 'echo $$ > " + fifo1
+                            + "; exec sleep 30' </dev/null >/dev/null 2>&1 &"
+                            + " (setsid sh -c 'echo $$ > " + fifo2
+                            + "; exec sleep 30' &) </dev/null >/dev/null 2>&1;"
+                            + " read a < " + fifo1 + "; read b < " + fifo2
+                            + "; echo $a > " + pidfile + "; echo $b > " + orphan
+                            + "; echo '{\"ok\":1}'"),
+                         json::object(), env_of());
   BOOST_TEST(out == (json{{"ok", 1}}));
   auto escapee = read_pid(pidfile);
   auto orphaned = read_pid(orphan);
@@ -232,9 +245,10 @@ BOOST_AUTO_TEST_CASE(descendants_die_with_the_node) {
   BOOST_REQUIRE(node >= 0);
   if (node == 0) {
     try {
-      run_command(sh("setsid sh -c 'echo $$ > " + pidfile
-                     + "; exec sleep 30' </dev/null >/dev/null 2>&1 & sleep 30"),
-                  json::object(), env_of());
+      run_command(
+        sh("setsid sh -c 'echo $$ > " + pidfile
+           + "; exec sleep 30' </dev/null >/dev/null 2>&1 & sleep 30"),
+        json::object(), env_of());
     } catch (...) {
     }
     ::_exit(0);
@@ -251,7 +265,9 @@ BOOST_AUTO_TEST_CASE(the_environment_carries_job_task_and_attempt) {
   ::setenv("CONVEYOR_TEST_INHERITED", "yes", 1);
   ::setenv("CONVEYOR_ATTEMPT", "99", 1); // ours wins over an inherited one
   auto out = run_command(
-    sh("printf '{\"job\":\"%s\",\"task\":\"%s\",\"attempt\":\"%s\",\"inherited\":\"%s\"}' "
+    sh("printf "
+       "'{\"job\":\"%s\",\"task\":\"%s\",\"attempt\":\"%s\",\"inherited\":\"%"
+       "s\"}' "
        "\"$CONVEYOR_JOB_ID\" \"$CONVEYOR_TASK_ID\" \"$CONVEYOR_ATTEMPT\" "
        "\"$CONVEYOR_TEST_INHERITED\""),
     json::object(), env_of("42", "resize-1", 3));
@@ -269,7 +285,9 @@ BOOST_AUTO_TEST_CASE(the_environment_is_the_allow_list_and_never_the_token) {
   ::setenv("CONVEYOR_TEST_SECRET", "s3cret", 1);
   ::setenv("CONVEYOR_TEST_PASSED", "passed", 1);
   auto spec = sh("env");
-  spec.argv = {"sh", "-c", "env | grep -c . >/dev/null; printf '{\"env\":\"%s\"}' \"$(env | tr '\\n' ' ')\""};
+  spec.argv = {"sh", "-c",
+               "env | grep -c . >/dev/null; printf '{\"env\":\"%s\"}' \"$(env "
+               "| tr '\\n' ' ')\""};
   auto out = run_command(spec, json::object(), env_of());
   auto text = out["env"].get<std::string>();
   BOOST_TEST(text.find("node-secret-token") == std::string::npos, text);
@@ -282,7 +300,8 @@ BOOST_AUTO_TEST_CASE(the_environment_is_the_allow_list_and_never_the_token) {
   ::unsetenv("CONVEYOR_TOKEN");
   ::unsetenv("CONVEYOR_TEST_SECRET");
   ::unsetenv("CONVEYOR_TEST_PASSED");
-  BOOST_TEST(text.find("CONVEYOR_TEST_PASSED=passed") != std::string::npos, text);
+  BOOST_TEST(text.find("CONVEYOR_TEST_PASSED=passed") != std::string::npos,
+             text);
   BOOST_TEST(text.find("FIXED=value") != std::string::npos, text);
   BOOST_TEST(text.find("node-secret-token") == std::string::npos, text);
   BOOST_TEST(text.find("HOME=") == std::string::npos, text);
@@ -309,7 +328,8 @@ BOOST_AUTO_TEST_CASE(the_stop_callback_kills_the_program_and_cancels) {
     ++polls;
     return seconds_since(start) > 0.2;
   };
-  auto what = failure_of([&] { run_command(sh("sleep 30"), json::object(), env); });
+  auto what =
+    failure_of([&] { run_command(sh("sleep 30"), json::object(), env); });
   BOOST_TEST(what == "<cancelled>");
   BOOST_TEST(seconds_since(start) < 5.0);
   // Polled on a 50 ms tick, not in a busy loop.
@@ -332,9 +352,11 @@ BOOST_AUTO_TEST_CASE(large_input_and_output_do_not_deadlock) {
 
 BOOST_AUTO_TEST_CASE(stdout_is_capped) {
   auto what = failure_of([] {
-    run_command(sh("head -c 3000000 /dev/zero | tr '\\0' x"), json::object(), env_of());
+    run_command(sh("head -c 3000000 /dev/zero | tr '\\0' x"), json::object(),
+                env_of());
   });
-  BOOST_TEST(what == "task output exceeds 1048576 bytes"); // limits.maxOutputBytes
+  BOOST_TEST(what
+             == "task output exceeds 1048576 bytes"); // limits.maxOutputBytes
   auto spec = sh("echo '{\"a\":\"0123456789\"}'");
   spec.max_output = 10;
   what = failure_of([&] { run_command(spec, json::object(), env_of()); });
@@ -345,7 +367,9 @@ BOOST_AUTO_TEST_CASE(a_missing_program_is_reported) {
   command_spec spec;
   spec.argv = {"conveyor-no-such-program"};
   auto what = failure_of([&] { run_command(spec, json::object(), env_of()); });
-  BOOST_TEST(what == "cannot start 'conveyor-no-such-program': No such file or directory");
+  BOOST_TEST(
+    what
+    == "cannot start 'conveyor-no-such-program': No such file or directory");
   spec.argv.clear();
   what = failure_of([&] { run_command(spec, json::object(), env_of()); });
   BOOST_TEST(what == "command task has no program to run");
