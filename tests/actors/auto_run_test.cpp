@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "support/runtime_fixture.hpp"
+#include "support/wait.hpp"
 
 using namespace conveyor;
 using conveyor::testing::runtime_fixture;
@@ -35,8 +36,7 @@ struct fixture : runtime_fixture {
               }});
     add_task({.slug = "slow", .handler = [this](task_context&) {
                 ++slow_started;
-                while (!release)
-                  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                testing::eventually([this] { return release.load(); });
                 return json::object();
               }});
   }
@@ -66,19 +66,18 @@ struct fixture : runtime_fixture {
     return n;
   }
 
-  /// Liveness only: fails the test if `pred` stays false for 10 s.
+  /// Liveness only: fails the test, showing the log, if `pred` stays false
+  /// past the deadline of testing::eventually.
   template <class Pred>
   void eventually(Pred pred, const char* what) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!pred()) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        std::lock_guard guard{log_mutex};
-        for (auto& l : lines)
-          BOOST_TEST_MESSAGE("log: " << l);
-      }
-      BOOST_TEST_REQUIRE((std::chrono::steady_clock::now() < deadline), what);
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (testing::eventually(pred))
+      return;
+    {
+      std::lock_guard guard{log_mutex};
+      for (auto& l : lines)
+        BOOST_TEST_MESSAGE("log: " << l);
     }
+    BOOST_TEST_REQUIRE(false, what);
   }
 };
 

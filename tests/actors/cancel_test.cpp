@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/runtime_fixture.hpp"
+#include "support/wait.hpp"
 
 using namespace conveyor;
 using conveyor::testing::runtime_fixture;
@@ -28,17 +29,17 @@ struct fixture : runtime_fixture {
     add_workflow({.slug = "long",
                   .handler = [this](workflow_context& wf) -> workflow {
                     for (int i = 1; i <= 4; ++i) {
-                      co_await wf.inline_task(
-                        std::to_string(i), [this, i](task_context& ctx) {
-                          bump("step");
-                          if (i == 1) {
-                            entered.set_value();
-                            while (!ctx.stop_requested())
-                              std::this_thread::sleep_for(
-                                std::chrono::milliseconds(1));
-                          }
-                          return json{{"step", i}};
-                        });
+                      co_await wf.inline_task(std::to_string(i),
+                                              [this, i](task_context& ctx) {
+                                                bump("step");
+                                                if (i == 1) {
+                                                  entered.set_value();
+                                                  testing::eventually([&] {
+                                                    return ctx.stop_requested();
+                                                  });
+                                                }
+                                                return json{{"step", i}};
+                                              });
                     }
                   },
                   .retries = retry_config{.attempts = 4}});

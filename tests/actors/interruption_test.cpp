@@ -10,6 +10,7 @@
 
 #include "conveyor/remote.hpp"
 #include "support/runtime_fixture.hpp"
+#include "support/wait.hpp"
 
 using namespace conveyor;
 using conveyor::testing::runtime_fixture;
@@ -33,10 +34,7 @@ struct fixture : runtime_fixture {
     auto st = wreg->add_task(
       {.slug = "poison", .handler = [this](task_context&) {
          ++entered;
-         auto deadline =
-           std::chrono::steady_clock::now() + std::chrono::seconds(10);
-         while (!release_handler && std::chrono::steady_clock::now() < deadline)
-           std::this_thread::sleep_for(std::chrono::milliseconds(1));
+         testing::eventually([this] { return release_handler.load(); });
          return json::object();
        }});
     BOOST_TEST_REQUIRE(bool(st));
@@ -51,9 +49,7 @@ struct fixture : runtime_fixture {
   /// then kills the node as a crashing process would die.
   void lose_a_worker_to(int nth_entry) {
     auto node = start_worker();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (entered < nth_entry && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    testing::eventually([&] { return entered >= nth_entry; });
     BOOST_TEST_REQUIRE(entered.load() == nth_entry);
     caf::anon_send_exit(node, caf::exit_reason::kill);
   }

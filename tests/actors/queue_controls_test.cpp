@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "support/runtime_fixture.hpp"
+#include "support/wait.hpp"
 
 using namespace conveyor;
 using conveyor::testing::runtime_fixture;
@@ -30,8 +31,7 @@ struct fixture : runtime_fixture {
                 for (int p = peak;
                      now > p && !peak.compare_exchange_weak(p, now);)
                   ;
-                while (!release)
-                  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                testing::eventually([this] { return release.load(); });
                 --running;
                 return json::object();
               }});
@@ -60,9 +60,9 @@ BOOST_AUTO_TEST_CASE(pause_survives_a_restart) {
   jobs->pause("default");
   auto id = queue_task("t");
   restart();
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  BOOST_TEST(testing::stays_false([&] { return count("t") > 0; },
+                                  std::chrono::milliseconds(50)));
   BOOST_TEST(jobs->get(id)["status"] == "queued");
-  BOOST_TEST(count("t") == 0);
   jobs->pause("default", false);
   BOOST_TEST(jobs->wait(id)["status"] == "completed");
   restart();
@@ -77,13 +77,11 @@ BOOST_AUTO_TEST_CASE(the_concurrency_limit_changes_at_runtime) {
   std::vector<model::job_id> ids;
   for (int i = 0; i < 3; ++i)
     ids.push_back(queue_task("hold"));
-  while (running < 1)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
-  BOOST_TEST(running.load() == 1);
+  BOOST_TEST_REQUIRE(testing::eventually([&] { return running >= 1; }));
+  BOOST_TEST(testing::stays_false([&] { return running > 1; },
+                                  std::chrono::milliseconds(30)));
   jobs->set_concurrency("default", 3);
-  while (running < 3)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  BOOST_TEST_REQUIRE(testing::eventually([&] { return running >= 3; }));
   BOOST_TEST(peak.load() == 3);
   release = true;
   for (auto id : ids)
@@ -103,8 +101,7 @@ BOOST_AUTO_TEST_CASE(a_burst_of_blocking_tasks_gets_every_worker) {
   for (auto& r : burst)
     r.task = "hold";
   auto queued = jobs->queue_bulk(burst);
-  while (running < 6)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  BOOST_TEST_REQUIRE(testing::eventually([&] { return running >= 6; }));
   BOOST_TEST(peak.load() == 6);
   release = true;
   for (auto& j : queued)

@@ -7,6 +7,7 @@
 
 #include "conveyor/remote.hpp"
 #include "support/runtime_fixture.hpp"
+#include "support/wait.hpp"
 
 using namespace conveyor;
 using conveyor::testing::runtime_fixture;
@@ -33,11 +34,8 @@ struct fixture : runtime_fixture {
          entered = true;
          // Bounded, so a cancel that never arrives fails the test (saw_stop
          // stays false) instead of hanging it.
-         auto deadline =
-           std::chrono::steady_clock::now() + std::chrono::seconds(10);
-         while (!ctx.stop_requested()
-                && std::chrono::steady_clock::now() < deadline)
-           std::this_thread::sleep_for(std::chrono::milliseconds(1));
+         testing::eventually([&] { return ctx.stop_requested(); },
+                             std::chrono::seconds(10));
          if (!ctx.stop_requested())
            return json::object();
          saw_stop = true;
@@ -59,8 +57,7 @@ BOOST_AUTO_TEST_CASE(a_cancel_reaches_the_task_on_the_worker_node) {
   start();
   start_worker();
   auto id = queue_task("far");
-  while (!entered)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  BOOST_TEST_REQUIRE(testing::eventually([&] { return entered.load(); }));
   jobs->cancel_by_id(id);
   auto done = jobs->wait(id);
   BOOST_TEST(done["status"] == "cancelled");
@@ -71,8 +68,8 @@ BOOST_AUTO_TEST_CASE(a_cancel_ends_an_attempt_still_waiting_for_a_worker) {
   start(); // no worker node ever registers
   auto id = queue_task("far");
   // Wait until the attempt is running (its lease taken), then cancel.
-  while (jobs->get(id)["status"] != "running")
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  BOOST_TEST_REQUIRE(
+    testing::eventually([&] { return jobs->get(id)["status"] == "running"; }));
   jobs->cancel_by_id(id);
   // Without a worker the attempt would wait forever: bound the wait.
   client bounded{

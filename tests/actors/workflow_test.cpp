@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "support/runtime_fixture.hpp"
+#include "support/wait.hpp"
 
 using namespace conveyor;
 using conveyor::testing::runtime_fixture;
@@ -329,8 +330,7 @@ BOOST_AUTO_TEST_CASE(
               if (count("blocks-once") == 1) {
                 entered = true;
                 // Hold the step until the runtime goes away under it.
-                while (!ctx.stop_requested())
-                  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                testing::eventually([&] { return ctx.stop_requested(); });
                 throw std::runtime_error("interrupted");
               }
               return json{{"second", true}};
@@ -344,8 +344,7 @@ BOOST_AUTO_TEST_CASE(
   options.continuous = true;
   start();
   auto id = queue_workflow("three");
-  while (!entered)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  BOOST_TEST_REQUIRE(testing::eventually([&] { return entered.load(); }));
   stop(); // step 1 is journaled, step 2 is in flight
   start();
   auto j = jobs->wait(id);

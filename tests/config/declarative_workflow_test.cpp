@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "config/registry_builder.hpp"
 #include "support/runtime_fixture.hpp"
+#include "support/wait.hpp"
 
 using namespace conveyor;
 using namespace conveyor::cfg;
@@ -320,7 +321,7 @@ BOOST_AUTO_TEST_CASE(cancelling_a_job_stops_its_running_command) {
   auto id = queue_task("slow");
   std::thread canceller{[&] {
     client other{sys, rt->supervisor()};
-    std::this_thread::sleep_for(300ms);
+    testing::eventually([&] { return other.get(id)["status"] == "running"; });
     other.cancel_by_id(id);
   }};
   auto started = std::chrono::steady_clock::now();

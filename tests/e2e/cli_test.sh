@@ -169,10 +169,15 @@ must cv queue --task echo --queue held --input '{"n": 103}' --wait-until "$FUTUR
 JF=$(json_get "$OUT" 'd["id"]')
 assert_eq waiting "$(json_get "$OUT" 'd["status"]')" "status of a job with waitUntil in the future"
 assert_eq "$FUTURE" "$(json_get "$OUT" 'd["waitUntil"]')" "waitUntil of the job"
-sleep 0.5 # give the node a chance to (wrongly) start anything
-for id in "$JA" "$JC" "$JD"; do
-  assert_eq queued "$(job_status "$id")" "job $id behind the busy concurrency-1 queue"
-done
+_any_held_job_left_queued() {
+  local id
+  for id in "$JA" "$JC" "$JD"; do
+    [[ "$(job_status "$id")" == queued ]] || return 0
+  done
+  return 1
+}
+stays_false 0.5 "a job behind the busy concurrency-1 queue left 'queued'" \
+  _any_held_job_left_queued
 
 must cv list --queue held --status queued
 assert_eq "[\"$JA\",\"$JC\",\"$JD\"]" "$(json_get "$OUT" '[x["id"] for x in d]')" "list --queue held --status queued"
@@ -418,10 +423,8 @@ log "handle-schedules against the shipped config"
 SHIPPED_CONFIG="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../config" && pwd)/conveyor.json"
 # Stay clear of a minute boundary, where the scheduled job becomes due, runs
 # and is deleted, and the next one is queued.
-sec=$((10#$(date -u +%S)))
-if ((sec >= 45)); then
-  sleep $((61 - sec))
-fi
+_clear_of_a_minute_boundary() { (($((10#$(date -u +%S))) < 45)); }
+wait_until 20 "a time clear of a minute boundary" _clear_of_a_minute_boundary
 start_serve "$SHIPPED_CONFIG" "$T/data-shipped"
 
 capture cv handle-schedules --queue default --all-queues

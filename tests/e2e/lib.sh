@@ -72,17 +72,7 @@ _cleanup() {
   for pid in "${STARTED_PIDS[@]}"; do
     _is_our_child "$pid" && kill -TERM "$pid" 2>/dev/null
   done
-  local deadline=$((SECONDS + 5)) alive
-  while ((SECONDS < deadline)); do
-    alive=0
-    for pid in "${STARTED_PIDS[@]}"; do
-      if _is_our_child "$pid" && [[ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ]]; then
-        alive=1
-      fi
-    done
-    ((alive)) || break
-    sleep 0.1
-  done
+  poll_until 5 _started_all_gone || true
   for pid in "${STARTED_PIDS[@]}"; do
     _kill_pid "$pid"
   done
@@ -240,18 +230,20 @@ print(d if isinstance(d, str) else json.dumps(d, sort_keys=True, separators=(","
 
 # ------------------------------------------------------------------- polling
 
-# wait_until SECONDS DESCRIPTION CMD...: polls CMD every 0.1 s until it
-# succeeds; fails the test after SECONDS.
-wait_until() {
-  local limit=$1 what=$2
-  shift 2
-  local deadline=$((SECONDS + limit))
-  until "$@"; do
-    if ((SECONDS >= deadline)); then
-      fail "timed out after ${limit}s waiting for: $what"
+source "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
+
+_started_all_gone() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do
+    if _is_our_child "$pid" && ! _gone "$pid"; then
+      return 1
     fi
-    sleep 0.1
   done
+}
+
+# _effects_changed N: $EFFECTS no longer has N lines.
+_effects_changed() {
+  [[ "$(wc -l <"$EFFECTS")" != "$1" ]]
 }
 
 # job_status ID: the job's status on the current node ("" if get fails).
@@ -298,6 +290,22 @@ s.close()'
 
 _serve_ready() { [[ -s "$SERVE_LOG" ]] && grep -q '"event":"listening"' "$SERVE_LOG"; }
 
+# The node listens; fails the test at once if it exited instead.
+_serve_up() {
+  _serve_ready && return 0
+  kill -0 "$SERVE_PID" 2>/dev/null ||
+    fail "serve exited before listening: $(cat "${SERVE_LOG%.out}.err")"
+  return 1
+}
+
+# _worker_up OUT: the worker registered; fails the test if it exited.
+_worker_up() {
+  [[ -s "$1" ]] && grep -q '"event":"worker"' "$1" && return 0
+  kill -0 "$WORKER_PID" 2>/dev/null ||
+    fail "worker exited before registering: $(cat "${1%.out}.err")"
+  return 1
+}
+
 # start_serve CONFIG DATA_DIR: starts `conveyor serve` on 127.0.0.1:0 in the
 # background and waits for its listening line. Sets SERVE_PID, SERVE_ADDR,
 # SERVE_DATA and SERVE_LOG (stdout: JSON lines; stderr in ${SERVE_LOG%.out}.err).
@@ -310,14 +318,7 @@ start_serve() {
     >"$SERVE_LOG" 2>"${SERVE_LOG%.out}.err" &
   SERVE_PID=$!
   STARTED_PIDS+=("$SERVE_PID")
-  local deadline=$((SECONDS + 15))
-  until _serve_ready; do
-    if ! kill -0 "$SERVE_PID" 2>/dev/null; then
-      fail "serve exited before listening: $(cat "${SERVE_LOG%.out}.err")"
-    fi
-    ((SECONDS < deadline)) || fail "serve did not print its listening line"
-    sleep 0.05
-  done
+  wait_until 15 "serve to print its listening line" _serve_up
   local line
   line=$(grep -m1 '"event":"listening"' "$SERVE_LOG")
   SERVE_ADDR=$(json_get "$line" 'd["address"]')
@@ -329,11 +330,7 @@ start_serve() {
 # stop_serve: SIGTERM, and the node must exit 0 within 10 s.
 stop_serve() {
   kill -TERM "$SERVE_PID"
-  local deadline=$((SECONDS + 10))
-  while kill -0 "$SERVE_PID" 2>/dev/null && [[ "$(cut -d' ' -f3 "/proc/$SERVE_PID/stat" 2>/dev/null)" != Z ]]; do
-    ((SECONDS < deadline)) || fail "serve $SERVE_PID did not stop on SIGTERM"
-    sleep 0.05
-  done
+  wait_until 10 "serve $SERVE_PID to stop on SIGTERM" _gone "$SERVE_PID"
   local rc=0
   wait "$SERVE_PID" || rc=$?
   assert_eq 0 "$rc" "exit code of serve after SIGTERM"
@@ -342,11 +339,8 @@ stop_serve() {
 # wait_pid PID SECONDS: waits for a background child to exit; RC = its exit
 # code. Fails the test if it is still running after SECONDS.
 wait_pid() {
-  local pid=$1 deadline=$((SECONDS + $2))
-  while kill -0 "$pid" 2>/dev/null && [[ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ]]; do
-    ((SECONDS < deadline)) || fail "process $pid still running after $2 s"
-    sleep 0.05
-  done
+  local pid=$1
+  wait_until "$2" "process $pid to exit" _gone "$pid"
   RC=0
   wait "$pid" || RC=$?
 }
@@ -369,14 +363,7 @@ start_worker() {
     --connect "$SERVE_ADDR" --data "$SERVE_DATA" >"$out" 2>"${out%.out}.err" &
   WORKER_PID=$!
   STARTED_PIDS+=("$WORKER_PID")
-  local deadline=$((SECONDS + 15))
-  until [[ -s "$out" ]] && grep -q '"event":"worker"' "$out"; do
-    if ! kill -0 "$WORKER_PID" 2>/dev/null; then
-      fail "worker exited before registering: $(cat "${out%.out}.err")"
-    fi
-    ((SECONDS < deadline)) || fail "worker did not register"
-    sleep 0.05
-  done
+  wait_until 15 "worker $WORKER_PID to register" _worker_up "$out"
   log "worker pid $WORKER_PID registered for queue $queue"
 }
 

@@ -13,6 +13,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 
 cd "$dir"
 mkca() { openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1.key.pem" -out "$1.pem" \
@@ -37,7 +38,8 @@ cat > tls.json <<'JSON'
 JSON
 "$conveyor" serve --config tls.json > serve.log 2>&1 &
 serve_pid=$!
-for _ in $(seq 100); do grep -q listening serve.log && break; sleep 0.1; done
+_listening() { grep -q listening serve.log; }
+poll_until 10 _listening || true # the check below says what went wrong
 grep -q '"tls":true' serve.log || fail "serve did not start with TLS: $(cat serve.log)"
 addr=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["address"])' serve.log)
 

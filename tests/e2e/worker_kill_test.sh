@@ -113,7 +113,8 @@ for id in 1 2 3; do
 done
 assert_eq 0 "$(json_get "$DOC" 'sum(1 for e in d["log"] if e["state"] == "failed")')" "failed attempts in the job log"
 
-sleep 1 # anything that would run twice or report late has had its chance
+stays_false 1 "a step ran again or reported late after the job completed" \
+  _effects_changed "$(wc -l <"$EFFECTS")"
 assert_eq 1 "$(count_lines "$EFFECTS" '^1 [0-9]+ start$')" "step 1 starts"
 assert_eq 1 "$(count_lines "$EFFECTS" '^1 [0-9]+ done$')" "step 1 finishes"
 assert_eq 2 "$(count_lines "$EFFECTS" '^2 [0-9]+ start$')" "step 2 starts"

@@ -21,6 +21,7 @@
 #include "conveyor/registry.hpp"
 #include "conveyor/runtime.hpp"
 #include "support/temp_dir.hpp"
+#include "support/wait.hpp"
 
 namespace conveyor::testing {
 
@@ -152,19 +153,6 @@ inline std::string basp_header(std::uint8_t operation,
     h.push_back(static_cast<char>((payload_len >> shift) & 0xff));
   h.append(24, '\0'); // operation_data, source_actor, dest_actor
   return h;
-}
-
-/// Polls `pred` until it holds or `limit` passes.
-template <class Pred>
-bool eventually(Pred pred,
-                std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return pred();
 }
 
 } // namespace conveyor::testing
