@@ -20,7 +20,8 @@ std::optional<model::retry_config> workflow_retries(const runtime_env& env,
 
 } // namespace
 
-void settle(job_pointer self, std::shared_ptr<const model::job> before_ptr,
+void settle(job_pointer self,
+            const std::shared_ptr<const model::job>& before_ptr,
             model::transition t) {
   auto& st = self->state;
   const auto& before = *before_ptr;

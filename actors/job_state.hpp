@@ -108,7 +108,7 @@ job_actor::behavior_type driving_behavior(job_pointer self);
 /// attempt's final document and reports it to the queue.
 void on_outcome(job_pointer self, workflow_outcome& out);
 /// Journals `t.next` (or erases the job) and reports to the queue.
-void settle(job_pointer self, std::shared_ptr<const model::job> before,
+void settle(job_pointer self, const std::shared_ptr<const model::job>& before,
             model::transition t);
 
 // -- workflow_actor.cpp ----------------------------------------------------

@@ -76,9 +76,9 @@ void count_sync(journal_stats* stats,
 
 syncer_actor::behavior_type
 syncer(syncer_actor::stateful_pointer<syncer_state> self,
-       std::shared_ptr<persistence::journal_writer> db,
-       std::shared_ptr<const std::atomic<std::uint64_t>> written,
-       std::shared_ptr<journal_stats> stats) {
+       const std::shared_ptr<persistence::journal_writer>& db,
+       const std::shared_ptr<const std::atomic<std::uint64_t>>& written,
+       const std::shared_ptr<journal_stats>& stats) {
   return {
     [=](await_atom, std::uint64_t group) -> caf::result<std::uint64_t> {
       auto& st = self->state;

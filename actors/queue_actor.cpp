@@ -14,8 +14,8 @@ namespace {
 
 using namespace q;
 
-queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
-                                      std::string name,
+queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
+                                      const std::string& name,
                                       std::vector<model::job> recovered,
                                       bool paused) {
   auto& st = self->state;
@@ -189,9 +189,9 @@ queue_actor::behavior_type queue_impl(queue_pointer self, env_ptr env,
           .then([=](model::job& j) { all->add(std::move(j)); },
                 [=](caf::error&) { all->none(); });
       }
-      cancel_pending(
-        self, std::move(pending), {},
-        [all](std::vector<model::job> js) { all->add_all(std::move(js)); });
+      cancel_pending(self, pending, {}, [all](std::vector<model::job> js) {
+        all->add_all(std::move(js));
+      });
       return rp;
     },
     [=](supersede_atom, const std::string& key) {

@@ -95,9 +95,9 @@ void attempt_ended(queue_pointer self, job_id id, model::run_status status,
     add_pending(self, std::make_shared<model::job>(next));
 }
 
-void cancel_pending(queue_pointer self, std::vector<doc_ptr> docs,
+void cancel_pending(queue_pointer self, const std::vector<doc_ptr>& docs,
                     const std::string& message,
-                    std::function<void(std::vector<model::job>)> done) {
+                    const std::function<void(std::vector<model::job>)>& done) {
   auto& st = self->state;
   if (docs.empty()) {
     done({});

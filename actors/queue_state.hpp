@@ -29,6 +29,7 @@ using doc_ptr = std::shared_ptr<model::job>;
 struct order_key {
   std::int64_t neg_priority;
   job_id id;
+  // NOLINTNEXTLINE(modernize-use-nullptr): a false positive on defaulted <=>
   auto operator<=>(const order_key&) const = default;
 };
 
@@ -157,8 +158,8 @@ void notify_watchers(queue_pointer self, const model::job& doc);
 void attempt_ended(queue_pointer self, job_id id, model::run_status status,
                    const model::job& next);
 /// Cancels pending jobs in one durable write; replies with the documents.
-void cancel_pending(queue_pointer self, std::vector<doc_ptr> docs,
+void cancel_pending(queue_pointer self, const std::vector<doc_ptr>& docs,
                     const std::string& message,
-                    std::function<void(std::vector<model::job>)> done);
+                    const std::function<void(std::vector<model::job>)>& done);
 
 } // namespace conveyor::actors::q

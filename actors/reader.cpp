@@ -17,7 +17,7 @@ model::job with_live_lease(model::job stored, const model::job& live) {
   return stored;
 }
 
-reader_actor::behavior_type reader(reader_actor::pointer, env_ptr env) {
+reader_actor::behavior_type reader(reader_actor::pointer, const env_ptr& env) {
   return {
     [=](read_atom, job_id id) -> caf::result<std::vector<model::job>> {
       auto j = env->db->load(id);

@@ -37,7 +37,8 @@ using reader_actor = caf::typed_actor<
   caf::replies_to<find_scan_atom, scan_query>::with<std::vector<model::job>>>;
 
 /// Spawned detached and linked to `owner`'s lifetime by the caller.
-reader_actor::behavior_type reader(reader_actor::pointer self, env_ptr env);
+reader_actor::behavior_type reader(reader_actor::pointer self,
+                                   const env_ptr& env);
 
 /// A stored document with the state only the queue knows: the claim and
 /// its lease (which are not journaled). The log stays the journal's, which

@@ -110,12 +110,14 @@ json describe(const model::queueable& q) {
 }
 
 void start_next_pass(scheduler_pointer self);
-void step(scheduler_pointer self, std::shared_ptr<pass_progress> p);
+void step(scheduler_pointer self, const std::shared_ptr<pass_progress>& p);
 
 /// Records a candidate's outcome, calls its afterSchedule, goes on.
-void finish_candidate(scheduler_pointer self, std::shared_ptr<pass_progress> p,
+void finish_candidate(scheduler_pointer self,
+                      const std::shared_ptr<pass_progress>& p,
                       schedule_status status, const json* job,
-                      std::optional<time_ms> queued_for, std::string error) {
+                      std::optional<time_ms> queued_for,
+                      const std::string& error) {
   auto& st = self->state;
   auto& c = p->candidates[p->next];
   auto& stat = st.stats.at(c.q.queue, c.q.kind, c.q.slug);
@@ -140,12 +142,12 @@ void finish_candidate(scheduler_pointer self, std::shared_ptr<pass_progress> p,
   }
   p->result[std::string{model::to_string(status)}].push_back(std::move(d));
   ++p->next;
-  step(self, std::move(p));
+  step(self, p);
 }
 
 /// Asks beforeSchedule about candidate p->next (its pending count known)
 /// and queues its job if told to.
-void decide(scheduler_pointer self, std::shared_ptr<pass_progress> p,
+void decide(scheduler_pointer self, const std::shared_ptr<pass_progress>& p,
             std::int64_t pending) {
   auto& st = self->state;
   auto& c = p->candidates[p->next];
@@ -187,7 +189,7 @@ void decide(scheduler_pointer self, std::shared_ptr<pass_progress> p,
 }
 
 /// Handles candidate p->next, or ends the pass: stats durable, then answer.
-void step(scheduler_pointer self, std::shared_ptr<pass_progress> p) {
+void step(scheduler_pointer self, const std::shared_ptr<pass_progress>& p) {
   auto& st = self->state;
   auto now = st.env->now();
   // Candidates without a further cron occurrence are skipped silently.
@@ -257,7 +259,7 @@ void start_next_pass(scheduler_pointer self) {
   }
   st.passing = true;
   p->stats_before = st.stats;
-  step(self, std::move(p));
+  step(self, p);
 }
 
 void enqueue_pass(scheduler_pointer self, schedules_request req,
@@ -333,7 +335,7 @@ void fire(scheduler_pointer self, std::size_t i) {
     return;
   }
   schedules_request req{a.entry.queue, a.entry.all_queues};
-  enqueue_pass(self, std::move(req), [=](json) { run_tick(self, i); });
+  enqueue_pass(self, std::move(req), [=](const json&) { run_tick(self, i); });
 }
 
 void arm_timer(scheduler_pointer self) {
@@ -370,8 +372,9 @@ void fire_due(scheduler_pointer self) {
   arm_timer(self);
 }
 
-scheduler_actor::behavior_type
-scheduler_impl(scheduler_pointer self, env_ptr env, supervisor_actor sup) {
+scheduler_actor::behavior_type scheduler_impl(scheduler_pointer self,
+                                              const env_ptr& env,
+                                              supervisor_actor sup) {
   auto& st = self->state;
   st.env = env;
   st.sup = std::move(sup);

@@ -82,7 +82,7 @@ caf::result<json> handle_set_concurrency(supervisor_pointer self,
 
 supervisor_actor::behavior_type
 supervisor_impl(supervisor_pointer self, env_ptr env,
-                persistence::recovered_state recovered) {
+                const persistence::recovered_state& recovered) {
   auto& st = self->state;
   st.env = env;
   st.reader = self->spawn<caf::detached + caf::linked>(reader, env);
@@ -94,7 +94,7 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
   for (auto& name : recovered.paused)
     st.paused.insert(name);
   for (auto& [name, jobs] : recovered.pending)
-    queue_of(self, name, std::move(jobs));
+    queue_of(self, name, jobs);
   for (auto& name : recovered.paused)
     queue_of(self, name); // exists, so it reports as paused
   st.scheduler = spawn_scheduler(self->system(), env,

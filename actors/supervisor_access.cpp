@@ -13,7 +13,7 @@ using model::job_id;
 
 std::optional<caf::error> denied(supervisor_pointer self, operation op,
                                  const request_context& ctx,
-                                 access_target target) {
+                                 const access_target& target) {
   // A request context cannot cross the network (it has no wire format);
   // should a message from another node get here anyway, it is refused:
   // remote requests go through a session.

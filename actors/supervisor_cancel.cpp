@@ -17,7 +17,7 @@ caf::result<json> handle_cancel_by_id(supervisor_pointer self,
                                       std::uint64_t id) {
   return with_job_by_id(
     self, id, operation::cancel, ctx,
-    [=](model::job j, queue_actor holder, auto rp) mutable {
+    [=](const model::job& j, const queue_actor& holder, auto rp) mutable {
       if (!holder) {
         // A terminal job stays in its one terminal state.
         rp.deliver(render(self, j));
@@ -53,8 +53,9 @@ caf::result<json> handle_cancel_where(supervisor_pointer self,
   auto rp = self->make_response_promise<json>();
   gather_jobs(
     self, targets,
-    [=](std::vector<model::job> done) mutable {
+    [=](const std::vector<model::job>& done) mutable {
       std::vector<job_id> ids;
+      ids.reserve(done.size());
       for (auto& j : done)
         ids.push_back(j.id);
       std::sort(ids.begin(), ids.end());

@@ -24,11 +24,12 @@ void give_back(supervisor_pointer self, const std::vector<model::job>& jobs) {
     self->send(queue_of(self, q), enqueue_atom::value, std::move(js));
 }
 
-void commit_new_jobs(supervisor_pointer self, std::vector<model::job> jobs,
-                     std::function<void(const std::vector<model::job>&)> done,
-                     std::function<void(const caf::error&)> fail,
-                     std::vector<model::job> superseded = {},
-                     std::string idempotency_index = {}) {
+void commit_new_jobs(
+  supervisor_pointer self, std::vector<model::job> jobs,
+  const std::function<void(const std::vector<model::job>&)>& done,
+  const std::function<void(const caf::error&)>& fail,
+  const std::vector<model::job>& superseded = {},
+  const std::string& idempotency_index = {}) {
   auto& st = self->state;
   auto count = jobs.size();
   if (st.pending_new_jobs + count > st.env->options.max_pending_enqueues) {
@@ -120,7 +121,7 @@ void handle_queue(supervisor_pointer self, const request_context& ctx,
     st.in_flight_keys[key] = pending_key{};
   }
   std::vector<model::job> jobs{std::move(*j)};
-  auto commit = [=](std::vector<model::job> superseded) mutable {
+  auto commit = [=](const std::vector<model::job>& superseded) mutable {
     commit_new_jobs(
       self, std::move(jobs),
       [=](const std::vector<model::job>& done) mutable {
@@ -132,7 +133,7 @@ void handle_queue(supervisor_pointer self, const request_context& ctx,
         rp.deliver(err);
         answer_key_waiters(self, key, err);
       },
-      std::move(superseded), key);
+      superseded, key);
   };
   if (!supersedes(*st.env->reg, jobs.front())) {
     commit({});

@@ -32,7 +32,7 @@ caf::result<json> handle_get(supervisor_pointer self,
                              const request_context& ctx, std::uint64_t id) {
   return with_job_by_id(
     self, id, operation::read, ctx,
-    [=](model::job j, queue_actor holder, auto rp) mutable {
+    [=](const model::job& j, const queue_actor& holder, auto rp) mutable {
       if (!holder) {
         rp.deliver(render(self, j));
         return;

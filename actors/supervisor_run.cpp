@@ -42,12 +42,12 @@ void execute_claimed(supervisor_pointer self,
     return;
   }
   auto all = fan_in<attempt_report>::expect(
-    claimed.size(), [rp](std::vector<attempt_report> done) mutable {
+    claimed.size(), [rp](const std::vector<attempt_report>& done) mutable {
       rp.deliver(run_result_json(done, false));
     });
   for (auto& [q, id] : claimed)
     self->request(q, caf::infinite, execute_atom::value, id)
-      .then([=](attempt_report& r) { all->add(std::move(r)); },
+      .then([=](attempt_report& r) { all->add(r); },
             [=](caf::error&) { all->none(); });
 }
 
@@ -110,6 +110,7 @@ void handle_run(supervisor_pointer self, const run_request& req,
     for (auto& [q, ids] : extra)
       self->send(q, release_atom::value, ids);
     std::vector<std::pair<queue_actor, job_id>> order;
+    order.reserve(all.size());
     for (auto& [q, c] : all)
       order.emplace_back(q, c.id);
     execute_claimed(self, std::move(order), req.sequential, rp);
@@ -120,6 +121,7 @@ void handle_run(supervisor_pointer self, const run_request& req,
       .then(
         [=](std::vector<claimed_job>& got) {
           std::vector<claimed_t> from_q;
+          from_q.reserve(got.size());
           for (auto& c : got)
             from_q.emplace_back(q, c);
           claimed->add_all(std::move(from_q));
@@ -132,7 +134,7 @@ caf::result<json> handle_run_by_id(supervisor_pointer self,
                                    std::uint64_t id) {
   return with_job_by_id(
     self, id, operation::run, ctx,
-    [=](model::job, queue_actor q, auto rp) mutable {
+    [=](const model::job&, const queue_actor& q, auto rp) mutable {
       if (!q) {
         rp.deliver(run_result_json({}, true));
         return;
@@ -141,6 +143,7 @@ caf::result<json> handle_run_by_id(supervisor_pointer self,
         .then(
           [=](std::vector<job_id>& ids) mutable {
             std::vector<std::pair<queue_actor, job_id>> claimed;
+            claimed.reserve(ids.size());
             for (auto i : ids)
               claimed.emplace_back(q, i);
             execute_claimed(self, std::move(claimed), false, rp);

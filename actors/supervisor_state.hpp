@@ -52,7 +52,7 @@ json render(const supervisor_pointer& self, const model::job& j);
 /// The first access check, before any lookup or write.
 std::optional<caf::error> denied(supervisor_pointer self, operation op,
                                  const request_context& ctx,
-                                 access_target target);
+                                 const access_target& target);
 
 /// Every queue actor there is.
 inline std::vector<queue_actor> all_queues(const supervisor_pointer& self) {

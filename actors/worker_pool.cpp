@@ -167,8 +167,9 @@ nested_runner make_nested_runner(caf::actor_system& sys, const runtime_env& env,
 // -- workers
 // -------------------------------------------------------------------
 
-worker_actor::behavior_type worker(worker_actor::pointer self, env_ptr env,
-                                   std::shared_ptr<task_pool> pool) {
+worker_actor::behavior_type worker(worker_actor::pointer self,
+                                   const env_ptr& env,
+                                   const std::shared_ptr<task_pool>& pool) {
   return {
     [=](wake_atom) {
       worker_actor me{self};
@@ -190,7 +191,7 @@ caf::behavior pool_owner(caf::event_based_actor* self, env_ptr env,
     caf::anon_send(w, wake_atom::value); // registers itself as idle
   }
   self->attach_functor([pool] { pool->close(); });
-  return {[](caf::unit_t) {}};
+  return {[](const caf::unit_t&) {}};
 }
 
 } // namespace

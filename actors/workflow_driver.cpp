@@ -130,7 +130,7 @@ void enforce_limits(const model::limits& lim, task_result& res) {
   }
 }
 
-void on_step_result(job_pointer self, std::shared_ptr<step_state> step,
+void on_step_result(job_pointer self, const std::shared_ptr<step_state>& step,
                     task_result res) {
   auto& st = self->state;
   if (st.finished)
@@ -397,8 +397,7 @@ job_actor::behavior_type driving_behavior(job_pointer self) {
         return;
       auto step = std::move(it->second);
       st.in_flight.erase(it);
-      guarded(self,
-              [&] { on_step_result(self, std::move(step), std::move(res)); });
+      guarded(self, [&] { on_step_result(self, step, std::move(res)); });
     },
     [=](nested_begin_atom, const std::string& slug, const std::string& id,
         const std::optional<model::retry_config>& call_site)

@@ -313,8 +313,8 @@ void parse_node(reader& r, const json& doc, const std::string& path,
     if (r.integer(n, "workers", path, 1, 1024, workers))
       node.workers = static_cast<std::size_t>(workers);
     std::int64_t v = 0;
-    if (r.integer(n, "maxMessageBytes", path, 64 * 1024, std::int64_t{1} << 30,
-                  v))
+    if (r.integer(n, "maxMessageBytes", path, std::int64_t{64} * 1024,
+                  std::int64_t{1} << 30, v))
       node.max_message_bytes = static_cast<std::size_t>(v);
     if (r.integer(n, "maxConnections", path, 1, 1'000'000, v))
       node.max_connections = static_cast<std::size_t>(v);

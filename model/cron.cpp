@@ -341,7 +341,7 @@ expected<cron_expr> cron_expr::parse(std::string_view text) {
 }
 
 std::optional<time_ms> cron_expr::next_after(time_ms after) const {
-  constexpr std::int64_t horizon_days = 5 * 366;
+  constexpr std::int64_t horizon_days = std::int64_t{5} * 366;
   constexpr std::int64_t day_ms = 86'400'000;
   // Keep the final (day * 86400 + second) * 1000 from overflowing.
   if (after

@@ -21,7 +21,7 @@
 namespace conveyor::model {
 
 inline constexpr std::size_t kib = 1024;
-inline constexpr std::size_t mib = 1024 * 1024;
+inline constexpr std::size_t mib = kib * 1024;
 
 /// Nesting of arrays + objects any JSON value may have. nlohmann copies,
 /// compares and dumps recursively: this bounds the stack those use.

@@ -18,7 +18,8 @@ namespace {
 /// watches it and ends when it (or its connection) goes away.
 // Takes the door as a spawn argument: CAF 0.17 dereferences a null argument
 // tuple when a function-based actor is spawned without arguments (UBSan).
-caf::behavior session_anchor(caf::event_based_actor* self, door_actor door) {
+caf::behavior session_anchor(caf::event_based_actor* self,
+                             const door_actor& door) {
   return {
     [=](hello_atom, std::string& token,
         caf::timespan timeout) -> caf::result<caf::actor> {

@@ -35,7 +35,7 @@ struct door_setup {
 };
 
 door_actor::behavior_type door_impl(door_pointer self,
-                                    std::shared_ptr<door_setup> setup) {
+                                    const std::shared_ptr<door_setup>& setup) {
   auto& st = self->state;
   st.sup = std::move(setup->sup);
   st.pool = std::move(setup->pool);

@@ -110,7 +110,7 @@ remote_pool_impl(remote_pool_pointer self, std::shared_ptr<remote_stats> stats,
     }
   });
   return {
-    [=](register_worker_atom, worker_node_actor w,
+    [=](register_worker_atom, const worker_node_actor& w,
         std::vector<std::string>& queues, std::vector<std::string>& slugs) {
       self->monitor(w);
       self->state.workers.push_back(

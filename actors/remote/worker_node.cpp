@@ -3,6 +3,7 @@
 // remote_result sent back to that session.
 
 #include <map>
+#include <utility>
 
 #include "actors/errors.hpp"
 #include "actors/remote/remote_pool.hpp"
@@ -38,7 +39,7 @@ using worker_node_pointer =
 
 worker_node_impl_actor::behavior_type
 worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
-  self->state.env = env;
+  self->state.env = std::move(env);
   return {
     [=](run_task_atom, remote_task& t) {
       auto& st = self->state;

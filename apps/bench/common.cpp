@@ -1,6 +1,7 @@
 #include "apps/bench/common.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -12,8 +13,8 @@ double quantile(std::vector<double> xs, double q) {
   if (xs.empty())
     return 0;
   std::sort(xs.begin(), xs.end());
-  auto idx =
-    static_cast<std::size_t>(q * static_cast<double>(xs.size() - 1) + 0.5);
+  auto idx = static_cast<std::size_t>(
+    std::lround(q * static_cast<double>(xs.size() - 1)));
   return xs[std::min(idx, xs.size() - 1)];
 }
 

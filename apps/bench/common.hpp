@@ -74,7 +74,8 @@ struct bench_config : caf::actor_system_config {
     set("scheduler.max-threads", env_int("CONVEYOR_BENCH_THREADS", 2));
     // Same scheduler as `conveyor serve` unless overridden.
     const char* p = std::getenv("CONVEYOR_BENCH_POLICY");
-    set("scheduler.policy", caf::atom_from_string(p ? p : "sharing"));
+    const std::string policy = p ? p : "sharing";
+    set("scheduler.policy", caf::atom_from_string(policy));
   }
   static int env_int(const char* name, int fallback) {
     const char* v = std::getenv(name);

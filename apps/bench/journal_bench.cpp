@@ -53,9 +53,9 @@ using done_atom = caf::atom_constant<caf::atom("done")>;
 
 /// Sends `count` commits one after another, then reports to `report_to`.
 caf::behavior
-requester(caf::event_based_actor* self, actors::journal_actor j,
-          std::shared_ptr<std::vector<persistence::write_batch>> batches,
-          caf::actor report_to) {
+requester(caf::event_based_actor* self, const actors::journal_actor& j,
+          const std::shared_ptr<std::vector<persistence::write_batch>>& batches,
+          const caf::actor& report_to) {
   auto count = batches->size();
   // The loop holds itself only through pending replies (no cycle).
   auto next = std::make_shared<std::function<void(std::size_t)>>();
@@ -73,7 +73,7 @@ requester(caf::event_based_actor* self, actors::journal_actor j,
       .then([=](std::uint64_t) { (*strong)(i + 1); });
   };
   (*next)(0);
-  return {[](caf::unit_t) {}};
+  return {[](const caf::unit_t&) {}};
 }
 
 struct group_result {

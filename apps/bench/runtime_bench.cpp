@@ -68,7 +68,7 @@ std::unique_ptr<runtime> must_start(caf::actor_system& sys,
 /// so a later phase starts from a journal full of pending jobs (as the peers
 /// drain in a fresh worker process).
 void prefill(const options& opt, const std::string& dir, std::size_t n,
-             queue_request proto) {
+             const queue_request& proto) {
   bench_config cfg;
   caf::actor_system sys{cfg};
   auto rt = must_start(sys, noop_registry(), base_options(opt, dir));

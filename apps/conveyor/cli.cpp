@@ -95,8 +95,8 @@ void refuse_token_argument(const args& a) {
 }
 
 caf::duration request_timeout(const args& a) {
-  auto seconds =
-    parse_integer(a.get_or("timeout", "30"), "--timeout", 1, 7 * 24 * 3600);
+  auto seconds = parse_integer(a.get_or("timeout", "30"), "--timeout", 1,
+                               std::int64_t{7} * 24 * 3600);
   return caf::duration{caf::time_unit::seconds,
                        static_cast<std::uint32_t>(seconds)};
 }

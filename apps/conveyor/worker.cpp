@@ -80,6 +80,9 @@ int run_worker(int argc, char** argv) {
     },
     [&](caf::tick_atom) {});
   if (!stop) {
+    // Wakes the sigwait() above (SIGTERM is blocked in every thread and
+    // only ever consumed there), so the waiter returns and can be joined.
+    // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread)
     pthread_kill(waiter.native_handle(), SIGTERM);
   }
   waiter.join();

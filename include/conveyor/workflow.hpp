@@ -51,10 +51,11 @@ using task_handler = std::function<json(task_context&)>;
 /// the heap). A class with constructors is handled correctly, so
 /// `co_await wf.task("t", "1", {input})` is safe.
 struct task_options {
-  task_options() {}
+  // User-provided on purpose (see above), so not `= default`:
+  task_options() {} // NOLINT(modernize-use-equals-default)
   task_options(json in) : input(std::move(in)) {}
   task_options(json in, std::optional<model::retry_config> r)
-      : input(std::move(in)), retries(std::move(r)) {}
+      : input(std::move(in)), retries(r) {}
 
   json input = json::object();
   /// Call-site retries, merged over the task's own (docs/semantics.md §9).
