@@ -3,6 +3,8 @@
 # bookworm (as root, non-interactive). Used by the README commands and CI.
 #   scripts/install-deps.sh          build, test and run
 #   scripts/install-deps.sh --fuzz   also clang-15 + libFuzzer (scripts/fuzz.sh)
+#                                    and clang-format-14 / clang-tidy-14
+#                                    (scripts/format.sh, scripts/tidy.sh)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
@@ -11,7 +13,7 @@ packages=(
   python3 procps openssl
 )
 if [[ ${1:-} == --fuzz ]]; then
-  packages+=(clang-15 libfuzzer-15-dev)
+  packages+=(clang-15 libfuzzer-15-dev clang-format-14 clang-tidy-14)
 fi
 missing=()
 for p in "${packages[@]}"; do
