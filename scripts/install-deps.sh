@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   build-essential cmake ninja-build pkg-config
   libcaf-dev librocksdb-dev nlohmann-json3-dev libboost-test-dev libssl-dev
-  python3 procps openssl
+  python3 procps openssl git
 )
 if [[ ${1:-} == --fuzz ]]; then
   packages+=(clang-15 libfuzzer-15-dev clang-format-14 clang-tidy-14)
