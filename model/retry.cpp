@@ -73,6 +73,13 @@ expected<backoff> parse_backoff(const json& v, const std::string& path) {
       if (!d)
         return d.error();
       out.delay = *d;
+    } else if (key == "jitter") {
+      if (!value.is_number())
+        return bad(field, "expected number from 0 to 1, got " + kind(value));
+      const double j = value.get<double>();
+      if (!(j >= 0.0 && j <= 1.0)) // also refuses NaN
+        return bad(field, "expected number from 0 to 1");
+      out.jitter = j;
     } else {
       return bad(field, "unknown field");
     }
@@ -138,6 +145,8 @@ json to_json(const retry_config& cfg) {
                          : "exponential"}};
     if (cfg.backoff->delay)
       b["delay"] = *cfg.backoff->delay;
+    if (cfg.backoff->jitter)
+      b["jitter"] = *cfg.backoff->jitter;
     out["backoff"] = std::move(b);
   }
   if (cfg.should_restore)
@@ -168,8 +177,19 @@ std::int32_t max_task_retries(const retry_config& merged_task,
   return 0;
 }
 
+std::uint64_t jitter_draw(job_id id, std::int32_t attempt) {
+  // splitmix64's finalizer over (id, attempt): a bijection that spreads
+  // neighbouring inputs over the whole range.
+  std::uint64_t z =
+    id ^ (static_cast<std::uint64_t>(attempt) << 48) ^ 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 time_ms backoff_until(const std::optional<backoff>& b,
-                      std::int32_t previous_attempts, time_ms now) {
+                      std::int32_t previous_attempts, time_ms now,
+                      std::uint64_t draw) {
   if (!b)
     return now;
   std::int64_t delay = std::max<std::int64_t>(0, b->delay.value_or(0));
@@ -178,6 +198,12 @@ time_ms backoff_until(const std::optional<backoff>& b,
     const int k = std::clamp(previous_attempts, 0, 62);
     const std::int64_t max = std::numeric_limits<std::int64_t>::max();
     delay = delay > (max >> k) ? max : delay << k;
+  }
+  if (const double j = std::clamp(b->jitter.value_or(0.0), 0.0, 1.0); j > 0) {
+    // u in [0, 1) from the top 53 bits; the cut is at most delay * j.
+    const double u =
+      static_cast<double>(draw >> 11) * (1.0 / 9007199254740992.0);
+    delay -= static_cast<std::int64_t>(static_cast<double>(delay) * j * u);
   }
   const time_ms until = saturating_add(now, delay);
   // Keep huge backoffs representable; never move earlier than now.

@@ -15,6 +15,10 @@ enum class backoff_type : std::uint8_t { fixed, exponential };
 struct backoff {
   backoff_type type = backoff_type::fixed;
   std::optional<time_ms> delay; ///< milliseconds; absent means 0
+  /// 0..1: each wait is drawn uniformly from [d * (1 - jitter), d], where d
+  /// is the fixed or exponential delay, so retries of many jobs that failed
+  /// together spread out instead of returning at once. Absent means 0.
+  std::optional<double> jitter;
   friend bool operator==(const backoff&, const backoff&) = default;
 };
 
@@ -31,8 +35,9 @@ struct retry_config {
 };
 
 /// Accepts a non-negative integer or an object {attempts?, backoff?: {type:
-/// "fixed"|"exponential", delay?}, shouldRestore?: bool}. Unknown keys, wrong
-/// types and negative numbers are invalid_input errors naming the field.
+/// "fixed"|"exponential", delay?, jitter? (0..1)}, shouldRestore?: bool}.
+/// Unknown keys, wrong types and negative numbers are invalid_input errors
+/// naming the field.
 expected<retry_config> parse_retry_config(const json& value);
 
 json to_json(const retry_config& cfg);
@@ -49,8 +54,15 @@ std::int32_t max_task_retries(const retry_config& merged_task,
                               const std::optional<retry_config>& workflow);
 
 /// The earliest time a retry may run: now + delay (fixed) or now + delay *
-/// 2^previous_attempts (exponential); now when there is no backoff.
+/// 2^previous_attempts (exponential), less up to `jitter` of it as `draw`
+/// (uniform over 64 bits) says; now when there is no backoff.
 time_ms backoff_until(const std::optional<backoff>& b,
-                      std::int32_t previous_attempts, time_ms now);
+                      std::int32_t previous_attempts, time_ms now,
+                      std::uint64_t draw = 0);
+
+/// The jitter draw of one job's attempt: uniform across jobs and attempts,
+/// yet the same for the same (job, attempt), so transitions stay pure and a
+/// replayed failure waits as long as the first time.
+std::uint64_t jitter_draw(job_id id, std::int32_t attempt);
 
 } // namespace conveyor::model

@@ -172,17 +172,18 @@ transition fail_task(job j, const std::optional<retry_config>& workflow_retries,
     return settle_failure(std::move(j), true, now, now);
   }
 
-  time_ms wait =
-    later(future_wait(j, now),
-          backoff_until(failure.merged_retries.backoff, prev_tried, now));
+  time_ms wait = later(future_wait(j, now),
+                       backoff_until(failure.merged_retries.backoff, prev_tried,
+                                     now, jitter_draw(j.id, j.total_tried)));
   bool final_failure = false;
   if (workflow_retries) {
     if (workflow_retries->attempts
         && j.total_tried >= *workflow_retries->attempts)
       final_failure = true;
     else
-      wait = std::max(
-        wait, backoff_until(workflow_retries->backoff, j.total_tried, now));
+      wait =
+        std::max(wait, backoff_until(workflow_retries->backoff, j.total_tried,
+                                     now, jitter_draw(j.id, j.total_tried)));
   }
   // Payload leaves the error "undefined" on a retry; we clear it so a stale
   // error never describes a job that is still going to run.
@@ -205,7 +206,8 @@ transition fail_workflow(job j,
   time_ms wait = now;
   if (!final_failure)
     wait = later(future_wait(j, now),
-                 backoff_until(workflow_retries->backoff, j.total_tried, now));
+                 backoff_until(workflow_retries->backoff, j.total_tried, now,
+                               jitter_draw(j.id, j.total_tried)));
   return settle_failure(std::move(j), final_failure, wait, now);
 }
 

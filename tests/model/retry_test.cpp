@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
 #include <limits>
 
 #include "model/retry.hpp"
@@ -99,8 +100,8 @@ BOOST_AUTO_TEST_CASE(errors_name_the_field) {
     == "retries.backoff.delay: expected non-negative integer, got non-integer "
        "number");
   BOOST_TEST(
-    parse_error(json::parse(R"({"backoff":{"type":"fixed","jitter":1}})"))
-    == "retries.backoff.jitter: unknown field");
+    parse_error(json::parse(R"({"backoff":{"type":"fixed","factor":2}})"))
+    == "retries.backoff.factor: unknown field");
   BOOST_TEST(parse_error(json::parse(R"({"shouldRestore":"no"})"))
              == "retries.shouldRestore: expected boolean, got string");
 }
@@ -196,6 +197,62 @@ BOOST_AUTO_TEST_CASE(huge_backoffs_saturate) {
   // Never earlier than now, even when now is already past the cap.
   BOOST_TEST(backoff_until(exp, 3, latest + 10) == latest + 10);
   BOOST_TEST(backoff_until(max_fixed, 0, -5) == latest);
+}
+
+BOOST_AUTO_TEST_CASE(jitter_is_parsed_in_range_and_round_trips) {
+  auto c = parse_ok(
+    {{"backoff", {{"type", "fixed"}, {"delay", 10}, {"jitter", 0.25}}}});
+  BOOST_TEST(c.backoff->jitter.value_or(-1) == 0.25);
+  BOOST_TEST(to_json(c)["backoff"]["jitter"] == 0.25);
+  BOOST_TEST((parse_ok(to_json(c)) == c));
+  BOOST_TEST(parse_ok({{"backoff", {{"type", "fixed"}, {"jitter", 1}}}})
+               .backoff->jitter.value_or(-1)
+             == 1.0);
+  for (const json& bad : {json(1.5), json(-0.1), json("0.5"), json(true)})
+    BOOST_TEST(parse_error({{"backoff", {{"type", "fixed"}, {"jitter", bad}}}})
+                 .find("retries.backoff.jitter")
+               != std::string::npos);
+}
+
+// With jitter j, waits of many jobs spread uniformly over [d(1-j), d]:
+// every wait in range, and each tenth of the range gets about a tenth.
+BOOST_AUTO_TEST_CASE(jitter_spreads_waits_uniformly) {
+  for (auto type : {backoff_type::fixed, backoff_type::exponential}) {
+    BOOST_TEST_CONTEXT(static_cast<int>(type)) {
+      backoff b{type, 1000, 0.5};
+      const time_ms d = type == backoff_type::fixed ? 1000 : 4000;
+      const int jobs = 20'000;
+      int bins[10] = {};
+      double sum = 0;
+      for (int id = 1; id <= jobs; ++id) {
+        auto wait = backoff_until(b, 2, now, jitter_draw(id, 3)) - now;
+        BOOST_TEST_REQUIRE(wait >= d / 2);
+        BOOST_TEST_REQUIRE(wait <= d);
+        sum += static_cast<double>(wait);
+        ++bins[std::min<time_ms>(9, (wait - d / 2) * 10 / (d / 2))];
+      }
+      BOOST_TEST(sum / jobs == 0.75 * static_cast<double>(d),
+                 boost::test_tools::tolerance(0.01));
+      for (int n : bins)
+        BOOST_TEST(std::abs(n - jobs / 10) < jobs / 50); // within 2 %
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(jitter_draws_are_stable_and_differ_by_attempt) {
+  BOOST_TEST(jitter_draw(42, 1) == jitter_draw(42, 1));
+  BOOST_TEST(jitter_draw(42, 1) != jitter_draw(42, 2));
+  BOOST_TEST(jitter_draw(42, 1) != jitter_draw(43, 1));
+  // No jitter, or a zero draw: the plain delay.
+  BOOST_TEST(backoff_until(backoff{backoff_type::fixed, 1000}, 0, now,
+                           jitter_draw(42, 1))
+             == now + 1000);
+  BOOST_TEST(backoff_until(backoff{backoff_type::fixed, 1000, 1.0}, 0, now, 0)
+             == now + 1000);
+  // Full jitter never goes below now.
+  BOOST_TEST(backoff_until(backoff{backoff_type::fixed, 1000, 1.0}, 0, now,
+                           ~std::uint64_t{0})
+             >= now);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
