@@ -50,6 +50,10 @@ void commit_new_jobs(
     j.id = st.env->next_id.fetch_add(1);
     persistence::add_job_write(batch, j, nullptr, idempotency_index);
   }
+  // Shared by both continuations (each captures by copy): a job document
+  // is costly to copy, and a bulk enqueue carries many.
+  auto written =
+    std::make_shared<const std::vector<model::job>>(std::move(jobs));
   self
     ->request(st.env->journal, caf::infinite, commit_atom::value,
               std::move(batch))
@@ -57,11 +61,11 @@ void commit_new_jobs(
       [=](std::uint64_t) {
         self->state.pending_new_jobs -= count;
         std::map<std::string, std::vector<model::job>> by_queue;
-        for (auto& j : jobs)
+        for (const auto& j : *written)
           by_queue[j.queue].push_back(j);
         for (auto& [q, js] : by_queue)
           self->send(queue_of(self, q), enqueue_atom::value, std::move(js));
-        done(jobs);
+        done(*written);
       },
       [=](caf::error& err) {
         self->state.pending_new_jobs -= count;
