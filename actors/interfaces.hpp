@@ -33,6 +33,9 @@ using job_actor = caf::typed_actor<
   caf::replies_to<nested_end_atom, model::log_entry>::with<bool>,
   /// stop between steps (a job actor forwards it to its workflow actor)
   caf::reacts_to<cancel_job_atom, std::string>,
+  /// the clean stop's grace ran out: end the attempt as interrupted
+  /// (journaled successes kept, pending again, no retry consumed)
+  caf::reacts_to<interrupt_atom>,
   /// from the workflow actor to its job actor: how the workflow ended
   caf::reacts_to<outcome_atom, workflow_outcome>>;
 
@@ -81,7 +84,11 @@ using queue_actor = caf::typed_actor<
   /// non-terminal jobs of a slug (pending or running)
   caf::replies_to<count_active_atom, count_request>::with<std::int64_t>,
   /// timer for delayed jobs
-  caf::reacts_to<caf::tick_atom>>;
+  caf::reacts_to<caf::tick_atom>,
+  /// clean stop: start no more jobs -> true once none runs
+  caf::replies_to<drain_atom>::with<bool>,
+  /// clean stop, grace over: interrupt every running job
+  caf::reacts_to<interrupt_atom>>;
 
 } // namespace conveyor::actors
 

@@ -36,6 +36,7 @@ using outcome_atom = caf::atom_constant<caf::atom("cv_outcome")>;
 using read_atom = caf::atom_constant<caf::atom("cv_read")>;
 using release_atom = caf::atom_constant<caf::atom("cv_release")>;
 using supersede_atom = caf::atom_constant<caf::atom("cv_supers")>;
+using interrupt_atom = caf::atom_constant<caf::atom("cv_intr")>;
 
 using job_ptr = std::shared_ptr<const model::job>;
 

@@ -39,6 +39,9 @@ job_actor::behavior_type supervise_workflow(job_pointer self) {
     [=](cancel_job_atom, const std::string& message) {
       self->send(self->state.child, cancel_job_atom::value, message);
     },
+    [=](interrupt_atom) {
+      self->send(self->state.child, interrupt_atom::value);
+    },
     [=](outcome_atom, workflow_outcome& out) {
       // From this job's workflow actor.
       auto& st = self->state;

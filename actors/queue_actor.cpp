@@ -61,7 +61,7 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
     },
     [=](claim_atom, const claim_request& req) {
       auto& st = self->state;
-      if (st.paused)
+      if (st.paused || st.draining)
         return std::vector<claimed_job>{};
       auto now = st.env->now();
       promote_due(self, now);
@@ -83,7 +83,7 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
     },
     [=](claim_id_atom, job_id id) {
       auto& st = self->state;
-      if (st.paused)
+      if (st.paused || st.draining)
         return std::vector<job_id>{};
       promote_due(self, st.env->now());
       std::vector<job_id> ids;
@@ -97,6 +97,15 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
       auto it = st.running.find(id);
       if (it == st.running.end()) // cancelled between claim and execute
         return attempt_report{id, model::run_status::error_reached_max_retries};
+      if (st.draining && !it->second.actor) {
+        // Claimed by run() just before the stop began: not started, so it
+        // goes back untouched.
+        auto doc = model::release(*it->second.doc, st.env->now());
+        take_running(st, it);
+        add_pending(self, std::make_shared<model::job>(std::move(doc)));
+        pump(self);
+        return make_caf_error(model::errc::unavailable, "the node is stopping");
+      }
       auto rp = self->make_response_promise<attempt_report>();
       it->second.reporters.push_back(rp);
       if (!it->second.actor)
@@ -273,6 +282,33 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
       promote_due(self, st.env->now());
       pump(self);
       schedule_timer(self);
+    },
+    [=](drain_atom) -> caf::result<bool> {
+      auto& st = self->state;
+      st.draining = true;
+      // Claimed by run() but not started: back to pending, untouched.
+      std::vector<job_id> idle;
+      for (auto& [id, r] : st.running)
+        if (!r.actor)
+          idle.push_back(id);
+      for (auto id : idle) {
+        auto it = st.running.find(id);
+        auto doc = model::release(*it->second.doc, st.env->now());
+        auto r = take_running(st, it);
+        for (auto& rp : r.reporters)
+          rp.deliver(
+            make_caf_error(model::errc::unavailable, "the node is stopping"));
+        add_pending(self, std::make_shared<model::job>(std::move(doc)));
+      }
+      auto rp = self->make_response_promise<bool>();
+      st.drained.push_back(rp);
+      pump(self);
+      return rp;
+    },
+    [=](interrupt_atom) {
+      for (auto& [id, r] : self->state.running)
+        if (r.actor)
+          self->send(r.actor, interrupt_atom::value);
     },
   };
 }

@@ -37,6 +37,12 @@ void execute_job(queue_pointer self, job_id id) {
 
 void pump(queue_pointer self) {
   auto& st = self->state;
+  if (st.draining) {
+    if (st.running.empty())
+      for (auto& rp : std::exchange(st.drained, {}))
+        rp.deliver(true);
+    return;
+  }
   if (!st.continuous || st.paused)
     return;
   promote_due(self, st.env->now());

@@ -72,6 +72,10 @@ struct queue_state {
                      std::vector<caf::typed_response_promise<model::job>>>
     watchers;
   std::optional<time_ms> timer_at;
+  /// A clean stop began: no job starts any more; `drained` is answered
+  /// once none runs.
+  bool draining = false;
+  std::vector<caf::typed_response_promise<bool>> drained;
 
   /// On shutdown, running job actors go too; they write nothing more.
   ~queue_state() {
@@ -151,6 +155,7 @@ bool claim_job(queue_pointer self, const doc_ptr& doc);
 /// Spawns the job actor of a claimed job.
 void execute_job(queue_pointer self, job_id id);
 /// Continuous mode: start due jobs while the concurrency limit allows.
+/// While draining: answer the drain once no job runs.
 void pump(queue_pointer self);
 /// A job reached a terminal state: tell on_terminal and its watchers.
 void notify_watchers(queue_pointer self, const model::job& doc);

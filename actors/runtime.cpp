@@ -99,6 +99,8 @@ model::status check_options(const runtime_options& o) {
   }
   if (o.lease.count() < 1)
     return bad("lease: must be positive");
+  if (o.stop_grace.count() < 0 || o.stop_grace > std::chrono::hours{24})
+    return bad("stop_grace: must be between 0 and 24 h");
   if (auto st = model::check_limits(o.limits); !st)
     return st;
   for (std::size_t i = 0; i < o.auto_run.size(); ++i) {
@@ -117,9 +119,9 @@ model::status check_options(const runtime_options& o) {
 class runtime_impl final : public runtime {
 public:
   runtime_impl(supervisor_actor sup, caf::actor remote, access_rules access,
-               std::shared_future<void> closed)
+               std::shared_future<void> closed, std::chrono::milliseconds grace)
       : sup_(std::move(sup)), remote_(std::move(remote)),
-        access_(std::move(access)), closed_(std::move(closed)) {}
+        access_(std::move(access)), closed_(std::move(closed)), grace_(grace) {}
 
   ~runtime_impl() override { stop(); }
 
@@ -136,6 +138,7 @@ public:
     if (stopped_)
       return;
     stopped_ = true;
+    drain();
     caf::anon_send_exit(sup_, caf::exit_reason::user_shutdown);
     sup_ = nullptr;
     remote_ = nullptr;
@@ -145,10 +148,25 @@ public:
   }
 
 private:
+  /// Waits until no job runs: finished within the grace, or interrupted
+  /// (journaled as such) after it. Bounded even if the journal hangs.
+  void drain() {
+    caf::scoped_actor self{sup_->home_system()};
+    self
+      ->request(sup_, grace_ + std::chrono::minutes{1}, drain_atom::value,
+                static_cast<std::int64_t>(grace_.count()))
+      .receive([](bool) {},
+               [](const caf::error&) {
+                 // Timed out or the supervisor is gone: stop regardless;
+                 // the next start recovers whatever is left running.
+               });
+  }
+
   supervisor_actor sup_;
   caf::actor remote_;
   access_rules access_;
   std::shared_future<void> closed_;
+  std::chrono::milliseconds grace_;
   bool stopped_ = false;
 };
 
@@ -206,8 +224,8 @@ start(caf::actor_system& sys, std::shared_ptr<const registry> reg,
   db.reset();
   auto sup = actors::spawn_supervisor(sys, env, std::move(*recovered));
   return std::unique_ptr<runtime>{std::make_unique<runtime_impl>(
-    std::move(sup), env->remote, env->options.access,
-    std::move(closed_future))};
+    std::move(sup), env->remote, env->options.access, std::move(closed_future),
+    env->options.stop_grace)};
 }
 
 } // namespace conveyor

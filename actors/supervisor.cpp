@@ -8,8 +8,9 @@
 
 // The supervisor routes requests to the handlers of its concerns:
 // supervisor_enqueue.cpp (new jobs), supervisor_run.cpp (running),
-// supervisor_reads.cpp, supervisor_cancel.cpp, and supervisor_access.cpp
-// (the first access check every handler makes). Queue administration
+// supervisor_reads.cpp, supervisor_cancel.cpp, supervisor_drain.cpp (the
+// clean stop), and supervisor_access.cpp (the first access check every
+// handler makes). Queue administration
 // (pause, concurrency) is small and lives here.
 
 namespace conveyor::actors::sup {
@@ -27,6 +28,9 @@ queue_actor queue_of(supervisor_pointer self, const std::string& name,
                              st.paused.count(name) > 0);
   self->link_to(q);
   st.queues.emplace(name, q);
+  if (st.draining) // a queue first named during a clean stop starts nothing
+    self->request(q, caf::infinite, drain_atom::value)
+      .then([](bool) {}, [](caf::error&) {});
   return q;
 }
 
@@ -181,6 +185,13 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
       -> caf::result<json> { return handle_cancel_where(self, ctx, req); },
     [=](wait_job_atom, const request_context& ctx, std::uint64_t id)
       -> caf::result<json> { return handle_wait(self, ctx, id); },
+    [=](drain_atom, std::int64_t grace_ms) -> caf::result<bool> {
+      const auto& sender = self->current_sender();
+      if (sender && sender->node() != self->node())
+        return make_caf_error(errc::forbidden,
+                              "only the node's own process may stop it");
+      return handle_drain(self, grace_ms);
+    },
   };
 }
 

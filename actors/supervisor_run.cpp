@@ -54,6 +54,10 @@ void execute_claimed(supervisor_pointer self,
 void handle_run(supervisor_pointer self, const run_request& req,
                 caf::typed_response_promise<json> rp) {
   auto& st = self->state;
+  if (st.draining) {
+    rp.deliver(make_caf_error(errc::unavailable, "the node is stopping"));
+    return;
+  }
   if (req.limit < 1) {
     rp.deliver(
       make_caf_error(errc::invalid_input, "limit: must be at least 1"));

@@ -38,9 +38,15 @@ struct supervisor_state {
   /// of existing jobs never are), so a flood of producers cannot grow the
   /// journal's mailbox without bound.
   std::size_t pending_new_jobs = 0;
+  /// A clean stop began: run() starts nothing any more.
+  bool draining = false;
 };
 
 using supervisor_pointer = supervisor_actor::stateful_pointer<supervisor_state>;
+
+/// supervisor_drain.cpp: the clean stop's first half -> true once no job
+/// runs (finished within `grace_ms`, or interrupted after it).
+caf::result<bool> handle_drain(supervisor_pointer self, std::int64_t grace_ms);
 
 /// The queue actor of `name`, spawned (with its recovered jobs) if needed.
 queue_actor queue_of(supervisor_pointer self, const std::string& name,

@@ -13,9 +13,9 @@
 #include "persistence/job_records.hpp"
 
 // Drives a workflow's coroutine: restores cached steps, hands the others to
-// the worker pool (or to remote worker nodes), journals each await's step
-// successes before the workflow goes on, and honours cancel requests
-// between steps.
+// the worker pool (or to remote worker nodes), journals each step's success
+// while its siblings still run, or before the workflow goes on, and honours
+// cancel requests between steps.
 
 namespace conveyor::actors {
 
@@ -130,6 +130,33 @@ void enforce_limits(const model::limits& lim, task_result& res) {
   }
 }
 
+void fail_storage(job_pointer self, const caf::error& err) {
+  workflow_outcome out;
+  out.what = workflow_outcome::kind::workflow_error;
+  out.error = model::error_json("StorageError", from_caf_error(err).message);
+  finish(self, std::move(out));
+}
+
+/// Journals the step successes held in memory, then runs `then`.
+template <class F>
+void journal_successes(job_pointer self, F then) {
+  auto& st = self->state;
+  persistence::write_batch batch;
+  persistence::add_job_write(batch, st.ctx->job(), &st.journaled);
+  st.journaled = st.ctx->job();
+  st.dirty = false;
+  ++st.outstanding; // the workflow waits for this write like for a step
+  self
+    ->request(st.env->journal, caf::infinite, commit_atom::value,
+              std::move(batch))
+    .then(
+      [=](std::uint64_t) {
+        --self->state.outstanding;
+        then();
+      },
+      [=](caf::error& err) { fail_storage(self, err); });
+}
+
 void on_step_result(job_pointer self, const std::shared_ptr<step_state>& step,
                     task_result res) {
   auto& st = self->state;
@@ -148,15 +175,24 @@ void on_step_result(job_pointer self, const std::shared_ptr<step_state>& step,
     e.input = step->options.input;
     e.output = res.output;
     e.state = model::log_state::succeeded;
-    // Kept in memory until the workflow asks for its next step (journaled
-    // first) or ends (journaled with the job's final state): one write per
-    // await instead of one per step, and a task job costs a single write.
     model::apply_log_entry(st.ctx->mutable_status(), e);
-    e.state = model::log_state::succeeded;
     st.ctx->mutable_job().log.push_back(std::move(e));
     st.dirty = true;
     step->output = std::move(res.output);
     step->done = true;
+    if (st.outstanding > 1) {
+      // Other steps of this await still run (or a write is on its way):
+      // the workflow cannot go on yet, so this success is journaled now and
+      // a crash or stop before the await ends does not run it again.
+      journal_successes(self, [=] {
+        if (!self->state.finished)
+          step_finished(self);
+      });
+      return;
+    }
+    // The last one: the workflow goes on at once, and its next step
+    // (journaled first) or its end (journaled with the final state) carries
+    // this success. A task job costs a single write.
     step_finished(self);
     return;
   }
@@ -277,33 +313,6 @@ dispatch_steps(job_pointer self,
   return dispatched;
 }
 
-void fail_storage(job_pointer self, const caf::error& err) {
-  workflow_outcome out;
-  out.what = workflow_outcome::kind::workflow_error;
-  out.error = model::error_json("StorageError", from_caf_error(err).message);
-  finish(self, std::move(out));
-}
-
-/// Journals the step successes held in memory, then runs `then`.
-template <class F>
-void journal_successes(job_pointer self, F then) {
-  auto& st = self->state;
-  persistence::write_batch batch;
-  persistence::add_job_write(batch, st.ctx->job(), &st.journaled);
-  st.journaled = st.ctx->job();
-  st.dirty = false;
-  ++st.outstanding; // the workflow waits for this write like for a step
-  self
-    ->request(st.env->journal, caf::infinite, commit_atom::value,
-              std::move(batch))
-    .then(
-      [=](std::uint64_t) {
-        --self->state.outstanding;
-        then();
-      },
-      [=](caf::error& err) { fail_storage(self, err); });
-}
-
 /// Starts the steps the coroutine asked for (after it suspended).
 void advance(job_pointer self) {
   auto& st = self->state;
@@ -344,6 +353,19 @@ void advance(job_pointer self) {
     st.ctx->clear_suspended();
     if (h)
       h.resume();
+  }
+}
+
+/// Flips the stop token of local steps and tells worker nodes running (or
+/// about to run) remote ones.
+void stop_running_steps(job_pointer self) {
+  auto& st = self->state;
+  st.stop->store(true);
+  if (st.remote_steps > 0) {
+    const auto& job = st.ctx->job();
+    self->send(caf::actor_cast<remote_pool_actor>(st.env->remote),
+               cancel_task_atom::value, job.id,
+               job.processing_token.value_or(""));
   }
 }
 
@@ -449,17 +471,19 @@ job_actor::behavior_type driving_behavior(job_pointer self) {
       st.cancel_requested = true;
       if (st.cancel_message.empty())
         st.cancel_message = message;
-      st.stop->store(true);
-      if (st.remote_steps > 0) {
-        // Attempts on worker nodes: tell them too (and end those still
-        // waiting for a worker).
-        const auto& job = st.ctx->job();
-        self->send(caf::actor_cast<remote_pool_actor>(st.env->remote),
-                   cancel_task_atom::value, job.id,
-                   job.processing_token.value_or(""));
-      }
+      stop_running_steps(self);
       if (st.outstanding == 0)
         finish_cancelled(self);
+    },
+    [=](interrupt_atom) {
+      if (self->state.finished)
+        return;
+      stop_running_steps(self);
+      // Steps still running are abandoned (their results are dropped); the
+      // successes so far go out with the interrupted document.
+      workflow_outcome out;
+      out.what = workflow_outcome::kind::lost;
+      finish(self, std::move(out));
     },
     [=](outcome_atom, workflow_outcome&) {
       // Only a job actor supervising a workflow actor gets outcomes.

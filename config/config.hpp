@@ -56,6 +56,9 @@ struct node_config {
   std::size_t max_in_flight = 256;
   /// New jobs waiting for the journal; beyond it, `overloaded`.
   std::size_t max_pending_enqueues = 100'000;
+  /// A clean stop lets running tasks finish this long, then interrupts
+  /// them (runtime_options::stop_grace).
+  std::int64_t stop_grace_ms = 30'000;
   /// Environment variables never handed to a command task, even when a
   /// task's `env` lists them (a task that does is a config error).
   std::vector<std::string> secret_env;

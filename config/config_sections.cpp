@@ -302,7 +302,8 @@ void parse_node(reader& r, const json& doc, const std::string& path,
   if (r.object(n, path,
                {"listen", "data", "durability", "tls", "workers",
                 "maxMessageBytes", "maxConnections", "handshakeTimeoutMs",
-                "maxInFlight", "maxPendingEnqueues", "secretEnv"})) {
+                "maxInFlight", "maxPendingEnqueues", "secretEnv",
+                "stopGraceMs"})) {
     r.string(n, "listen", path, node.listen);
     r.string(n, "data", path, node.data);
     std::string mode;
@@ -324,6 +325,8 @@ void parse_node(reader& r, const json& doc, const std::string& path,
       node.max_in_flight = static_cast<std::size_t>(v);
     if (r.integer(n, "maxPendingEnqueues", path, 1, 100'000'000, v))
       node.max_pending_enqueues = static_cast<std::size_t>(v);
+    if (r.integer(n, "stopGraceMs", path, 0, 86'400'000, v))
+      node.stop_grace_ms = v;
     parse_secret_env(r, n, path, cfg);
     const auto tls_path = at(path, "tls");
     if (auto tls = n.find("tls");

@@ -1,6 +1,7 @@
 // conveyor serve: a node that runs its queues continuously and publishes
 // its door on the actor network (conveyor/network.hpp).
 
+#include <atomic>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <mutex>
 #include <random>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 #include "apps/conveyor/cli.hpp"
@@ -107,6 +109,40 @@ void emit(const json& line) {
 
 } // namespace
 
+/// The clean stop (docs/semantics.md §13): the first SIGINT or SIGTERM
+/// stops the runtime, giving running tasks node.stopGraceMs to finish; a
+/// second one during that grace interrupts them at once (an operator's
+/// "stop now" is never ignored, and nothing acknowledged is lost by it).
+void stop_on_signals(runtime& rt, const sigset_t& signals,
+                     std::int64_t grace_ms) {
+  int sig = 0;
+  sigwait(&signals, &sig);
+  emit({{"event", "stopping"}, {"signal", sig}, {"graceMs", grace_ms}});
+  auto sup = rt.supervisor();
+  std::atomic<bool> stopped{false};
+  const pthread_t waiting = pthread_self();
+  std::thread stopper{[&] {
+    rt.stop();
+    stopped = true;
+    // Wakes the sigwait() below: SIGTERM is blocked in every thread and
+    // only ever consumed there.
+    // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread)
+    pthread_kill(waiting, SIGTERM);
+  }};
+  bool interrupted = false;
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (stopped)
+      break;
+    if (!interrupted) {
+      interrupted = true;
+      emit({{"event", "interrupting"}, {"signal", sig}});
+      caf::anon_send(sup, drain_atom::value, std::int64_t{0});
+    }
+  }
+  stopper.join();
+}
+
 int run_serve(int argc, char** argv) {
   args a{argc, argv, 2, {"config", "data", "listen"}, {}};
   if (!a.positional().empty())
@@ -204,10 +240,8 @@ int run_serve(int argc, char** argv) {
         {"address", host + ":" + std::to_string(*bound)},
         {"data", data},
         {"tls", tls}});
-  int sig = 0;
-  sigwait(&signals, &sig);
-  emit({{"event", "stopping"}, {"signal", sig}});
-  (*rt)->stop(); // the door and its sessions end with the supervisor
+  // The door and its sessions end with the supervisor.
+  stop_on_signals(**rt, signals, conf.node.stop_grace_ms);
   // Known issue: now and then (1 in 10-40 stops under load) a strong
   // reference to the scheduler actor outlives every actor that could drop
   // it, and CAF's actor_system destructor then waits forever for that

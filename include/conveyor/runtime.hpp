@@ -47,6 +47,7 @@ using set_concurrency_atom = caf::atom_constant<caf::atom("cv_setconc")>;
 using handle_schedules_atom = caf::atom_constant<caf::atom("cv_hsched")>;
 using count_active_atom = caf::atom_constant<caf::atom("cv_count")>;
 using clock_changed_atom = caf::atom_constant<caf::atom("cv_clock")>;
+using drain_atom = caf::atom_constant<caf::atom("cv_drain")>;
 
 /// The supervisor's interface: what in-process actors, the blocking client
 /// and remote nodes may send. Jobs travel as their JSON document (Payload's
@@ -96,7 +97,11 @@ using supervisor_actor = caf::typed_actor<
                   count_request>::with<std::int64_t>,
   /// The injected clock moved: due autoRun ticks fire and delayed jobs
   /// become due now rather than when their real-time timer fires.
-  caf::reacts_to<clock_changed_atom>>;
+  caf::reacts_to<clock_changed_atom>,
+  /// The clean stop's first half (runtime::stop() sends it; only actors of
+  /// this process may): start no more jobs, let running ones finish for
+  /// `grace_ms`, then interrupt those left -> true once no job runs.
+  caf::replies_to<drain_atom, std::int64_t>::with<bool>>;
 
 /// Per-queue settings.
 struct queue_options {
@@ -151,6 +156,12 @@ struct runtime_options {
   /// most; queue() beyond it fails with `overloaded` (retry later), bulk
   /// enqueue all or nothing. Default: 100000.
   std::size_t max_pending_enqueues = 100'000;
+  /// A clean stop (stop(), SIGTERM) starts no more jobs and lets running
+  /// ones finish for this long; then it interrupts those left: their
+  /// journaled step successes are kept and they are pending again, counted
+  /// as an interruption, never as a failure or a retry
+  /// (docs/semantics.md §13). Default: 30 s.
+  std::chrono::milliseconds stop_grace{30'000};
   /// Lease length written on claimed jobs (processingUntil). Default: 20 min.
   std::chrono::milliseconds lease{20 * 60 * 1000};
   /// The clock (UTC ms). Default: the system clock. Tests inject their own.
@@ -193,7 +204,11 @@ public:
   virtual caf::actor remote_workers() const = 0;
   /// The access rules in force (sessions check worker registrations).
   virtual const access_rules& access() const = 0;
-  /// Stops every actor of this runtime. Running handlers finish first.
+  /// Stops this runtime cleanly: starts no more jobs, lets running ones
+  /// finish for runtime_options::stop_grace, interrupts those left, then
+  /// stops every actor. Returns once the journal is closed (a handler that
+  /// ignores its stop token is waited for). Call from a thread that is not
+  /// one of the actor system's.
   virtual void stop() = 0;
   /// With an injected clock: call after moving it forward. Due autoRun ticks
   /// fire and delayed jobs become due at once (real-time timers only

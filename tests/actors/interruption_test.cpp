@@ -53,13 +53,6 @@ struct fixture : runtime_fixture {
     BOOST_TEST_REQUIRE(entered.load() == nth_entry);
     caf::anon_send_exit(node, caf::exit_reason::kill);
   }
-
-  /// A job that never ends fails the test instead of hanging it.
-  json bounded_wait(model::job_id id) {
-    client bounded{
-      sys, rt->supervisor(), {}, caf::duration{std::chrono::seconds(20)}};
-    return bounded.wait(id);
-  }
 };
 
 } // namespace

@@ -72,9 +72,8 @@ BOOST_AUTO_TEST_CASE(a_cancel_ends_an_attempt_still_waiting_for_a_worker) {
     testing::eventually([&] { return jobs->get(id)["status"] == "running"; }));
   jobs->cancel_by_id(id);
   // Without a worker the attempt would wait forever: bound the wait.
-  client bounded{
-    sys, rt->supervisor(), {}, caf::duration{std::chrono::seconds(10)}};
-  BOOST_TEST(bounded.wait(id)["status"] == "cancelled");
+  BOOST_TEST(bounded_wait(id, std::chrono::seconds(10))["status"]
+             == "cancelled");
   BOOST_TEST(!entered.load());
 }
 

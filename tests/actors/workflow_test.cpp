@@ -342,6 +342,7 @@ BOOST_AUTO_TEST_CASE(
        co_await wf.task("ok", "3");
      }});
   options.continuous = true;
+  options.stop_grace = std::chrono::milliseconds{0}; // interrupt at once
   start();
   auto id = queue_workflow("three");
   BOOST_TEST_REQUIRE(testing::eventually([&] { return entered.load(); }));

@@ -186,6 +186,23 @@ BOOST_AUTO_TEST_CASE(node_secret_env_is_never_passed_and_never_listed) {
                       "node.maxPendingEnqueues: expected an integer from 1"));
 }
 
+BOOST_AUTO_TEST_CASE(node_stop_grace_is_bounded) {
+  folder f;
+  auto cfg =
+    parse_config(json{{"node", {{"stopGraceMs", 2500}}}}, f.dir.path());
+  BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
+  BOOST_TEST(cfg->node.stop_grace_ms == 2500);
+  auto defaults = parse_config(json::object(), f.dir.path());
+  BOOST_REQUIRE(defaults);
+  BOOST_TEST(defaults->node.stop_grace_ms == 30'000);
+  for (const json& bad : {json(-1), json(86'400'001), json("30s"), json(1.5)})
+    BOOST_TEST(
+      has_line(problems(json{{"node", {{"stopGraceMs", bad}}}}, f.dir.path()),
+               "node.stopGraceMs: expected an integer from 0 to "
+               "86400000"),
+      "accepted " << bad.dump());
+}
+
 BOOST_AUTO_TEST_CASE(queue_names_follow_the_one_name_rule) {
   folder f;
   // The same rule as a queue request's: a name the runtime would refuse

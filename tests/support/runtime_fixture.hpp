@@ -4,6 +4,7 @@
 // blocking client. Restartable, to test recovery.
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -108,6 +109,14 @@ struct runtime_fixture {
     req.workflow = slug;
     req.input = std::move(input);
     return client::id_of(jobs->queue(req));
+  }
+
+  /// Waits for the job to end; one that never ends fails the test (the
+  /// client's request times out) instead of hanging it.
+  json bounded_wait(model::job_id id,
+                    std::chrono::seconds limit = std::chrono::seconds(30)) {
+    client bounded{sys, rt->supervisor(), {}, caf::duration{limit}};
+    return bounded.wait(id);
   }
 
   /// Runs until no job is left, moving the clock a minute before every call
