@@ -33,7 +33,7 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
     for (auto& [id, r] : st.running) {
       if (r.actor && r.actor.address() == dm.source) {
         auto released = model::release(*r.doc, st.env->now());
-        attempt_ended(self, id, model::run_status::error, released);
+        attempt_ended(self, id, model::run_status::interrupted, released);
         break;
       }
     }

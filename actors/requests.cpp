@@ -148,8 +148,13 @@ json run_result_json(const std::vector<run_outcome>& reports,
   json status = json::object();
   int remaining = 0;
   for (auto& r : reports) {
-    status[std::to_string(r.id)] = json{{"status", model::to_string(r.status)}};
-    if (r.status == model::run_status::error)
+    // An interrupted attempt did not fail: Payload's result has no status
+    // for it, so it is left out of jobStatus; the job is still pending.
+    if (r.status != model::run_status::interrupted)
+      status[std::to_string(r.id)] =
+        json{{"status", model::to_string(r.status)}};
+    if (r.status == model::run_status::error
+        || r.status == model::run_status::interrupted)
       ++remaining;
   }
   return json{{"jobStatus", std::move(status)},

@@ -15,16 +15,17 @@ constexpr auto interrupt_bound = std::chrono::seconds{30};
 
 } // namespace
 
-caf::result<bool> handle_drain(supervisor_pointer self,
-                               std::int64_t grace_ms) {
+caf::result<bool> handle_drain(supervisor_pointer self, std::int64_t grace_ms) {
   auto& st = self->state;
   st.draining = true;
   auto rp = self->make_response_promise<bool>();
   auto queues = all_queues(self);
-  auto all = fan_in<bool>::expect(
-    queues.size(), [rp](std::vector<bool>) mutable { rp.deliver(true); });
-  const auto grace = std::chrono::milliseconds{std::max<std::int64_t>(
-    0, grace_ms)};
+  auto all =
+    fan_in<bool>::expect(queues.size(), [rp](const std::vector<bool>&) mutable {
+      rp.deliver(true);
+    });
+  const auto grace =
+    std::chrono::milliseconds{std::max<std::int64_t>(0, grace_ms)};
   for (auto& q : queues) {
     self->request(q, grace, drain_atom::value)
       .then([=](bool) { all->add(true); },

@@ -80,6 +80,8 @@ std::string_view to_string(run_status s) {
     return "error";
   case run_status::error_reached_max_retries:
     return "error-reached-max-retries";
+  case run_status::interrupted:
+    return "interrupted";
   }
   return "unknown";
 }
@@ -126,7 +128,7 @@ transition interrupt(job j, std::int32_t max, time_ms now) {
     return unchanged(std::move(j));
   ++j.interruptions;
   if (max <= 0 || j.interruptions < max)
-    return {release(std::move(j), now), run_status::error};
+    return {release(std::move(j), now), run_status::interrupted};
   auto message = "the job was running when its process or worker stopped "
                  + std::to_string(j.interruptions)
                  + " times; it is not started again (limit "

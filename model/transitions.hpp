@@ -21,9 +21,14 @@ enum class run_status : std::uint8_t {
   success,
   error,                     ///< failed, will retry
   error_reached_max_retries, ///< final: failed, cancelled or unregistered
+  /// Not Payload's: the attempt was lost (its process or worker stopped,
+  /// or the node stopped) and the job is pending again with nothing
+  /// consumed. It did not fail, so a RunJobsResult leaves it out of
+  /// jobStatus (docs/semantics.md §6).
+  interrupted,
 };
 
-/// "success" | "error" | "error-reached-max-retries"
+/// "success" | "error" | "error-reached-max-retries" | "interrupted"
 std::string_view to_string(run_status s);
 
 struct transition {

@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <future>
 #include <thread>
 
 #include "conveyor/remote.hpp"
@@ -99,6 +100,24 @@ BOOST_AUTO_TEST_CASE(without_a_limit_a_lost_worker_only_releases) {
   BOOST_TEST(done["status"] == "completed");
   BOOST_TEST(done["interruptions"] == 3);
   BOOST_TEST(done["totalTried"] == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_run_leaves_out_a_job_lost_to_a_dead_worker) {
+  options.continuous = false;
+  start();
+  auto id = queue_task("poison");
+  auto ran = std::async(std::launch::async, [&] { return jobs->run({}); });
+  lose_a_worker_to(1);
+  BOOST_TEST_REQUIRE(
+    (ran.wait_for(std::chrono::seconds(30)) == std::future_status::ready));
+  auto res = ran.get();
+  // It did not fail: no "error" entry, but it is still to be run.
+  BOOST_TEST(!res["jobStatus"].contains(std::to_string(id)), res.dump());
+  BOOST_TEST(res["remainingJobsFromQueried"] == 1);
+  auto doc = jobs->get(id);
+  BOOST_TEST(doc["status"] == "queued");
+  BOOST_TEST(doc["interruptions"] == 1);
+  release_handler = true;
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -40,11 +40,10 @@ struct fixture : runtime_fixture {
                 released.wait_for(std::chrono::seconds(30));
                 return json::object();
               }});
-    add_workflow({.slug = "pair", .handler = [](workflow_context& wf)
-                                    -> workflow {
-                    co_await wf.all(wf.task("fast", "a"),
-                                    wf.task("stubborn", "b"));
-                  }});
+    add_workflow(
+      {.slug = "pair", .handler = [](workflow_context& wf) -> workflow {
+         co_await wf.all(wf.task("fast", "a"), wf.task("stubborn", "b"));
+       }});
   }
 
   /// The job's journaled log holds a success of task `id`.
@@ -72,7 +71,7 @@ BOOST_AUTO_TEST_CASE(a_parallel_success_is_journaled_while_its_sibling_runs) {
   BOOST_TEST_REQUIRE(
     testing::eventually([&] { return journaled_success(id, "a"); }));
   BOOST_TEST(count("stubborn") == 1); // still running: the await is open
-  restart();                           // grace 0: "b" is interrupted
+  restart();                          // grace 0: "b" is interrupted
   auto done = bounded_wait(id);
   BOOST_TEST(done["status"] == "completed");
   BOOST_TEST(count("fast") == 1); // journaled, so never run again

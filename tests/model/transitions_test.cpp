@@ -211,7 +211,7 @@ BOOST_AUTO_TEST_CASE(interruptions_release_until_the_limit_then_fail) {
   BOOST_TEST(first.next.total_tried == 1); // nothing consumed
   BOOST_TEST(!first.next.has_error);
   BOOST_TEST(is_claimable(first.next, t0 + 11));
-  BOOST_TEST(to_string(first.status) == "error");
+  BOOST_TEST(to_string(first.status) == "interrupted");
 
   auto second =
     interrupt(claim(first.next, "tok-B", t0 + lease, t0 + 20), 3, t0 + 30);
