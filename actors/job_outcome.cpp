@@ -1,4 +1,5 @@
 #include "actors/job_state.hpp"
+#include "actors/worker_pool.hpp"
 #include "model/transitions.hpp"
 #include "persistence/job_records.hpp"
 
@@ -16,6 +17,27 @@ std::optional<model::retry_config> workflow_retries(const runtime_env& env,
     return std::nullopt; // a task job is a workflow without retries
   const auto* def = env.reg->find_workflow(*j.workflow_slug);
   return def ? def->retries : std::nullopt;
+}
+
+/// Payload calls a task's onFail when its error escapes the workflow
+/// handler, on every such attempt (docs/semantics.md §7): not for an error
+/// the workflow caught, nor for a nested sub-task (its failure is its
+/// parent's). Hooks are user code, so they run on a worker thread.
+void call_on_fail(const job_pointer& self, const model::task_failure& f) {
+  const auto& env = self->state.env;
+  const auto* def = env->reg->find_task(f.task_slug);
+  if (!def || !def->on_fail || !env->tasks)
+    return;
+  task_item item;
+  item.chore = [env, def, input = f.input, job = self->state.claimed,
+                previous = f.previous] {
+    try {
+      def->on_fail(task_hook_args{input, job, previous ? &*previous : nullptr});
+    } catch (...) {
+      // Hooks observe; their failure changes nothing.
+    }
+  };
+  env->tasks->submit(std::move(item));
 }
 
 } // namespace
@@ -68,6 +90,7 @@ void on_outcome(job_pointer self, workflow_outcome& out) {
     settle(self, before_ptr, model::complete(std::move(out.job), now));
     break;
   case kind::task_error:
+    call_on_fail(self, out.failure);
     settle(self, before_ptr,
            model::fail_task(std::move(out.job), wf_retries, out.failure, now));
     break;

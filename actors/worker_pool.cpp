@@ -87,8 +87,6 @@ task_result run_task_attempt(caf::actor_system& sys, const runtime_env& env,
   res.completed_at = env.now();
   if (res.ok)
     call_hook(req.def ? req.def->on_success : nullptr, req);
-  else if (!res.cancelled)
-    call_hook(req.def ? req.def->on_fail : nullptr, req);
   if (!res.ok)
     res.output = json::object();
   return res;
@@ -176,6 +174,10 @@ worker_actor::behavior_type worker(worker_actor::pointer self,
       bool woken = true;
       while (auto item = pool->take(me, woken)) {
         woken = false;
+        if (item->chore) {
+          item->chore();
+          continue;
+        }
         auto res = run_task_attempt(self->system(), *env, item->req);
         caf::anon_send(item->reply_to, step_done_atom::value, item->step,
                        std::move(res));

@@ -14,6 +14,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -27,11 +28,13 @@ using wake_atom = caf::atom_constant<caf::atom("cv_wake")>;
 using worker_actor = caf::typed_actor<caf::reacts_to<wake_atom>>;
 
 /// A submitted attempt: the result goes to `reply_to` as
-/// (step_done_atom, step, task_result).
+/// (step_done_atom, step, task_result). Or, when `chore` is set, blocking
+/// user code that is not an attempt (a hook): run, nothing answered.
 struct task_item {
   task_request req;
   caf::actor reply_to;
   std::uint64_t step = 0;
+  std::function<void()> chore;
 };
 
 class task_pool {
@@ -64,7 +67,8 @@ caf::actor spawn_worker_pool(caf::actor_system& sys, env_ptr env,
                              std::size_t workers);
 
 /// Runs one attempt on the calling thread: the handler, output validation,
-/// onSuccess/onFail. Used by workers and for nested tasks.
+/// onSuccess. Used by workers and for nested tasks. (onFail is the job
+/// actor's call: only it knows whether the error escapes the workflow.)
 task_result run_task_attempt(caf::actor_system& sys, const runtime_env& env,
                              const task_request& req);
 
