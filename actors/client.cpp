@@ -104,6 +104,13 @@ json client::handle_schedules(const schedules_request& req) {
   return ask(handle_schedules_atom::value, req);
 }
 
+json client::handle_schedules_then_run(const schedules_request& schedules,
+                                       const run_request& run) {
+  auto queued = handle_schedules(schedules);
+  auto ran = this->run(run);
+  return json{{"schedules", std::move(queued)}, {"run", std::move(ran)}};
+}
+
 std::int64_t client::count_active(const count_request& req) {
   return ask<std::int64_t>(count_active_atom::value, req);
 }

@@ -154,10 +154,7 @@ int cmd_run(client& jobs, const args& a) {
     print(jobs.run(req));
     return ok;
   }
-  // Queue what is due first, so this run can pick it up.
-  auto schedules = jobs.handle_schedules(schedules_for(a));
-  auto ran = jobs.run(req);
-  print(json{{"schedules", std::move(schedules)}, {"run", std::move(ran)}});
+  print(jobs.handle_schedules_then_run(schedules_for(a), req));
   return ok;
 }
 

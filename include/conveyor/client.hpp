@@ -49,6 +49,12 @@ public:
 
   /// handleSchedules -> {queued, skipped, errored}
   json handle_schedules(const schedules_request& req = {});
+  /// What a cron service calls: queues the due scheduled jobs first, then
+  /// runs, so this run can pick them up (`conveyor run
+  /// --handle-schedules`) -> {schedules: {queued, skipped, errored},
+  /// run: RunJobsResult}
+  json handle_schedules_then_run(const schedules_request& schedules,
+                                 const run_request& run);
   /// Non-terminal jobs of a task/workflow on a queue (Payload's
   /// countRunnableOrActiveJobsForQueue).
   std::int64_t count_active(const count_request& req);

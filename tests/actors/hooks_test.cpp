@@ -15,35 +15,37 @@ namespace {
 struct fixture : runtime_fixture {
   fixture() {
     options.delete_job_on_complete = false;
-    add_task({.slug = "breaks",
-              .handler = [](task_context&) -> json {
-                throw std::runtime_error("broken");
-              },
-              .retries = model::retry_config{.attempts = 1},
-              .on_fail = [this](const task_hook_args&) { bump("breaks:onFail"); }});
-    add_task({.slug = "ok",
-              .handler = [](task_context&) { return json::object(); }});
+    add_task(
+      {.slug = "breaks",
+       .handler = [](task_context&) -> json {
+         throw std::runtime_error("broken");
+       },
+       .retries = model::retry_config{.attempts = 1},
+       .on_fail = [this](const task_hook_args&) { bump("breaks:onFail"); }});
+    add_task(
+      {.slug = "ok", .handler = [](task_context&) { return json::object(); }});
     // Runs "breaks" as a nested sub-task: its failure is the parent's.
-    add_task({.slug = "parent",
-              .handler = [](task_context& ctx) -> json {
-                return ctx.task("breaks", "child");
-              },
-              .on_fail = [this](const task_hook_args&) { bump("parent:onFail"); }});
-    add_workflow({.slug = "catches",
-                  .handler = [](workflow_context& wf) -> workflow {
-                    bool failed = false;
-                    try {
-                      co_await wf.task("breaks", "1");
-                    } catch (const std::exception&) {
-                      failed = true; // handled: the workflow goes on
-                    }
-                    if (failed)
-                      co_await wf.task("ok", "2");
-                  }});
-    add_workflow({.slug = "escapes",
-                  .handler = [](workflow_context& wf) -> workflow {
-                    co_await wf.task("breaks", "1");
-                  }});
+    add_task(
+      {.slug = "parent",
+       .handler = [](task_context& ctx) -> json {
+         return ctx.task("breaks", "child");
+       },
+       .on_fail = [this](const task_hook_args&) { bump("parent:onFail"); }});
+    add_workflow(
+      {.slug = "catches", .handler = [](workflow_context& wf) -> workflow {
+         bool failed = false;
+         try {
+           co_await wf.task("breaks", "1");
+         } catch (const std::exception&) {
+           failed = true; // handled: the workflow goes on
+         }
+         if (failed)
+           co_await wf.task("ok", "2");
+       }});
+    add_workflow(
+      {.slug = "escapes", .handler = [](workflow_context& wf) -> workflow {
+         co_await wf.task("breaks", "1");
+       }});
   }
 
   /// Hooks run on a worker thread, queued before the failure is journaled:

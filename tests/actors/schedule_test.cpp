@@ -73,6 +73,22 @@ BOOST_AUTO_TEST_CASE(a_pass_queues_one_job_for_the_next_tick_then_skips) {
   BOOST_TEST(jobs->count_active({"default", "report", "", false}) == 1);
 }
 
+BOOST_AUTO_TEST_CASE(handle_schedules_then_run_runs_the_job_it_queued) {
+  add_scheduled("report", "* * * * *");
+  start();
+  auto first = jobs->handle_schedules_then_run({"default", false}, {});
+  BOOST_TEST_REQUIRE(first["schedules"]["queued"].size() == 1u);
+  // The tick is a minute away: queued, not yet due.
+  BOOST_TEST(first["run"]["noJobsRemaining"] == true);
+  now += 60'001; // due once waitUntil < now (docs/semantics.md §5)
+  rt->clock_changed();
+  auto second = jobs->handle_schedules_then_run({"default", false}, {});
+  auto id = first["schedules"]["queued"][0]["job"].get<std::string>();
+  BOOST_TEST(second["run"]["jobStatus"][id]["status"] == "success",
+             second.dump());
+  BOOST_TEST(ticks_of("report").size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_queue_without_schedules_gets_empty_lists) {
   add_scheduled("report", "* * * * *");
   start();
