@@ -29,6 +29,9 @@ common: --connect HOST:PORT (default 127.0.0.1:4242), --token-file FILE (or
         --tls-certificate F --tls-key F --tls-ca F (mutual TLS, all three)
 exit codes: 0 ok, 1 failed, 2 usage, 3 forbidden, 4 not found,
             5 invalid input, 6 unreachable, 7 overloaded
+serve stops on SIGTERM or SIGINT: no new job starts, running tasks get
+        node.stopGraceMs (default 30 s) to finish; a second signal
+        interrupts them at once (they run again at the next start)
 )";
 
 } // namespace
