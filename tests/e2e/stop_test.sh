@@ -12,28 +12,25 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "${1:-}"
 
 EFFECTS="$T/effects"
-RELEASE="$T/release"
+RELEASE="$T/release.fifo" # "gated" ends when the test writes to it
+NEVER="$T/never.fifo"     # nobody writes to it: "stubborn" blocks on it
 MARKER="$T/stubborn-first-attempt"
+mkfifo "$RELEASE" "$NEVER"
 
-# Every run appends "<jobID> <task> start|done". "gated" waits for the
-# release file; the first run of "stubborn" waits until it is killed.
+# Every run appends "<jobID> <task> start|done". "gated" blocks until the
+# test writes to the release FIFO; the first run of "stubborn" blocks on a
+# FIFO nobody writes to, until it is killed. Both give up after 30 s
+# (--foreground keeps the reader in the task's process group, which the
+# node kills).
 cat >"$T/step.sh" <<EOF
 #!/bin/sh
 cat >/dev/null
 : >"$T/task-pids/\$\$"
 echo "\$CONVEYOR_JOB_ID \$1 start" >>"$EFFECTS"
-i=0
 if [ "\$1" = gated ]; then
-  until [ -e "$RELEASE" ]; do
-    [ \$i -lt 600 ] || { echo "never released" >&2; exit 1; }
-    sleep 0.05
-    i=\$((i + 1))
-  done
+  timeout --foreground 30 cat "$RELEASE" >/dev/null || { echo "never released" >&2; exit 1; }
 elif [ "\$1" = stubborn ] && ( set -C; : >"$MARKER" ) 2>/dev/null; then
-  while [ \$i -lt 600 ]; do
-    sleep 0.05
-    i=\$((i + 1))
-  done
+  timeout --foreground 30 cat "$NEVER" >/dev/null
   echo "never interrupted" >&2
   exit 1
 fi
@@ -75,7 +72,8 @@ must cv queue --task quick
 J_QUICK=$(json_get "$OUT" 'd["id"]')
 stays_false 0.5 "a job started on a stopping node" \
   _has_line "$EFFECTS" "^$J_QUICK "
-: >"$RELEASE"
+# Opening a FIFO for writing waits for its reader: the blocked task.
+timeout 10 sh -c "echo go >'$RELEASE'" || fail "the gated task never opened its FIFO"
 wait_pid "$SERVE_PID" 20
 assert_eq 0 "$RC" "exit code of serve after a clean stop"
 assert_eq 1 "$(count_lines "$EFFECTS" "^$J_GATED gated done\$")" "the gated task finished before the exit"
