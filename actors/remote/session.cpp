@@ -61,6 +61,10 @@ session_impl_actor::behavior_type session_impl(session_pointer self,
   st.setup = std::move(setup);
   // Forged exit messages must not end a session (or anything else).
   self->set_exit_handler([](caf::exit_msg&) {});
+  // A message outside the interface (a peer probing for internal ones such
+  // as the clean stop's) is dropped without a line on stderr per message:
+  // a request gets `unexpected_message` back, anything else nothing.
+  self->set_default_handler(caf::drop);
   self->set_down_handler([=](caf::down_msg&) {
     // The peer's client, its worker node or the supervisor is gone.
     self->quit();

@@ -117,6 +117,28 @@ BOOST_AUTO_TEST_CASE(forged_exit_messages_do_not_close_the_door) {
   BOOST_TEST(jobs.find({}).is_array());
 }
 
+BOOST_AUTO_TEST_CASE(a_peer_cannot_stop_or_interrupt_the_node) {
+  remote_client c;
+  auto s = c.net.connect("127.0.0.1", port, "alice-token");
+  BOOST_REQUIRE(s);
+  // The clean stop's message, sent to the session (the only actor a peer
+  // can name), with a zero grace: refused, and nothing starts draining.
+  caf::scoped_actor self{c.sys};
+  bool refused = false;
+  self
+    ->request(caf::actor_cast<caf::actor>(*s), std::chrono::seconds(5),
+              drain_atom::value, std::int64_t{0})
+    .receive([&](bool) {}, [&](const caf::error&) { refused = true; });
+  BOOST_TEST(refused);
+  self->send(caf::actor_cast<caf::actor>(*s), clock_changed_atom::value);
+  // The node still starts jobs: run() is not refused as "stopping", and a
+  // queued job completes (a draining node would leave it queued: bounded).
+  client jobs{c.sys, *s, caf::duration{caf::time_unit::seconds, 10}};
+  auto done = jobs.wait(client::id_of(jobs.queue({.task = "echo"})));
+  BOOST_TEST(done.at("status") == "completed");
+  BOOST_TEST(jobs.run({}).contains("noJobsRemaining"));
+}
+
 BOOST_AUTO_TEST_CASE(requests_beyond_the_in_flight_cap_are_overloaded) {
   net_options.max_in_flight = 2;
   stop();
