@@ -29,13 +29,11 @@ void call_on_fail(const job_pointer& self, const model::task_failure& f) {
   if (!def || !def->on_fail || !env->tasks)
     return;
   task_item item;
-  item.chore = [env, def, input = f.input, job = self->state.claimed,
-                previous = f.previous] {
-    try {
-      def->on_fail(task_hook_args{input, job, previous ? &*previous : nullptr});
-    } catch (...) {
-      // Hooks observe; their failure changes nothing.
-    }
+  // The hook is a member of the registry: the chore keeps that alive.
+  item.chore = [reg = env->reg, hook = &def->on_fail, input = f.input,
+                job = self->state.claimed, previous = f.previous] {
+    run_hook(*hook,
+             task_hook_args{input, job, previous ? &*previous : nullptr});
   };
   env->tasks->submit(std::move(item));
 }

@@ -48,15 +48,8 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
       pump(self);
     },
     [=](release_atom, const std::vector<job_id>& ids) {
-      auto& st = self->state;
-      for (auto id : ids) {
-        auto it = st.running.find(id);
-        if (it == st.running.end() || it->second.actor)
-          continue;
-        auto doc = model::release(*it->second.doc, st.env->now());
-        take_running(st, it);
-        add_pending(self, std::make_shared<model::job>(std::move(doc)));
-      }
+      for (auto id : ids)
+        give_back_claim(self, id);
       pump(self);
     },
     [=](claim_atom, const claim_request& req) {
@@ -97,12 +90,9 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
       auto it = st.running.find(id);
       if (it == st.running.end()) // cancelled between claim and execute
         return attempt_report{id, model::run_status::error_reached_max_retries};
-      if (st.draining && !it->second.actor) {
-        // Claimed by run() just before the stop began: not started, so it
-        // goes back untouched.
-        auto doc = model::release(*it->second.doc, st.env->now());
-        take_running(st, it);
-        add_pending(self, std::make_shared<model::job>(std::move(doc)));
+      // Claimed by run() just before the stop began: not started, so it
+      // goes back untouched.
+      if (st.draining && give_back_claim(self, id)) {
         pump(self);
         return make_caf_error(model::errc::unavailable, "the node is stopping");
       }
@@ -286,20 +276,14 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
     [=](drain_atom) -> caf::result<bool> {
       auto& st = self->state;
       st.draining = true;
-      // Claimed by run() but not started: back to pending, untouched.
-      std::vector<job_id> idle;
+      // Claimed by run() but not started (nobody waits for them yet: a
+      // report is only asked for with execute): back to pending.
+      std::vector<job_id> unstarted;
       for (auto& [id, r] : st.running)
         if (!r.actor)
-          idle.push_back(id);
-      for (auto id : idle) {
-        auto it = st.running.find(id);
-        auto doc = model::release(*it->second.doc, st.env->now());
-        auto r = take_running(st, it);
-        for (auto& rp : r.reporters)
-          rp.deliver(
-            make_caf_error(model::errc::unavailable, "the node is stopping"));
-        add_pending(self, std::make_shared<model::job>(std::move(doc)));
-      }
+          unstarted.push_back(id);
+      for (auto id : unstarted)
+        give_back_claim(self, id);
       auto rp = self->make_response_promise<bool>();
       st.drained.push_back(rp);
       pump(self);

@@ -58,6 +58,17 @@ running_job take_running(queue_state& st,
   return r;
 }
 
+bool give_back_claim(queue_pointer self, job_id id) {
+  auto& st = self->state;
+  auto it = st.running.find(id);
+  if (it == st.running.end() || it->second.actor)
+    return false;
+  auto doc = model::release(*it->second.doc, st.env->now());
+  take_running(st, it);
+  add_pending(self, std::make_shared<model::job>(std::move(doc)));
+  return true;
+}
+
 doc_ptr find_pending(queue_state& st, job_id id) {
   auto it = st.pending_docs.find(id);
   return it != st.pending_docs.end() ? it->second : nullptr;

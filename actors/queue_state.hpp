@@ -103,6 +103,9 @@ void remove_pending(queue_state& st, const model::job& j);
 /// started): its key is free again.
 running_job take_running(queue_state& st,
                          std::unordered_map<job_id, running_job>::iterator it);
+/// A job claimed by run() whose attempt has not started goes back to
+/// pending untouched; false if `id` is not such a claim.
+bool give_back_claim(queue_pointer self, job_id id);
 
 /// Visits ready jobs in processing order until `f` returns false.
 template <class F>

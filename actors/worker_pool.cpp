@@ -36,20 +36,25 @@ std::optional<json> check_output(const task_request& req, json& output,
 
 void call_hook(const std::function<void(const task_hook_args&)>& hook,
                const task_request& req) {
-  if (!hook)
-    return;
   const model::task_state* prev = req.previous ? &*req.previous : nullptr;
-  try {
-    hook(task_hook_args{req.input, *req.job, prev});
-  } catch (...) {
-    // Hooks observe; their failure must not change the task's outcome.
-  }
+  run_hook(hook, task_hook_args{req.input, *req.job, prev});
 }
 
 nested_runner make_nested_runner(caf::actor_system& sys, const runtime_env& env,
                                  const task_request& parent);
 
 } // namespace
+
+void run_hook(const std::function<void(const task_hook_args&)>& hook,
+              const task_hook_args& args) {
+  if (!hook)
+    return;
+  try {
+    hook(args);
+  } catch (...) {
+    // Hooks observe; their failure must not change the task's outcome.
+  }
+}
 
 task_result run_task_attempt(caf::actor_system& sys, const runtime_env& env,
                              const task_request& req) {

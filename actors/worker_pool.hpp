@@ -66,6 +66,11 @@ caf::actor spawn_worker_pool(caf::actor_system& sys, env_ptr env,
                              std::shared_ptr<task_pool> pool,
                              std::size_t workers);
 
+/// Runs a task hook (onSuccess, onFail) on the calling thread, a worker's:
+/// an exception it throws is swallowed (hooks observe, never decide).
+void run_hook(const std::function<void(const task_hook_args&)>& hook,
+              const task_hook_args& args);
+
 /// Runs one attempt on the calling thread: the handler, output validation,
 /// onSuccess. Used by workers and for nested tasks. (onFail is the job
 /// actor's call: only it knows whether the error escapes the workflow.)
