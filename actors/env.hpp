@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "actors/job_counts.hpp"
 #include "actors/journal_actor.hpp"
 #include "actors/key_locks.hpp"
 #include "actors/requests.hpp"
@@ -43,6 +44,8 @@ struct runtime_env {
   std::shared_ptr<persistence::running_set> running;
   /// Exclusive concurrency keys of running jobs (all queues).
   std::shared_ptr<key_locks> keys = std::make_shared<key_locks>();
+  /// Unfinished jobs per queue and in all: the backpressure check.
+  std::shared_ptr<job_counts> counts = std::make_shared<job_counts>();
   /// The clock when start() ran: crons count their first tick from here,
   /// since actors initialise asynchronously, after start() returned.
   model::time_ms started_at = 0;

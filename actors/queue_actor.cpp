@@ -25,6 +25,7 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
   st.concurrency = env->concurrency_for(name);
   st.continuous = env->options.continuous;
   st.lifo = model::is_lifo(env->order_for(name));
+  st.unfinished = &env->counts->of(name);
   for (auto& j : recovered)
     add_pending(self, std::make_shared<model::job>(std::move(j)));
   // A job actor that dies without reporting leaves its job claimable again.

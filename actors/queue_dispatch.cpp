@@ -70,8 +70,9 @@ void pump(queue_pointer self) {
     });
 }
 
-void notify_watchers(queue_pointer self, const model::job& doc) {
+void job_finished(queue_pointer self, const model::job& doc) {
   auto& st = self->state;
+  st.env->counts->remove(*st.unfinished, 1);
   if (st.env->options.on_terminal)
     st.env->options.on_terminal(doc);
   auto it = st.watchers.find(doc.id);
@@ -96,7 +97,7 @@ void attempt_ended(queue_pointer self, job_id id, model::run_status status,
       rp.deliver(next);
   }
   if (model::is_terminal(next.status))
-    notify_watchers(self, next);
+    job_finished(self, next);
   else
     add_pending(self, std::make_shared<model::job>(next));
 }
@@ -127,7 +128,7 @@ void cancel_pending(queue_pointer self, const std::vector<doc_ptr>& docs,
     .then(
       [=](std::uint64_t) {
         for (auto& j : cancelled)
-          notify_watchers(self, j);
+          job_finished(self, j);
         done(cancelled);
       },
       [=](caf::error&) {

@@ -57,6 +57,9 @@ struct queue_state {
   bool continuous = false;
   bool lifo = false;
   bool paused = false; ///< mirror of the journal's paused/<queue> key
+  /// This queue's unfinished jobs in env->counts: the supervisor adds on
+  /// admission, the queue subtracts when a job finishes.
+  job_counts::counter* unfinished = nullptr;
   // -- mirror of durable state --
   std::map<order_key, doc_ptr> ready;
   std::set<std::pair<time_ms, job_id>> delayed;
@@ -160,8 +163,9 @@ void execute_job(queue_pointer self, job_id id);
 /// Continuous mode: start due jobs while the concurrency limit allows.
 /// While draining: answer the drain once no job runs.
 void pump(queue_pointer self);
-/// A job reached a terminal state: tell on_terminal and its watchers.
-void notify_watchers(queue_pointer self, const model::job& doc);
+/// A job reached a terminal state (durably): its slot is free, on_terminal
+/// and its watchers are told.
+void job_finished(queue_pointer self, const model::job& doc);
 /// The job's attempt ended (or the job was cancelled while pending).
 void attempt_ended(queue_pointer self, job_id id, model::run_status status,
                    const model::job& next);

@@ -24,6 +24,9 @@ queue_actor queue_of(supervisor_pointer self, const std::string& name,
   auto it = st.queues.find(name);
   if (it != st.queues.end())
     return it->second;
+  // Counted before the queue runs: an admission right after recovery sees
+  // them.
+  st.env->counts->add(st.env->counts->of(name), recovered.size());
   auto q = spawn_queue_actor(self->system(), st.env, name, std::move(recovered),
                              st.paused.count(name) > 0);
   self->link_to(q);
@@ -32,6 +35,15 @@ queue_actor queue_of(supervisor_pointer self, const std::string& name,
     self->request(q, caf::infinite, drain_atom::value)
       .then([](bool) {}, [](caf::error&) {});
   return q;
+}
+
+std::optional<caf::error> know_queue(const supervisor_pointer& self,
+                                     const std::string& queue) {
+  auto& counts = *self->state.env->counts;
+  if (auto no = counts.too_many_queues(queue, self->state.env->options.limits))
+    return make_caf_error(errc::overloaded, *no);
+  counts.of(queue); // known from now on
+  return std::nullopt;
 }
 
 json render(const supervisor_pointer& self, const model::job& j) {
@@ -47,6 +59,8 @@ caf::result<json> handle_pause(supervisor_pointer self,
   if (!valid_queue_name(queue))
     return make_caf_error(errc::invalid_input,
                           "queue: '" + queue + "' is not a queue name");
+  if (auto no = know_queue(self, queue))
+    return *no;
   persistence::write_batch batch;
   persistence::add_meta_write(batch, persistence::paused_key(queue),
                               pause ? std::optional<std::string>{"1"}
@@ -77,6 +91,8 @@ caf::result<json> handle_set_concurrency(supervisor_pointer self,
   if (!valid_queue_name(queue))
     return make_caf_error(errc::invalid_input,
                           "queue: '" + queue + "' is not a queue name");
+  if (auto no = know_queue(self, queue))
+    return *no;
   if (limit < 1)
     return make_caf_error(errc::invalid_input,
                           "concurrency: must be at least 1");

@@ -14,9 +14,26 @@ using model::errc;
 
 namespace {
 
+using per_queue = std::map<std::string, std::size_t>;
+
+per_queue count_by_queue(const std::vector<model::job>& jobs) {
+  per_queue n;
+  for (const auto& j : jobs)
+    ++n[j.queue];
+  return n;
+}
+
+void uncount(job_counts& counts, const per_queue& n) {
+  for (const auto& [queue, k] : n)
+    counts.remove(counts.of(queue), k);
+}
+
 /// Superseded jobs that were taken out of their queues for a write that
-/// did not happen: pending again.
+/// did not happen: pending again, and counted again.
 void give_back(supervisor_pointer self, const std::vector<model::job>& jobs) {
+  auto& counts = *self->state.env->counts;
+  for (const auto& [queue, k] : count_by_queue(jobs))
+    counts.add(counts.of(queue), k);
   std::map<std::string, std::vector<model::job>> back;
   for (auto& old : jobs)
     back[old.queue].push_back(old);
@@ -32,6 +49,9 @@ void commit_new_jobs(
   const std::string& idempotency_index = {}) {
   auto& st = self->state;
   auto count = jobs.size();
+  // Superseded jobs left their queues: their slots count as free (every
+  // failure below gives them back).
+  uncount(*st.env->counts, count_by_queue(superseded));
   if (st.pending_new_jobs + count > st.env->options.max_pending_enqueues) {
     give_back(self, superseded);
     fail(make_caf_error(errc::overloaded,
@@ -39,6 +59,14 @@ void commit_new_jobs(
                           + " new jobs waiting to be written (max "
                           + std::to_string(st.env->options.max_pending_enqueues)
                           + "); retry later"));
+    return;
+  }
+  // Backpressure: the jobs take their queues' slots now, before the write,
+  // and give them back if it fails.
+  auto admitted = count_by_queue(jobs);
+  if (auto full = st.env->counts->try_admit(admitted, st.env->options.limits)) {
+    give_back(self, superseded);
+    fail(make_caf_error(errc::overloaded, *full));
     return;
   }
   st.pending_new_jobs += count;
@@ -69,6 +97,7 @@ void commit_new_jobs(
       },
       [=](caf::error& err) {
         self->state.pending_new_jobs -= count;
+        uncount(*self->state.env->counts, admitted);
         // Nothing was written: superseded jobs are pending again.
         give_back(self, superseded);
         fail(err);

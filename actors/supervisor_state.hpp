@@ -52,6 +52,11 @@ caf::result<bool> handle_drain(supervisor_pointer self, std::int64_t grace_ms);
 queue_actor queue_of(supervisor_pointer self, const std::string& name,
                      std::vector<model::job> recovered = {});
 
+/// Refuses a request naming a queue the node does not know yet when it
+/// knows limits.maxQueues already; else the queue is known from now on.
+std::optional<caf::error> know_queue(const supervisor_pointer& self,
+                                     const std::string& queue);
+
 /// A job as the API shows it.
 json render(const supervisor_pointer& self, const model::job& j);
 

@@ -8,6 +8,9 @@ namespace {
 
 // Sizes at least 2 bytes ("{}"), at most what the transport carries; depths
 // at most the hard maximum, since the transport refuses anything deeper.
+// Admission caps: beyond a billion unfinished jobs no node has the memory.
+constexpr std::size_t max_queued_cap = 1'000'000'000;
+
 constexpr limit_field fields[] = {
   {"maxInputBytes", &limits::max_input_bytes, 2, hard_max_field_bytes},
   {"maxOutputBytes", &limits::max_output_bytes, 2, hard_max_field_bytes},
@@ -20,6 +23,9 @@ constexpr limit_field fields[] = {
   {"maxWhereDepth", &limits::max_where_depth, 1, hard_max_json_depth},
   {"maxPageSize", &limits::max_page_size, 1, 1'000'000},
   {"maxIdempotencyKeyBytes", &limits::max_idempotency_key_bytes, 1, 64 * kib},
+  {"maxQueuedPerQueue", &limits::max_queued_per_queue, 1, max_queued_cap},
+  {"maxQueued", &limits::max_queued, 1, max_queued_cap},
+  {"maxQueues", &limits::max_queues, 1, 1'000'000},
 };
 
 } // namespace

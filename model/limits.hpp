@@ -78,6 +78,15 @@ struct limits {
   std::size_t max_page_size = 1000;
   /// idempotencyKey length (maxIdempotencyKeyBytes).
   std::size_t max_idempotency_key_bytes = 256;
+  /// Unfinished jobs (waiting, delayed or running) one queue may hold; a
+  /// new job beyond it is refused as `overloaded` (maxQueuedPerQueue).
+  std::size_t max_queued_per_queue = 1'000'000;
+  /// Unfinished jobs of all queues together (maxQueued).
+  std::size_t max_queued = 2'000'000;
+  /// Queues one node knows (each is an actor that lives as long as the
+  /// node): a request naming one more is refused as `overloaded`
+  /// (maxQueues).
+  std::size_t max_queues = 10'000;
 
   /// The guard's view for one field of `max_bytes`.
   json_limits json(std::size_t max_bytes) const {

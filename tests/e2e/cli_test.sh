@@ -66,7 +66,8 @@ cat >"$T/conveyor.json" <<EOF
     "queues": { "default": { "concurrency": 4 }, "held": { "concurrency": 1 } },
     "deleteJobOnComplete": false
   },
-  "node": { "listen": "127.0.0.1:4242", "durability": "sync" }
+  "node": { "listen": "127.0.0.1:4242", "durability": "sync" },
+  "limits": { "maxQueues": 3 }
 }
 EOF
 
@@ -376,6 +377,15 @@ check_rc 5 "list --where with an unknown operator"
 if [[ "$RC" == 6 ]]; then # the node never answered: the timeout says so
   assert_contains "$ERR" "no answer from the node" "message of an expired --timeout"
 fi
+
+log "exit codes: overloaded (7)"
+# default and held are known; limits.maxQueues 3 leaves room for one more.
+must cv queue --task echo --input '{"n": 70}' --queue third
+capture cv queue --task echo --input '{"n": 71}' --queue fourth
+assert_rc 7 "queue naming a queue beyond limits.maxQueues"
+assert_contains "$ERR" "limits.maxQueues 3" "overloaded message"
+must cv list --queue fourth
+assert_eq "[]" "$OUT" "a refused job is not written"
 
 log "exit codes: unreachable (6)"
 capture conveyor list --connect "127.0.0.1:$(free_port)" --token-file "$TOKEN_FILE"

@@ -47,7 +47,10 @@ BOOST_AUTO_TEST_CASE(defaults_are_within_the_table) {
   lim = limits{};
   lim.max_input_bytes = 1;
   BOOST_TEST(!check_limits(lim).has_value());
-  BOOST_TEST(limit_fields().size() == 11u);
+  lim = limits{};
+  lim.max_queued = 0;
+  BOOST_TEST(!check_limits(lim).has_value());
+  BOOST_TEST(limit_fields().size() == 14u);
 }
 
 BOOST_AUTO_TEST_CASE(utf8_validation) {
