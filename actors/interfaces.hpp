@@ -88,7 +88,9 @@ using queue_actor = caf::typed_actor<
   /// clean stop: start no more jobs -> true once none runs
   caf::replies_to<drain_atom>::with<bool>,
   /// clean stop, grace over: interrupt every running job
-  caf::reacts_to<interrupt_atom>>;
+  caf::reacts_to<interrupt_atom>,
+  /// timer: running jobs' processingUntil moves forward
+  caf::reacts_to<renew_atom>>;
 
 } // namespace conveyor::actors
 

@@ -37,6 +37,9 @@ using read_atom = caf::atom_constant<caf::atom("cv_read")>;
 using release_atom = caf::atom_constant<caf::atom("cv_release")>;
 using supersede_atom = caf::atom_constant<caf::atom("cv_supers")>;
 using interrupt_atom = caf::atom_constant<caf::atom("cv_intr")>;
+/// Timers: a queue renews its running jobs' leases; the remote pool ends
+/// attempts whose worker stopped heartbeating; a worker node heartbeats.
+using renew_atom = caf::atom_constant<caf::atom("cv_renew")>;
 
 using job_ptr = std::shared_ptr<const model::job>;
 

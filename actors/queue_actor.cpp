@@ -290,6 +290,7 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
       pump(self);
       return rp;
     },
+    [=](renew_atom) { renew_leases(self); },
     [=](interrupt_atom) {
       for (auto& [id, r] : self->state.running)
         if (r.actor)

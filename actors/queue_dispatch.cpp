@@ -33,6 +33,26 @@ void execute_job(queue_pointer self, job_id id) {
   auto& r = st.running[id];
   r.actor = spawn_job_actor(self->system(), st.env, *r.doc, queue_actor{self});
   self->monitor(r.actor);
+  if (!st.renewing) {
+    st.renewing = true;
+    self->delayed_send(self, st.env->options.lease / 2, renew_atom::value);
+  }
+}
+
+void renew_leases(queue_pointer self) {
+  auto& st = self->state;
+  st.renewing = false;
+  if (st.running.empty())
+    return;
+  // An attempt is alive while its job actor is: a remote attempt whose
+  // worker stops heartbeating is ended by the remote pool when the lease
+  // runs out, and its job leaves `running` then.
+  auto until = st.env->now() + st.env->options.lease.count();
+  for (auto& [id, r] : st.running)
+    if (r.actor)
+      r.doc->processing_until = until;
+  st.renewing = true;
+  self->delayed_send(self, st.env->options.lease / 2, renew_atom::value);
 }
 
 void pump(queue_pointer self) {

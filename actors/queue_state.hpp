@@ -75,6 +75,8 @@ struct queue_state {
                      std::vector<caf::typed_response_promise<model::job>>>
     watchers;
   std::optional<time_ms> timer_at;
+  /// The lease renewal timer is armed (while any job runs).
+  bool renewing = false;
   /// A clean stop began: no job starts any more; `drained` is answered
   /// once none runs.
   bool draining = false;
@@ -160,6 +162,10 @@ std::vector<doc_ptr> candidates(queue_state& st, bool lifo, std::size_t limit,
 bool claim_job(queue_pointer self, const doc_ptr& doc);
 /// Spawns the job actor of a claimed job.
 void execute_job(queue_pointer self, job_id id);
+/// Moves every running job's processingUntil to now + lease, and keeps a
+/// timer doing so every half lease while any job runs: a job whose attempt
+/// is alive never looks stale to a reader.
+void renew_leases(queue_pointer self);
 /// Continuous mode: start due jobs while the concurrency limit allows.
 /// While draining: answer the drain once no job runs.
 void pump(queue_pointer self);

@@ -30,6 +30,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<session_actor>("conveyor::session_actor");
   cfg.add_message_type<door_actor>("conveyor::door_actor");
   cfg.add_message_type<std::vector<std::string>>("std::vector<std::string>");
+  cfg.add_message_type<std::vector<std::uint64_t>>(
+    "std::vector<std::uint64_t>");
   actors::register_error_category(cfg);
 }
 
@@ -219,8 +221,9 @@ start(caf::actor_system& sys, std::shared_ptr<const registry> reg,
   env->tasks = std::make_shared<actors::task_pool>();
   env->pool =
     actors::spawn_worker_pool(sys, env, env->tasks, env->options.workers);
-  env->remote = caf::actor_cast<caf::actor>(actors::spawn_remote_pool(
-    sys, std::make_shared<actors::remote_stats>(), env->options.clock));
+  env->remote = caf::actor_cast<caf::actor>(
+    actors::spawn_remote_pool(sys, std::make_shared<actors::remote_stats>(),
+                              env->options.clock, env->options.lease));
   db.reset();
   auto sup = actors::spawn_supervisor(sys, env, std::move(*recovered));
   return std::unique_ptr<runtime>{std::make_unique<runtime_impl>(

@@ -59,6 +59,11 @@ struct node_config {
   /// A clean stop lets running tasks finish this long, then interrupts
   /// them (runtime_options::stop_grace).
   std::int64_t stop_grace_ms = 30'000;
+  /// Lease of a running job (runtime_options::lease): renewed while its
+  /// attempt lives; a worker node silent this long loses its attempts.
+  std::int64_t lease_ms = 1'200'000; // 20 min
+  /// `conveyor worker`: how often it heartbeats the jobs it runs.
+  std::int64_t heartbeat_ms = 1000;
   /// Environment variables never handed to a command task, even when a
   /// task's `env` lists them (a task that does is a config error).
   std::vector<std::string> secret_env;

@@ -302,8 +302,8 @@ void parse_node(reader& r, const json& doc, const std::string& path,
   if (r.object(n, path,
                {"listen", "data", "durability", "tls", "workers",
                 "maxMessageBytes", "maxConnections", "handshakeTimeoutMs",
-                "maxInFlight", "maxPendingEnqueues", "secretEnv",
-                "stopGraceMs"})) {
+                "maxInFlight", "maxPendingEnqueues", "secretEnv", "stopGraceMs",
+                "leaseMs", "heartbeatMs"})) {
     r.string(n, "listen", path, node.listen);
     r.string(n, "data", path, node.data);
     std::string mode;
@@ -327,6 +327,10 @@ void parse_node(reader& r, const json& doc, const std::string& path,
       node.max_pending_enqueues = static_cast<std::size_t>(v);
     if (r.integer(n, "stopGraceMs", path, 0, 86'400'000, v))
       node.stop_grace_ms = v;
+    if (r.integer(n, "leaseMs", path, 3'000, 86'400'000, v))
+      node.lease_ms = v;
+    if (r.integer(n, "heartbeatMs", path, 10, 600'000, v))
+      node.heartbeat_ms = v;
     parse_secret_env(r, n, path, cfg);
     const auto tls_path = at(path, "tls");
     if (auto tls = n.find("tls");

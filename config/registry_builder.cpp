@@ -117,6 +117,7 @@ runtime_options to_runtime_options(const config& cfg) {
   opts.workers = cfg.node.workers;
   opts.max_pending_enqueues = cfg.node.max_pending_enqueues;
   opts.stop_grace = std::chrono::milliseconds{cfg.node.stop_grace_ms};
+  opts.lease = std::chrono::milliseconds{cfg.node.lease_ms};
   opts.delete_job_on_complete = cfg.delete_job_on_complete;
   opts.max_interruptions = cfg.max_interruptions;
   opts.processing_order = cfg.processing_order;

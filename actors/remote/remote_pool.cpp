@@ -1,5 +1,7 @@
 // The remote worker pool (see remote_pool.hpp).
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 
@@ -28,13 +30,22 @@ struct registered_worker {
 
 using attempt_key = std::tuple<std::uint64_t, std::string, std::uint64_t>;
 
+/// An attempt sent to a worker.
+struct sent_attempt {
+  caf::actor_addr worker;
+  remote_dispatch dispatch;
+  model::time_ms heard_at; ///< sent, or last heartbeat naming its job
+};
+
 struct remote_pool_state {
   static constexpr const char* name = "conveyor.remote_pool";
   std::shared_ptr<remote_stats> stats;
   std::function<model::time_ms()> clock;
+  std::chrono::milliseconds lease{};
+  bool expiry_armed = false;
   std::vector<registered_worker> workers;
   /// Attempts sent to a worker, by (job, lease token, attempt).
-  std::map<attempt_key, std::pair<caf::actor_addr, remote_dispatch>> in_flight;
+  std::map<attempt_key, sent_attempt> in_flight;
   /// Attempts no registered worker can take yet.
   std::deque<remote_dispatch> waiting;
 };
@@ -44,6 +55,37 @@ using remote_pool_pointer =
 
 attempt_key key_of(const remote_task& t) {
   return {t.job_id, t.lease_token, t.attempt_no};
+}
+
+/// Checks for expired attempts every quarter lease (at least every second)
+/// while any attempt is out.
+void arm_expiry(remote_pool_pointer self) {
+  auto& st = self->state;
+  if (st.expiry_armed || st.in_flight.empty())
+    return;
+  st.expiry_armed = true;
+  auto every = std::clamp(st.lease / 4, std::chrono::milliseconds{1},
+                          std::chrono::milliseconds{1000});
+  self->delayed_send(self, every, renew_atom::value);
+}
+
+void report(const remote_dispatch& d, task_result res) {
+  caf::anon_send(caf::actor_cast<workflow_actor>(d.reply_to),
+                 step_done_atom::value, d.step, std::move(res));
+}
+
+/// The attempt at `it` is lost (its worker vanished or went silent): its
+/// job is pending again with nothing consumed.
+auto lose(remote_pool_state& st,
+          std::map<attempt_key, sent_attempt>::iterator it) {
+  task_result lost;
+  lost.lost = true;
+  st.stats->lost.fetch_add(1, std::memory_order_relaxed);
+  report(it->second.dispatch, std::move(lost));
+  for (auto& w : st.workers)
+    if (w.handle.address() == it->second.worker && w.in_flight > 0)
+      --w.in_flight;
+  return st.in_flight.erase(it);
 }
 
 /// Sends `d` to the least loaded worker that serves it; false if none does.
@@ -61,8 +103,9 @@ bool try_dispatch(remote_pool_pointer self, remote_dispatch& d) {
   // no request (and no timer) stays pending if the worker dies.
   self->send(best->handle, run_task_atom::value, d.task);
   auto key = key_of(d.task); // before `d` is moved below
-  st.in_flight.emplace(std::move(key),
-                       std::make_pair(best->handle.address(), std::move(d)));
+  st.in_flight.emplace(std::move(key), sent_attempt{best->handle.address(),
+                                                    std::move(d), st.clock()});
+  arm_expiry(self);
   return true;
 }
 
@@ -78,16 +121,13 @@ void drain_waiting(remote_pool_pointer self) {
   st.waiting = std::move(still);
 }
 
-void report(const remote_dispatch& d, task_result res) {
-  caf::anon_send(caf::actor_cast<workflow_actor>(d.reply_to),
-                 step_done_atom::value, d.step, std::move(res));
-}
-
 remote_pool_actor::behavior_type
 remote_pool_impl(remote_pool_pointer self, std::shared_ptr<remote_stats> stats,
-                 std::function<model::time_ms()> clock) {
+                 std::function<model::time_ms()> clock,
+                 std::chrono::milliseconds lease) {
   self->state.stats = std::move(stats);
   self->state.clock = std::move(clock);
+  self->state.lease = lease;
   // A worker node that goes away loses its attempts at once; each job goes
   // back to pending with nothing consumed.
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -97,17 +137,8 @@ remote_pool_impl(remote_pool_pointer self, std::shared_ptr<remote_stats> stats,
                                       return w.handle.address() == dm.source;
                                     }),
                      st.workers.end());
-    for (auto it = st.in_flight.begin(); it != st.in_flight.end();) {
-      if (it->second.first == dm.source) {
-        task_result lost;
-        lost.lost = true;
-        st.stats->lost.fetch_add(1, std::memory_order_relaxed);
-        report(it->second.second, std::move(lost));
-        it = st.in_flight.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    for (auto it = st.in_flight.begin(); it != st.in_flight.end();)
+      it = it->second.worker == dm.source ? lose(st, it) : std::next(it);
   });
   return {
     [=](register_worker_atom, const worker_node_actor& w,
@@ -140,10 +171,10 @@ remote_pool_impl(remote_pool_pointer self, std::shared_ptr<remote_stats> stats,
       }
       std::set<caf::actor_addr> told;
       for (auto& [key, entry] : st.in_flight) {
-        if (!of_job(entry.second.task) || !told.insert(entry.first).second)
+        if (!of_job(entry.dispatch.task) || !told.insert(entry.worker).second)
           continue;
         for (auto& w : st.workers)
-          if (w.handle.address() == entry.first)
+          if (w.handle.address() == entry.worker)
             self->send(w.handle, cancel_task_atom::value, job, lease);
       }
     },
@@ -155,18 +186,50 @@ remote_pool_impl(remote_pool_pointer self, std::shared_ptr<remote_stats> stats,
         st.stats->stale_rejected.fetch_add(1, std::memory_order_relaxed);
         return;
       }
-      auto source = it->second.first;
+      auto source = it->second.worker;
       if (self->current_sender() != source) {
         // Only the worker the attempt was sent to may answer it.
         st.stats->stale_rejected.fetch_add(1, std::memory_order_relaxed);
         return;
       }
-      auto d = std::move(it->second.second);
+      auto d = std::move(it->second.dispatch);
       st.in_flight.erase(it);
       for (auto& w : st.workers)
         if (w.handle.address() == source && w.in_flight > 0)
           --w.in_flight;
       report(d, to_task_result(std::move(r)));
+      drain_waiting(self);
+    },
+    [=](heartbeat_atom, const std::vector<std::uint64_t>& jobs) {
+      auto& st = self->state;
+      // Only attempts sent to the sender are renewed: a worker cannot keep
+      // another's attempts alive.
+      auto source = self->current_sender();
+      std::set<std::uint64_t> alive(jobs.begin(), jobs.end());
+      auto now = st.clock();
+      for (auto& [key, a] : st.in_flight)
+        if (a.worker == source && alive.count(a.dispatch.task.job_id))
+          a.heard_at = now;
+    },
+    [=](renew_atom) {
+      auto& st = self->state;
+      st.expiry_armed = false;
+      auto deadline = st.clock() - st.lease.count();
+      for (auto it = st.in_flight.begin(); it != st.in_flight.end();) {
+        if (it->second.heard_at >= deadline) {
+          ++it;
+          continue;
+        }
+        // The worker may yet come back: its late result is fenced off,
+        // and it is told to stop the attempt.
+        const auto& t = it->second.dispatch.task;
+        for (auto& w : st.workers)
+          if (w.handle.address() == it->second.worker)
+            self->send(w.handle, cancel_task_atom::value, t.job_id,
+                       t.lease_token);
+        it = lose(st, it);
+      }
+      arm_expiry(self);
       drain_waiting(self);
     },
   };
@@ -201,8 +264,9 @@ task_result to_task_result(remote_result&& r) {
 
 remote_pool_actor spawn_remote_pool(caf::actor_system& sys,
                                     std::shared_ptr<remote_stats> stats,
-                                    std::function<model::time_ms()> clock) {
-  return sys.spawn(remote_pool_impl, std::move(stats), std::move(clock));
+                                    std::function<model::time_ms()> clock,
+                                    std::chrono::milliseconds lease) {
+  return sys.spawn(remote_pool_impl, std::move(stats), std::move(clock), lease);
 }
 
 } // namespace conveyor::actors

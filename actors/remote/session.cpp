@@ -16,6 +16,9 @@ struct session_state {
 
 using session_pointer = session_impl_actor::stateful_pointer<session_state>;
 
+/// A heartbeat names the jobs a worker runs: more than a worker can run.
+constexpr std::size_t max_heartbeat_jobs = 65'536;
+
 bool from_node(session_pointer self, const caf::node_id& node) {
   const auto& sender = self->current_sender();
   return sender && sender->node() == node;
@@ -151,6 +154,14 @@ session_impl_actor::behavior_type session_impl(session_pointer self,
       if (!st.worker || !from_node(self, st.setup.peer))
         return; // only the registered worker's node may answer
       self->send(st.setup.pool, std::move(r));
+    },
+    [=](heartbeat_atom a, std::vector<std::uint64_t>& jobs) {
+      auto& st = self->state;
+      if (!st.worker || !from_node(self, st.setup.peer)
+          || jobs.size() > max_heartbeat_jobs)
+        return;
+      // The pool renews only attempts it sent to this session.
+      self->send(st.setup.pool, a, std::move(jobs));
     },
     [=](run_task_atom a, remote_task& t) {
       auto& st = self->state;

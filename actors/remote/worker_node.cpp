@@ -17,6 +17,8 @@ namespace {
 
 /// Where a worker node answers: the session that sent the attempt.
 using result_sink = caf::typed_actor<caf::reacts_to<remote_result>>;
+using heartbeat_sink =
+  caf::typed_actor<caf::reacts_to<heartbeat_atom, std::vector<std::uint64_t>>>;
 
 struct worker_node_state {
   static constexpr const char* name = "conveyor.worker_node";
@@ -30,16 +32,40 @@ struct worker_node_state {
   };
   std::map<std::uint64_t, attempt> running;
   std::uint64_t counter = 0;
+  std::chrono::milliseconds heartbeat{};
+  bool beating = false; ///< the heartbeat timer is armed
 };
 
 using worker_node_impl_actor = worker_node_actor::extend<
-  caf::reacts_to<step_done_atom, std::uint64_t, task_result>>;
+  caf::reacts_to<step_done_atom, std::uint64_t, task_result>,
+  caf::reacts_to<renew_atom>>;
 using worker_node_pointer =
   worker_node_impl_actor::stateful_pointer<worker_node_state>;
 
+/// Arms the heartbeat timer while any attempt runs here.
+void keep_beating(worker_node_pointer self) {
+  auto& st = self->state;
+  if (st.beating || st.running.empty())
+    return;
+  st.beating = true;
+  self->delayed_send(self, st.heartbeat, renew_atom::value);
+}
+
+/// Tells each sender of running attempts which of its jobs still run here.
+void send_heartbeats(worker_node_pointer self) {
+  std::map<caf::actor, std::vector<std::uint64_t>> by_sender;
+  for (auto& [n, a] : self->state.running)
+    by_sender[a.reply_to].push_back(a.task.job_id);
+  for (auto& [to, jobs] : by_sender)
+    self->send(caf::actor_cast<heartbeat_sink>(to), heartbeat_atom::value,
+               std::move(jobs));
+}
+
 worker_node_impl_actor::behavior_type
-worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
+worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env,
+                 std::chrono::milliseconds heartbeat) {
   self->state.env = std::move(env);
+  self->state.heartbeat = heartbeat;
   return {
     [=](run_task_atom, remote_task& t) {
       auto& st = self->state;
@@ -70,6 +96,12 @@ worker_node_impl(worker_node_pointer self, std::shared_ptr<runtime_env> env) {
         n, worker_node_state::attempt{reply_to, std::move(t), req.stop});
       st.env->tasks->submit(
         task_item{std::move(req), caf::actor_cast<caf::actor>(self), n});
+      keep_beating(self);
+    },
+    [=](renew_atom) {
+      self->state.beating = false;
+      send_heartbeats(self);
+      keep_beating(self);
     },
     [=](step_done_atom, std::uint64_t n, task_result& res) {
       auto& st = self->state;
@@ -99,13 +131,15 @@ namespace conveyor {
 
 worker_node_actor spawn_worker_node(caf::actor_system& sys,
                                     std::shared_ptr<const registry> reg,
-                                    std::size_t workers) {
+                                    std::size_t workers,
+                                    std::chrono::milliseconds heartbeat) {
   auto env = std::make_shared<actors::runtime_env>();
   env->reg = std::move(reg);
   env->options.clock = actors::system_now;
   env->tasks = std::make_shared<actors::task_pool>();
   env->pool = actors::spawn_worker_pool(sys, env, env->tasks, workers);
-  auto node = sys.spawn(actors::worker_node_impl, env);
+  auto node = sys.spawn(actors::worker_node_impl, env,
+                        std::max(heartbeat, std::chrono::milliseconds{1}));
   // The worker threads live as long as the node actor.
   caf::actor_cast<caf::abstract_actor*>(node)->attach_functor(
     [pool = env->pool] {

@@ -49,7 +49,9 @@ int run_worker(int argc, char** argv) {
   caf::actor_system sys{cfg};
   network net{sys, {.tls = tls.enabled()}};
   auto gw = connect(net, a);
-  auto node = spawn_worker_node(sys, reg, concurrency);
+  auto node = spawn_worker_node(
+    sys, reg, concurrency,
+    std::chrono::milliseconds{loaded->conf.node.heartbeat_ms});
   auto registered = register_worker(sys, caf::actor_cast<caf::actor>(gw), node,
                                     {*queue}, slugs);
   if (!registered) {

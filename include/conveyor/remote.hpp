@@ -12,7 +12,11 @@
 // is gone (the worker was declared dead and the job handed to another) is
 // rejected. When a worker node's connection drops, the serve node notices
 // through actor monitoring at once and makes its in-flight jobs claimable
-// again without consuming a retry.
+// again without consuming a retry. While it runs attempts, a worker node
+// sends a heartbeat naming their jobs every `heartbeat` (default 1 s); an
+// attempt not named for a whole lease (runtime_options::lease) is lost the
+// same way, so a worker that hangs with its connection up cannot hold jobs
+// for ever.
 
 #include <string>
 #include <vector>
@@ -24,6 +28,7 @@ namespace conveyor {
 using run_task_atom = caf::atom_constant<caf::atom("cv_rtask")>;
 using register_worker_atom = caf::atom_constant<caf::atom("cv_regwork")>;
 using cancel_task_atom = caf::atom_constant<caf::atom("cv_rcancel")>;
+using heartbeat_atom = caf::atom_constant<caf::atom("cv_beat")>;
 
 /// One task attempt sent to a worker node.
 struct remote_task {
@@ -100,7 +105,10 @@ using session_actor = caf::typed_actor<
                   std::vector<std::string>,
                   std::vector<std::string>>::with<bool>,
   /// a registered worker node's answer to an attempt
-  caf::reacts_to<remote_result>>;
+  caf::reacts_to<remote_result>,
+  /// a registered worker node still runs attempts of these jobs (at most
+  /// 65,536 ids; a longer list is dropped)
+  caf::reacts_to<heartbeat_atom, std::vector<std::uint64_t>>>;
 
 /// What a node publishes: the door. hello(token) authenticates a
 /// connection once and answers with a session bound to the token's
@@ -123,10 +131,13 @@ using authenticator =
   std::function<std::optional<principal_info>(const std::string& token)>;
 
 /// Serves `slugs` of `reg` for a serve node: the actor to register with
-/// register_worker_atom. Attempts run on `workers` threads.
-worker_node_actor spawn_worker_node(caf::actor_system& sys,
-                                    std::shared_ptr<const registry> reg,
-                                    std::size_t workers);
+/// register_worker_atom. Attempts run on `workers` threads. While any runs,
+/// it heartbeats their jobs to whoever sent them every `heartbeat`: keep
+/// that well below the serve node's lease (20 min by default).
+worker_node_actor spawn_worker_node(
+  caf::actor_system& sys, std::shared_ptr<const registry> reg,
+  std::size_t workers,
+  std::chrono::milliseconds heartbeat = std::chrono::seconds(1));
 
 /// Registers `node` through `session` (network::connect) for `queues` and
 /// the task `slugs` it implements. Errors: forbidden (the `run` rule refused

@@ -22,13 +22,12 @@ struct fixture : runtime_fixture {
     add_task({.slug = "echo", .handler = [](task_context& ctx) {
                 return json{{"echo", ctx.input()}};
               }});
-    add_task({.slug = "latest",
-              .handler = [](task_context&) { return json::object(); },
-              .concurrency = concurrency_config{
-                [](const json&, const std::string&) {
-                  return std::string{"latest"};
-                },
-                true, true}});
+    add_task(
+      {.slug = "latest",
+       .handler = [](task_context&) { return json::object(); },
+       .concurrency = concurrency_config{
+         [](const json&, const std::string&) { return std::string{"latest"}; },
+         true, true}});
   }
 
   /// The error a queue request gets (errc::none if accepted).
@@ -68,7 +67,8 @@ BOOST_AUTO_TEST_CASE(a_full_queue_refuses_until_one_of_its_jobs_finishes) {
   queue_task("echo", json::object(), "a");
   auto full = refusal("a");
   BOOST_TEST((full.code == errc::overloaded));
-  BOOST_TEST(full.message.find("limits.maxQueuedPerQueue 2") != std::string::npos,
+  BOOST_TEST(full.message.find("limits.maxQueuedPerQueue 2")
+               != std::string::npos,
              full.message);
   BOOST_TEST(stored() == 2u);
   // Another queue has its own slots.

@@ -203,6 +203,27 @@ BOOST_AUTO_TEST_CASE(node_stop_grace_is_bounded) {
       "accepted " << bad.dump());
 }
 
+BOOST_AUTO_TEST_CASE(node_lease_and_heartbeat_are_bounded) {
+  folder f;
+  auto cfg = parse_config(
+    json{{"node", {{"leaseMs", 60'000}, {"heartbeatMs", 250}}}}, f.dir.path());
+  BOOST_REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().message));
+  BOOST_TEST(cfg->node.lease_ms == 60'000);
+  BOOST_TEST(cfg->node.heartbeat_ms == 250);
+  auto defaults = parse_config(json::object(), f.dir.path());
+  BOOST_REQUIRE(defaults);
+  BOOST_TEST(defaults->node.lease_ms == 1'200'000);
+  BOOST_TEST(defaults->node.heartbeat_ms == 1000);
+  for (const json& bad : {json(2999), json(86'400'001), json("1m")})
+    BOOST_TEST(
+      has_line(problems(json{{"node", {{"leaseMs", bad}}}}, f.dir.path()),
+               "node.leaseMs: expected an integer from 3000 to 86400000"),
+      "accepted " << bad.dump());
+  BOOST_TEST(
+    has_line(problems(json{{"node", {{"heartbeatMs", 0}}}}, f.dir.path()),
+             "node.heartbeatMs: expected an integer from 10 to 600000"));
+}
+
 BOOST_AUTO_TEST_CASE(queue_names_follow_the_one_name_rule) {
   folder f;
   // The same rule as a queue request's: a name the runtime would refuse

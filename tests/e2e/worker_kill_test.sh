@@ -6,7 +6,9 @@
 # "<taskID> <worker pid> start|done" to an effects file; the first attempt of
 # step 2 blocks (marker file) until its worker is killed. The job must
 # complete exactly once: step 1 and step 3 ran once, step 2 started twice and
-# finished once, and no retry was consumed (totalTried == 1).
+# finished once, and no retry was consumed (totalTried == 1). Step 3 runs
+# longer than the serve node's lease (node.leaseMs 3000): its worker's
+# heartbeats (node.heartbeatMs 100) keep it, so it too runs once.
 #
 #   bash tests/e2e/worker_kill_test.sh build/conveyor
 set -euo pipefail
@@ -35,6 +37,12 @@ if [ "\$CONVEYOR_TASK_ID" = 2 ] && ( set -C; : >"$MARKER" ) 2>/dev/null; then
   echo "step 2 was never interrupted" >&2
   exit 1
 fi
+if [ "\$CONVEYOR_TASK_ID" = 3 ]; then
+  # Outlive the lease: nothing ever writes to this FIFO, so the read
+  # blocks until timeout ends it.
+  mkfifo "$T/never-written" 2>/dev/null || true
+  timeout 4.5 cat "$T/never-written" >/dev/null || true
+fi
 echo "\$CONVEYOR_TASK_ID \$worker done" >>"$EFFECTS"
 printf '{"done": "%s"}\n' "\$CONVEYOR_TASK_ID"
 EOF
@@ -42,7 +50,8 @@ chmod +x "$T/worker/step.sh"
 
 # The workers' own config: the command behind the slug.
 cat >"$T/worker/worker.json" <<'EOF'
-{ "jobs": { "tasks": [ { "slug": "step", "run": ["./step.sh"], "timeout": 30000 } ] } }
+{ "jobs": { "tasks": [ { "slug": "step", "run": ["./step.sh"], "timeout": 30000 } ] },
+  "node": { "heartbeatMs": 100 } }
 EOF
 
 # The serve node only declares the slug as remote. One retry is allowed, so
@@ -61,7 +70,8 @@ cat >"$T/serve.json" <<'EOF'
     ],
     "queues": { "remote": { "concurrency": 4 } },
     "deleteJobOnComplete": false
-  }
+  },
+  "node": { "leaseMs": 3000 }
 }
 EOF
 
