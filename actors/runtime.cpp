@@ -131,9 +131,22 @@ public:
   caf::actor remote_workers() const override { return remote_; }
   const access_rules& access() const override { return access_; }
 
-  void clock_changed() override {
-    if (sup_)
-      caf::anon_send(sup_, clock_changed_atom::value);
+  std::future<void> clock_changed() override {
+    auto done = std::make_shared<std::promise<void>>();
+    auto ready = done->get_future();
+    if (!sup_) {
+      done->set_value();
+      return ready;
+    }
+    // A short-lived actor waits for the answer: the caller's thread may be
+    // one of the system's, which must never block.
+    auto& sys = caf::actor_cast<caf::abstract_actor*>(sup_)->home_system();
+    sys.spawn([sup = sup_, done](caf::event_based_actor* self) {
+      self->request(sup, caf::infinite, clock_changed_atom::value)
+        .then([done](bool) { done->set_value(); },
+              [done](caf::error&) { done->set_value(); });
+    });
+    return ready;
   }
 
   void stop() override {

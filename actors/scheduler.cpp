@@ -4,7 +4,9 @@
 
 #include "actors/scheduler.hpp"
 
+#include <algorithm>
 #include <deque>
+#include <utility>
 
 #include "actors/errors.hpp"
 #include "model/cron.hpp"
@@ -63,6 +65,14 @@ struct scheduler_state {
   bool any_schedules = false; ///< the registry has schedule entries
   std::optional<time_ms> timer_at;
   std::uint64_t timer_gen = 0;
+  /// clock_changed requests answered once no tick and no pass is left.
+  std::vector<caf::typed_response_promise<bool>> settle_waiters;
+
+  bool idle() const {
+    return !passing && waiting.empty()
+           && std::none_of(autos.begin(), autos.end(),
+                           [](const auto_run_state& a) { return a.busy; });
+  }
 
   void log(const std::string& line) const {
     if (env->options.log)
@@ -110,6 +120,7 @@ json describe(const model::queueable& q) {
 }
 
 void start_next_pass(scheduler_pointer self);
+void answer_if_idle(scheduler_pointer self);
 void step(scheduler_pointer self, const std::shared_ptr<pass_progress>& p);
 
 /// Records a candidate's outcome, calls its afterSchedule, goes on.
@@ -223,6 +234,7 @@ void step(scheduler_pointer self, const std::shared_ptr<pass_progress>& p) {
     p->done(std::move(result));
     self->state.passing = false;
     start_next_pass(self);
+    answer_if_idle(self);
   };
   if (st.stats == p->stats_before) {
     finish(std::move(p->result));
@@ -285,6 +297,19 @@ std::string entry_name(std::size_t i) {
   return "autoRun[" + std::to_string(i) + "]";
 }
 
+/// Answers the clock_changed requests waiting for quiet, if it is quiet.
+void answer_if_idle(scheduler_pointer self) {
+  auto& st = self->state;
+  if (st.idle())
+    for (auto& rp : std::exchange(st.settle_waiters, {}))
+      rp.deliver(true);
+}
+
+void tick_over(scheduler_pointer self, std::size_t i) {
+  self->state.autos[i].busy = false;
+  answer_if_idle(self);
+}
+
 /// The run step of a tick, then the tick is over.
 void run_tick(scheduler_pointer self, std::size_t i) {
   auto& st = self->state;
@@ -294,14 +319,14 @@ void run_tick(scheduler_pointer self, std::size_t i) {
     go = !st.env->options.should_auto_run || st.env->options.should_auto_run();
   } catch (const std::exception& e) {
     st.log(entry_name(i) + ": shouldAutoRun threw: " + e.what());
-    a.busy = false;
+    tick_over(self, i);
     return;
   }
   if (!go) {
     a.stopped = true;
-    a.busy = false;
     if (!a.entry.silent)
       st.log(entry_name(i) + ": stopped (shouldAutoRun returned false)");
+    tick_over(self, i);
     return;
   }
   run_request req;
@@ -311,18 +336,17 @@ void run_tick(scheduler_pointer self, std::size_t i) {
   self->request(st.sup, caf::infinite, run_atom::value, internal_ctx(), req)
     .then(
       [=](json& result) {
-        auto& a = self->state.autos[i];
-        a.busy = false;
+        const auto& a = self->state.autos[i];
         // Only ticks that ran something: an idle cron stays quiet.
         if (!a.entry.silent && !result.value("noJobsRemaining", false))
           self->state.log(entry_name(i) + ": ran " + result.dump());
+        tick_over(self, i);
       },
       [=](caf::error& err) {
-        auto& a = self->state.autos[i];
-        a.busy = false;
-        if (!a.entry.silent)
+        if (!self->state.autos[i].entry.silent)
           self->state.log(entry_name(i)
                           + ": run failed: " + from_caf_error(err).message);
+        tick_over(self, i);
       });
 }
 
@@ -409,7 +433,15 @@ scheduler_actor::behavior_type scheduler_impl(scheduler_pointer self,
       });
       return rp;
     },
-    [=](clock_changed_atom) { fire_due(self); },
+    [=](clock_changed_atom) -> caf::result<bool> {
+      fire_due(self);
+      auto& st = self->state;
+      if (st.idle())
+        return true;
+      auto rp = self->make_response_promise<bool>();
+      st.settle_waiters.push_back(rp);
+      return rp;
+    },
     [=](scheduler_tick_atom, std::uint64_t gen) {
       if (gen != self->state.timer_gen)
         return; // superseded by an earlier timer

@@ -23,8 +23,9 @@ using scheduler_tick_atom = caf::atom_constant<caf::atom("cv_stick")>;
 
 using scheduler_actor = caf::typed_actor<
   caf::replies_to<handle_schedules_atom, schedules_request>::with<json>,
-  /// re-read the clock: fire due autoRun ticks
-  caf::reacts_to<clock_changed_atom>,
+  /// re-read the clock: fire due autoRun ticks -> true once no tick and no
+  /// handle-schedules pass is in progress any more
+  caf::replies_to<clock_changed_atom>::with<bool>,
   /// the real-time timer of generation N
   caf::reacts_to<scheduler_tick_atom, std::uint64_t>>;
 

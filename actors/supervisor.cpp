@@ -145,13 +145,14 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
       return self->delegate(it->second, count_active_atom::value,
                             std::move(req));
     },
-    [=](clock_changed_atom) {
+    [=](clock_changed_atom a) -> caf::result<bool> {
       const auto& sender = self->current_sender();
       if (sender && sender->node() != self->node())
-        return; // only this process owns its clock
+        return make_caf_error(errc::forbidden,
+                              "only the node's own process owns its clock");
       for (auto& [name, q] : self->state.queues)
         self->send(q, caf::tick_atom::value);
-      self->send(self->state.scheduler, clock_changed_atom::value);
+      return self->delegate(self->state.scheduler, a);
     },
     [=](pause_queue_atom, const request_context& ctx, const std::string& queue,
         bool pause) -> caf::result<json> {

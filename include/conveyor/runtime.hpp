@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -96,8 +97,10 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<count_active_atom, request_context,
                   count_request>::with<std::int64_t>,
   /// The injected clock moved: due autoRun ticks fire and delayed jobs
-  /// become due now rather than when their real-time timer fires.
-  caf::reacts_to<clock_changed_atom>,
+  /// become due now rather than when their real-time timer fires -> true
+  /// once the ticks it fired (and any other tick or handle-schedules pass
+  /// in progress) are over. Only actors of this process may send it.
+  caf::replies_to<clock_changed_atom>::with<bool>,
   /// The clean stop's first half (runtime::stop() sends it; only actors of
   /// this process may): start no more jobs, let running ones finish for
   /// `grace_ms`, then interrupt those left -> true once no job runs.
@@ -212,8 +215,10 @@ public:
   virtual void stop() = 0;
   /// With an injected clock: call after moving it forward. Due autoRun ticks
   /// fire and delayed jobs become due at once (real-time timers only
-  /// approximate an injected clock).
-  virtual void clock_changed() = 0;
+  /// approximate an injected clock). The future is ready once the autoRun
+  /// ticks this fired (their schedule pass and their run) are over; jobs a
+  /// queue started on its own may still be running.
+  virtual std::future<void> clock_changed() = 0;
 };
 
 /// Opens the journal under options.data_dir, recovers pending jobs (jobs

@@ -10,6 +10,7 @@
 #include "support/wait.hpp"
 
 using namespace conveyor;
+using namespace std::chrono_literals;
 using conveyor::testing::runtime_fixture;
 
 namespace {
@@ -144,6 +145,30 @@ BOOST_AUTO_TEST_CASE(a_tick_never_overlaps_the_previous_one) {
       return should_calls >= 2;
     },
     "ticks fire again after the slow one");
+}
+
+// runtime::clock_changed() can be awaited: its future is ready once the
+// tick it fired has scheduled and run, not before.
+BOOST_AUTO_TEST_CASE(clock_changed_is_ready_once_its_tick_is_over) {
+  every_second();
+  start();
+  auto fast = queue_task("t");
+  now += 1000;
+  BOOST_TEST((rt->clock_changed().wait_for(30s) == std::future_status::ready));
+  // No waiting here: the tick's run() finished the job before answering.
+  BOOST_TEST(count("t") == 1);
+  BOOST_TEST(log_count(": ran ") == 1);
+  BOOST_TEST(jobs->wait(fast)["status"] == "completed");
+
+  auto slow = queue_task("slow");
+  now += 1000;
+  auto settled = rt->clock_changed();
+  eventually([&] { return slow_started == 1; }, "the tick started slow");
+  // The tick's run() is still waiting for the slow job.
+  BOOST_TEST((settled.wait_for(0s) == std::future_status::timeout));
+  release = true;
+  BOOST_TEST((settled.wait_for(30s) == std::future_status::ready));
+  BOOST_TEST(jobs->wait(slow)["status"] == "completed");
 }
 
 BOOST_AUTO_TEST_CASE(should_auto_run_false_stops_the_cron_for_good) {

@@ -32,8 +32,7 @@ struct fixture : runtime_fixture {
     // Leases are wall-clock timers here: the real clock.
     options.clock = [] {
       using namespace std::chrono;
-      return duration_cast<milliseconds>(
-               system_clock::now().time_since_epoch())
+      return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
         .count();
     };
     options.lease = lease;
@@ -72,9 +71,8 @@ struct fixture : runtime_fixture {
       first = processing_until(id);
       return first > 0;
     }));
-    BOOST_TEST(eventually([&] {
-      return processing_until(id) >= first + 2 * lease.count();
-    }));
+    BOOST_TEST(eventually(
+      [&] { return processing_until(id) >= first + 2 * lease.count(); }));
     BOOST_TEST(jobs->get(id)["status"] == "running");
   }
 };
@@ -125,12 +123,12 @@ BOOST_AUTO_TEST_CASE(a_long_task_in_process_keeps_moving_its_lease) {
 BOOST_AUTO_TEST_CASE(a_heartbeating_worker_keeps_its_attempt_past_the_lease) {
   start();
   auto wreg = std::make_shared<registry>();
-  BOOST_TEST_REQUIRE(bool(wreg->add_task(
-    {.slug = "far", .handler = [this](task_context&) {
-       entered = true;
-       released.wait_for(30s);
-       return json{{"done", true}};
-     }})));
+  BOOST_TEST_REQUIRE(
+    bool(wreg->add_task({.slug = "far", .handler = [this](task_context&) {
+                           entered = true;
+                           released.wait_for(30s);
+                           return json{{"done", true}};
+                         }})));
   auto node = spawn_worker_node(sys, wreg, 1, 50ms);
   caf::anon_send(rt->remote_workers(), register_worker_atom::value, node,
                  std::vector<std::string>{"*"},

@@ -71,7 +71,8 @@ BOOST_AUTO_TEST_CASE(a_peer_cannot_keep_another_workers_attempt_alive) {
   BOOST_REQUIRE(s2);
   BOOST_REQUIRE(s3);
   silent_worker silent;
-  BOOST_REQUIRE(register_worker(silent_node.sys, caf::actor_cast<caf::actor>(*s1),
+  BOOST_REQUIRE(register_worker(silent_node.sys,
+                                caf::actor_cast<caf::actor>(*s1),
                                 silent.spawn(silent_node.sys), {"*"}, {"far"}));
   // The liar registers a worker for another task, so it never gets "far".
   silent_worker decoy;
