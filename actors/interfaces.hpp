@@ -83,6 +83,8 @@ using queue_actor = caf::typed_actor<
   caf::reacts_to<set_concurrency_atom, std::int32_t>,
   /// non-terminal jobs of a slug (pending or running)
   caf::replies_to<count_active_atom, count_request>::with<std::int64_t>,
+  /// non-terminal scheduled jobs of a slug -> {count, job: oldest or null}
+  caf::replies_to<pending_scheduled_atom, count_request>::with<json>,
   /// timer for delayed jobs
   caf::reacts_to<caf::tick_atom>,
   /// clean stop: start no more jobs -> true once none runs

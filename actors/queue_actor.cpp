@@ -243,21 +243,9 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
       auto& st = self->state;
       const auto& slug = req.task.empty() ? req.workflow : req.task;
       bool want_task = !req.task.empty();
-      auto live = [&](job_id id) {
-        return st.pending_docs.count(id) > 0 || st.running.count(id) > 0;
-      };
       std::int64_t n = 0;
-      if (req.only_scheduled) {
-        auto it = st.scheduled.find(slug);
-        if (it == st.scheduled.end())
-          return n;
-        std::erase_if(it->second, [&](job_id id) { return !live(id); });
-        // Slugs are unique across tasks and workflows, so the slug decides.
-        n = static_cast<std::int64_t>(it->second.size());
-        if (it->second.empty())
-          st.scheduled.erase(it);
-        return n;
-      }
+      if (req.only_scheduled)
+        return static_cast<std::int64_t>(live_scheduled(st, slug).size());
       auto matches = [&](const model::job& j) {
         return want_task ? j.task_slug == slug : j.workflow_slug == slug;
       };
@@ -266,6 +254,19 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
       for (auto& [id, r] : st.running)
         n += matches(*r.doc) ? 1 : 0;
       return n;
+    },
+    [=](pending_scheduled_atom, const count_request& req) {
+      auto& st = self->state;
+      auto ids = live_scheduled(st, req.task.empty() ? req.workflow : req.task);
+      json out{{"count", ids.size()}, {"job", nullptr}};
+      if (!ids.empty()) {
+        auto oldest = *std::min_element(ids.begin(), ids.end());
+        auto it = st.running.find(oldest);
+        const auto& doc =
+          it != st.running.end() ? *it->second.doc : *find_pending(st, oldest);
+        out["job"] = model::to_json(doc, st.env->now());
+      }
+      return out;
     },
     [=](caf::tick_atom) {
       auto& st = self->state;

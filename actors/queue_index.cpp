@@ -22,6 +22,21 @@ bool is_scheduled(const model::job& j) {
   return it != j.meta.end() && *it == true;
 }
 
+const std::unordered_set<job_id>& live_scheduled(queue_state& st,
+                                                 const std::string& slug) {
+  static const std::unordered_set<job_id> none;
+  auto it = st.scheduled.find(slug);
+  if (it == st.scheduled.end())
+    return none;
+  std::erase_if(it->second, [&](job_id id) {
+    return st.pending_docs.count(id) == 0 && st.running.count(id) == 0;
+  });
+  if (!it->second.empty())
+    return it->second;
+  st.scheduled.erase(it);
+  return none;
+}
+
 void add_pending(queue_pointer self, doc_ptr doc) {
   auto& st = self->state;
   st.pending_docs[doc->id] = doc;

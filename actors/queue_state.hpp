@@ -98,6 +98,11 @@ using queue_pointer = queue_actor::stateful_pointer<queue_state>;
 void schedule_timer(queue_pointer self);
 /// Queued by handle_schedules (meta.scheduled).
 bool is_scheduled(const model::job& j);
+/// The ids of the jobs handle_schedules queued for `slug` (a task's or a
+/// workflow's: slugs are unique across both) that are still pending or
+/// running; ids of jobs that left are dropped here.
+const std::unordered_set<job_id>& live_scheduled(queue_state& st,
+                                                 const std::string& slug);
 /// Adds a pending job to the in-memory index.
 void add_pending(queue_pointer self, doc_ptr doc);
 /// Moves delayed jobs whose wait_until has passed into the ready index.

@@ -141,11 +141,16 @@ public:
     // A short-lived actor waits for the answer: the caller's thread may be
     // one of the system's, which must never block.
     auto& sys = caf::actor_cast<caf::abstract_actor*>(sup_)->home_system();
-    sys.spawn([sup = sup_, done](caf::event_based_actor* self) {
-      self->request(sup, caf::infinite, clock_changed_atom::value)
-        .then([done](bool) { done->set_value(); },
-              [done](caf::error&) { done->set_value(); });
-    });
+    // Arguments go through spawn, not a capture: CAF 0.17 dereferences a
+    // null argument tuple for a function actor spawned without any.
+    sys.spawn(
+      [](caf::event_based_actor* self, const supervisor_actor& sup,
+         const std::shared_ptr<std::promise<void>>& done) {
+        self->request(sup, caf::infinite, clock_changed_atom::value)
+          .then([done](bool) { done->set_value(); },
+                [done](caf::error&) { done->set_value(); });
+      },
+      sup_, done);
     return ready;
   }
 

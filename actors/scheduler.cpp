@@ -159,11 +159,14 @@ void finish_candidate(scheduler_pointer self,
 /// Asks beforeSchedule about candidate p->next (its pending count known)
 /// and queues its job if told to.
 void decide(scheduler_pointer self, const std::shared_ptr<pass_progress>& p,
-            std::int64_t pending) {
+            const json& pending) {
   auto& st = self->state;
   auto& c = p->candidates[p->next];
   const auto& stat = st.stats.at(c.q.queue, c.q.kind, c.q.slug);
-  model::before_schedule_args args{c.q, pending, stat, st.env->now()};
+  const auto& oldest = pending["job"];
+  model::before_schedule_args args{c.q, pending.value("count", std::int64_t{0}),
+                                   stat, st.env->now(),
+                                   oldest.is_object() ? &oldest : nullptr};
   model::schedule_decision d;
   try {
     d = c.entry->before_schedule ? c.entry->before_schedule(args)
@@ -221,9 +224,9 @@ void step(scheduler_pointer self, const std::shared_ptr<pass_progress>& p) {
     (c.q.kind == schedule_kind::task ? req.task : req.workflow) = c.q.slug;
     req.only_scheduled = true;
     self
-      ->request(st.sup, caf::infinite, count_active_atom::value, internal_ctx(),
+      ->request(st.sup, caf::infinite, pending_scheduled_atom::value,
                 std::move(req))
-      .then([=](std::int64_t n) { decide(self, p, n); },
+      .then([=](json& pending) { decide(self, p, pending); },
             [=](caf::error& err) {
               finish_candidate(self, p, schedule_status::errored, nullptr,
                                std::nullopt, from_caf_error(err).message);

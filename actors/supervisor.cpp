@@ -97,7 +97,7 @@ caf::result<json> handle_set_concurrency(supervisor_pointer self,
     return make_caf_error(errc::invalid_input,
                           "concurrency: must be at least 1");
   self->send(queue_of(self, queue), set_concurrency_atom::value, limit);
-  return json{{"queue", queue}, {"concurrency", limit}};
+  return json_answer(self, {{"queue", queue}, {"concurrency", limit}});
 }
 
 supervisor_actor::behavior_type
@@ -144,6 +144,15 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
         return std::int64_t{0};
       return self->delegate(it->second, count_active_atom::value,
                             std::move(req));
+    },
+    [=](pending_scheduled_atom a, count_request& req) -> caf::result<json> {
+      const auto& sender = self->current_sender();
+      if (sender && sender->node() != self->node())
+        return make_caf_error(errc::forbidden, "for the node's scheduler only");
+      auto it = self->state.queues.find(req.queue);
+      if (it == self->state.queues.end())
+        return json_answer(self, {{"count", 0}, {"job", nullptr}});
+      return self->delegate(it->second, a, std::move(req));
     },
     [=](clock_changed_atom a) -> caf::result<bool> {
       const auto& sender = self->current_sender();

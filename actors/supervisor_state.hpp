@@ -57,6 +57,15 @@ queue_actor queue_of(supervisor_pointer self, const std::string& name,
 std::optional<caf::error> know_queue(const supervisor_pointer& self,
                                      const std::string& queue);
 
+/// A JSON answer for a handler returning caf::result<json>. Returning the
+/// value itself would not do: CAF 0.17 builds the reply as `json{value}`,
+/// which nlohmann turns into a one-element array around it.
+inline caf::result<json> json_answer(supervisor_pointer self, json value) {
+  auto rp = self->make_response_promise<json>();
+  rp.deliver(std::move(value));
+  return rp;
+}
+
 /// A job as the API shows it.
 json render(const supervisor_pointer& self, const model::job& j);
 

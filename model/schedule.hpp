@@ -87,6 +87,9 @@ struct before_schedule_args {
   std::int64_t pending_scheduled = 0;
   const schedule_stat& stat;
   time_ms now = 0;
+  /// The oldest of those pending scheduled jobs (the API's job document),
+  /// or nullptr when there is none.
+  const json* pending_job = nullptr;
 };
 
 /// Schedule only if no scheduled job of this (queue, slug) is pending;

@@ -49,6 +49,7 @@ using handle_schedules_atom = caf::atom_constant<caf::atom("cv_hsched")>;
 using count_active_atom = caf::atom_constant<caf::atom("cv_count")>;
 using clock_changed_atom = caf::atom_constant<caf::atom("cv_clock")>;
 using drain_atom = caf::atom_constant<caf::atom("cv_drain")>;
+using pending_scheduled_atom = caf::atom_constant<caf::atom("cv_psched")>;
 
 /// The supervisor's interface: what in-process actors, the blocking client
 /// and remote nodes may send. Jobs travel as their JSON document (Payload's
@@ -101,6 +102,10 @@ using supervisor_actor = caf::typed_actor<
   /// once the ticks it fired (and any other tick or handle-schedules pass
   /// in progress) are over. Only actors of this process may send it.
   caf::replies_to<clock_changed_atom>::with<bool>,
+  /// For the scheduler (only actors of this process may send it): the jobs
+  /// handle-schedules queued for (queue, task|workflow) that are not
+  /// finished -> {count, job: the oldest one's document, or null}
+  caf::replies_to<pending_scheduled_atom, count_request>::with<json>,
   /// The clean stop's first half (runtime::stop() sends it; only actors of
   /// this process may): start no more jobs, let running ones finish for
   /// `grace_ms`, then interrupt those left -> true once no job runs.

@@ -85,18 +85,22 @@ struct silent_worker {
   std::vector<std::pair<std::uint64_t, std::string>> cancels;
 
   worker_node_actor spawn(caf::actor_system& sys) {
-    auto a = sys.spawn([this](caf::event_based_actor*) -> caf::behavior {
-      return {
-        [this](run_task_atom, remote_task& t) {
-          std::lock_guard g{m};
-          taken.push_back(std::move(t));
-        },
-        [this](cancel_task_atom, std::uint64_t job, const std::string& l) {
-          std::lock_guard g{m};
-          cancels.emplace_back(job, l);
-        },
-      };
-    });
+    // `this` through spawn: CAF 0.17 trips over a function actor spawned
+    // without arguments (UBSan: null reference in init_fun_factory).
+    auto a = sys.spawn(
+      [](caf::event_based_actor*, silent_worker* w) -> caf::behavior {
+        return {
+          [w](run_task_atom, remote_task& t) {
+            std::lock_guard g{w->m};
+            w->taken.push_back(std::move(t));
+          },
+          [w](cancel_task_atom, std::uint64_t job, const std::string& l) {
+            std::lock_guard g{w->m};
+            w->cancels.emplace_back(job, l);
+          },
+        };
+      },
+      this);
     return caf::actor_cast<worker_node_actor>(a);
   }
 

@@ -80,7 +80,8 @@ BOOST_AUTO_TEST_CASE(the_concurrency_limit_changes_at_runtime) {
   BOOST_TEST_REQUIRE(testing::eventually([&] { return running >= 1; }));
   BOOST_TEST(testing::stays_false([&] { return running > 1; },
                                   std::chrono::milliseconds(30)));
-  jobs->set_concurrency("default", 3);
+  BOOST_TEST(jobs->set_concurrency("default", 3)
+             == (json{{"queue", "default"}, {"concurrency", 3}}));
   BOOST_TEST_REQUIRE(testing::eventually([&] { return running >= 3; }));
   BOOST_TEST(peak.load() == 3);
   release = true;

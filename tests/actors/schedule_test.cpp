@@ -234,6 +234,55 @@ BOOST_AUTO_TEST_CASE(custom_hooks_decide_and_see_every_outcome) {
   BOOST_TEST((after == std::vector<std::string>{"queued", "skipped"}));
 }
 
+// beforeSchedule gets Payload's arguments: the candidate (queue, slug,
+// cron, the tick), the pending scheduled jobs' count and the oldest of them.
+BOOST_AUTO_TEST_CASE(before_schedule_sees_the_pending_scheduled_job) {
+  struct seen {
+    std::string queue, slug, cron;
+    model::time_ms tick;
+    std::int64_t pending;
+    json job;
+  };
+  std::vector<seen> calls;
+  std::mutex m;
+  add_task({.slug = "watched",
+            .handler = [](task_context&) { return json::object(); },
+            .schedule = {
+              {.cron = "*/5 * * * *",
+               .queue = "reports",
+               .before_schedule = [&](const model::before_schedule_args& a) {
+                 std::lock_guard guard{m};
+                 calls.push_back({a.candidate.queue, a.candidate.slug,
+                                  a.candidate.cron, a.candidate.wait_until,
+                                  a.pending_scheduled,
+                                  a.pending_job ? *a.pending_job : json{}});
+                 auto d = model::default_before_schedule(a);
+                 d.wait_until.reset(); // runnable at once
+                 return d;
+               }}}});
+  start();
+  auto first = handle("reports");
+  BOOST_TEST_REQUIRE(first["queued"].size() == 1u);
+  auto id = first["queued"][0]["job"];
+  handle("reports"); // the job is still pending
+  jobs->run({.queue = "reports"});
+  handle("reports"); // it completed: nothing pending any more
+  std::lock_guard guard{m};
+  BOOST_TEST_REQUIRE(calls.size() == 3u);
+  BOOST_TEST(calls[0].queue == "reports");
+  BOOST_TEST(calls[0].slug == "watched");
+  BOOST_TEST(calls[0].cron == "*/5 * * * *");
+  BOOST_TEST(calls[0].tick % 300'000 == 0);
+  BOOST_TEST(calls[0].pending == 0);
+  BOOST_TEST(calls[0].job.is_null());
+  BOOST_TEST(calls[1].pending == 1);
+  BOOST_TEST(calls[1].job["id"] == id);
+  BOOST_TEST(calls[1].job["taskSlug"] == "watched");
+  BOOST_TEST(calls[1].job["meta"]["scheduled"] == true);
+  BOOST_TEST(calls[2].pending == 0);
+  BOOST_TEST(calls[2].job.is_null());
+}
+
 BOOST_AUTO_TEST_CASE(a_job_the_queue_rejects_is_errored) {
   add_task(
     {.slug = "needs-input",

@@ -29,15 +29,19 @@ struct silent_worker {
   }
 
   worker_node_actor spawn(caf::actor_system& sys) {
-    self = sys.spawn([this](caf::event_based_actor*) -> caf::behavior {
-      return {
-        [this](run_task_atom, const remote_task&) {
-          std::lock_guard g{m};
-          ++taken;
-        },
-        [](cancel_task_atom, std::uint64_t, const std::string&) {},
-      };
-    });
+    // `this` through spawn: CAF 0.17 trips over a function actor spawned
+    // without arguments (UBSan: null reference in init_fun_factory).
+    self = sys.spawn(
+      [](caf::event_based_actor*, silent_worker* w) -> caf::behavior {
+        return {
+          [w](run_task_atom, const remote_task&) {
+            std::lock_guard g{w->m};
+            ++w->taken;
+          },
+          [](cancel_task_atom, std::uint64_t, const std::string&) {},
+        };
+      },
+      this);
     return caf::actor_cast<worker_node_actor>(self);
   }
 
