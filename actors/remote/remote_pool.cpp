@@ -57,6 +57,21 @@ attempt_key key_of(const remote_task& t) {
   return {t.job_id, t.lease_token, t.attempt_no};
 }
 
+/// The registered worker at `addr`, or nullptr (it went away).
+registered_worker* worker_at(remote_pool_state& st,
+                             const caf::actor_addr& addr) {
+  for (auto& w : st.workers)
+    if (w.handle.address() == addr)
+      return &w;
+  return nullptr;
+}
+
+/// An attempt sent to `addr` ended: one less in flight there.
+void one_less(remote_pool_state& st, const caf::actor_addr& addr) {
+  if (auto* w = worker_at(st, addr); w && w->in_flight > 0)
+    --w->in_flight;
+}
+
 /// Checks for expired attempts every quarter lease (at least every second)
 /// while any attempt is out.
 void arm_expiry(remote_pool_pointer self) {
@@ -82,9 +97,7 @@ auto lose(remote_pool_state& st,
   lost.lost = true;
   st.stats->lost.fetch_add(1, std::memory_order_relaxed);
   report(it->second.dispatch, std::move(lost));
-  for (auto& w : st.workers)
-    if (w.handle.address() == it->second.worker && w.in_flight > 0)
-      --w.in_flight;
+  one_less(st, it->second.worker);
   return st.in_flight.erase(it);
 }
 
@@ -173,9 +186,8 @@ remote_pool_impl(remote_pool_pointer self, std::shared_ptr<remote_stats> stats,
       for (auto& [key, entry] : st.in_flight) {
         if (!of_job(entry.dispatch.task) || !told.insert(entry.worker).second)
           continue;
-        for (auto& w : st.workers)
-          if (w.handle.address() == entry.worker)
-            self->send(w.handle, cancel_task_atom::value, job, lease);
+        if (auto* w = worker_at(st, entry.worker))
+          self->send(w->handle, cancel_task_atom::value, job, lease);
       }
     },
     [=](remote_result& r) {
@@ -194,9 +206,7 @@ remote_pool_impl(remote_pool_pointer self, std::shared_ptr<remote_stats> stats,
       }
       auto d = std::move(it->second.dispatch);
       st.in_flight.erase(it);
-      for (auto& w : st.workers)
-        if (w.handle.address() == source && w.in_flight > 0)
-          --w.in_flight;
+      one_less(st, source);
       report(d, to_task_result(std::move(r)));
       drain_waiting(self);
     },
@@ -223,10 +233,9 @@ remote_pool_impl(remote_pool_pointer self, std::shared_ptr<remote_stats> stats,
         // The worker may yet come back: its late result is fenced off,
         // and it is told to stop the attempt.
         const auto& t = it->second.dispatch.task;
-        for (auto& w : st.workers)
-          if (w.handle.address() == it->second.worker)
-            self->send(w.handle, cancel_task_atom::value, t.job_id,
-                       t.lease_token);
+        if (auto* w = worker_at(st, it->second.worker))
+          self->send(w->handle, cancel_task_atom::value, t.job_id,
+                     t.lease_token);
         it = lose(st, it);
       }
       arm_expiry(self);
