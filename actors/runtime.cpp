@@ -138,8 +138,14 @@ public:
       done->set_value();
       return ready;
     }
-    // A short-lived actor waits for the answer: the caller's thread may be
-    // one of the system's, which must never block.
+    // Sent from this thread first, so the change reaches the supervisor
+    // before anything the caller sends next (tests rely on that order);
+    // its answer goes nowhere.
+    caf::anon_send(sup_, clock_changed_atom::value);
+    // A short-lived actor asks again and waits for the answer (the
+    // caller's thread may be one of the system's, which must never block).
+    // Whichever arrives first fires the due ticks; the other finds none
+    // due, and the answer comes once every tick is over either way.
     auto& sys = caf::actor_cast<caf::abstract_actor*>(sup_)->home_system();
     // Arguments go through spawn, not a capture: CAF 0.17 dereferences a
     // null argument tuple for a function actor spawned without any.
