@@ -7,21 +7,15 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "conveyor/errors.hpp"
-#include "support/runtime_fixture.hpp"
+#include "support/echo_fixture.hpp"
 
 using namespace conveyor;
-using conveyor::testing::runtime_fixture;
 using model::errc;
 
 namespace {
 
-struct fixture : runtime_fixture {
+struct fixture : testing::echo_fixture {
   fixture() {
-    options.delete_job_on_complete = false;
-    add_task({.slug = "echo", .handler = [](task_context& ctx) {
-                return json{{"echo", ctx.input()}};
-              }});
     add_task(
       {.slug = "latest",
        .handler = [](task_context&) { return json::object(); },
@@ -33,27 +27,15 @@ struct fixture : runtime_fixture {
   /// The error a queue request gets (errc::none if accepted).
   model::error refusal(const std::string& queue,
                        const std::string& task = "echo") {
-    try {
-      queue_task(task, json::object(), queue);
-      return {};
-    } catch (const request_error& e) {
-      return {e.code(), e.message()};
-    }
+    return queue_error({.task = task, .queue = queue});
   }
 
   model::error bulk_refusal(const std::vector<std::string>& queues) {
     std::vector<queue_request> reqs;
     for (const auto& q : queues)
       reqs.push_back({.task = "echo", .queue = q});
-    try {
-      jobs->queue_bulk(reqs);
-      return {};
-    } catch (const request_error& e) {
-      return {e.code(), e.message()};
-    }
+    return error_of([&] { jobs->queue_bulk(reqs); });
   }
-
-  std::size_t stored() { return jobs->find({}).size(); }
 };
 
 } // namespace

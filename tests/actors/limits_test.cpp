@@ -10,34 +10,14 @@
 #include "caf/binary_serializer.hpp"
 #include "conveyor/errors.hpp"
 #include "model/time.hpp"
-#include "support/runtime_fixture.hpp"
+#include "support/echo_fixture.hpp"
 
 using namespace conveyor;
-using conveyor::testing::runtime_fixture;
 using model::errc;
 
 namespace {
 
-struct fixture : runtime_fixture {
-  fixture() {
-    options.delete_job_on_complete = false;
-    add_task({.slug = "echo", .handler = [](task_context& ctx) {
-                return json{{"echo", ctx.input()}};
-              }});
-  }
-
-  /// The error a queue request gets, or errc::none if it was accepted.
-  model::error queue_error(const queue_request& req) {
-    try {
-      jobs->queue(req);
-      return {};
-    } catch (const request_error& e) {
-      return {e.code(), e.message()};
-    }
-  }
-
-  std::size_t stored() { return jobs->find({}).size(); }
-};
+using fixture = conveyor::testing::echo_fixture;
 
 queue_request echo(json input = json::object()) {
   queue_request req;
