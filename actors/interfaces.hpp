@@ -85,6 +85,9 @@ using queue_actor = caf::typed_actor<
   caf::replies_to<count_active_atom, count_request>::with<std::int64_t>,
   /// non-terminal scheduled jobs of a slug -> {count, job: oldest or null}
   caf::replies_to<pending_scheduled_atom, count_request>::with<json>,
+  /// this queue's counts -> {name, queued, delayed, running, paused,
+  /// concurrency, completed, failed, cancelled}
+  caf::replies_to<queue_stats_atom>::with<json>,
   /// timer for delayed jobs
   caf::reacts_to<caf::tick_atom>,
   /// clean stop: start no more jobs -> true once none runs

@@ -255,6 +255,15 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
         n += matches(*r.doc) ? 1 : 0;
       return n;
     },
+    [=](queue_stats_atom) {
+      const auto& st = self->state;
+      return json{
+        {"name", st.queue_name},        {"queued", st.ready.size()},
+        {"delayed", st.delayed.size()}, {"running", st.running.size()},
+        {"paused", st.paused},          {"concurrency", st.concurrency},
+        {"completed", st.completed},    {"failed", st.failed},
+        {"cancelled", st.cancelled}};
+    },
     [=](pending_scheduled_atom, const count_request& req) {
       auto& st = self->state;
       auto ids = live_scheduled(st, req.task.empty() ? req.workflow : req.task);

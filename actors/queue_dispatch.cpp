@@ -93,6 +93,17 @@ void pump(queue_pointer self) {
 void job_finished(queue_pointer self, const model::job& doc) {
   auto& st = self->state;
   st.env->counts->remove(*st.unfinished, 1);
+  switch (doc.status) {
+  case model::job_status::completed:
+    ++st.completed;
+    break;
+  case model::job_status::cancelled:
+    ++st.cancelled;
+    break;
+  default:
+    ++st.failed;
+    break;
+  }
   if (st.env->options.on_terminal)
     st.env->options.on_terminal(doc);
   auto it = st.watchers.find(doc.id);

@@ -60,6 +60,8 @@ struct queue_state {
   /// This queue's unfinished jobs in env->counts: the supervisor adds on
   /// admission, the queue subtracts when a job finishes.
   job_counts::counter* unfinished = nullptr;
+  /// Jobs that reached each terminal state since the node started.
+  std::uint64_t completed = 0, failed = 0, cancelled = 0;
   // -- mirror of durable state --
   std::map<order_key, doc_ptr> ready;
   std::set<std::pair<time_ms, job_id>> delayed;

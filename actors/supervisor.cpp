@@ -82,6 +82,29 @@ caf::result<json> handle_pause(supervisor_pointer self,
   return rp;
 }
 
+/// The queues the read rule shows the caller, each asked for its counts.
+caf::result<json> handle_queue_stats(supervisor_pointer self,
+                                     queue_stats_atom a,
+                                     const request_context& ctx) {
+  std::vector<queue_actor> visible;
+  for (auto& [name, q] : self->state.queues)
+    if (allowed(self->state.env->options.access, operation::read, ctx, {name}))
+      visible.push_back(q);
+  auto rp = self->make_response_promise<json>();
+  auto all =
+    fan_in<json>::expect(visible.size(), [rp](std::vector<json> qs) mutable {
+      std::sort(qs.begin(), qs.end(), [](const json& x, const json& y) {
+        return x.value("name", "") < y.value("name", "");
+      });
+      rp.deliver(json(std::move(qs)));
+    });
+  for (auto& q : visible)
+    self->request(q, caf::infinite, a)
+      .then([=](json& stats) { all->add(std::move(stats)); },
+            [=](caf::error&) { all->none(); });
+  return rp;
+}
+
 caf::result<json> handle_set_concurrency(supervisor_pointer self,
                                          const request_context& ctx,
                                          const std::string& queue,
@@ -144,6 +167,9 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
         return std::int64_t{0};
       return self->delegate(it->second, count_active_atom::value,
                             std::move(req));
+    },
+    [=](queue_stats_atom a, const request_context& ctx) -> caf::result<json> {
+      return handle_queue_stats(self, a, ctx);
     },
     [=](pending_scheduled_atom a, count_request& req) -> caf::result<json> {
       const auto& sender = self->current_sender();

@@ -64,6 +64,14 @@ struct node_config {
   std::int64_t lease_ms = 1'200'000; // 20 min
   /// `conveyor worker`: how often it heartbeats the jobs it runs.
   std::int64_t heartbeat_ms = 1000;
+  /// The HTTP door (conveyor/http.hpp): host:port, loopback only; empty:
+  /// off (key `http`: null). Its limits: body and header bytes, the time a
+  /// request may take to arrive, open connections.
+  std::string http = "127.0.0.1:4280";
+  std::size_t http_max_body_bytes = std::size_t{4} << 20;
+  std::size_t http_max_header_bytes = std::size_t{16} << 10;
+  std::int64_t http_request_timeout_ms = 10'000;
+  std::size_t http_max_connections = 256;
   /// Environment variables never handed to a command task, even when a
   /// task's `env` lists them (a task that does is a config error).
   std::vector<std::string> secret_env;

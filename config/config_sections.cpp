@@ -303,7 +303,9 @@ void parse_node(reader& r, const json& doc, const std::string& path,
                {"listen", "data", "durability", "tls", "workers",
                 "maxMessageBytes", "maxConnections", "handshakeTimeoutMs",
                 "maxInFlight", "maxPendingEnqueues", "secretEnv", "stopGraceMs",
-                "leaseMs", "heartbeatMs"})) {
+                "leaseMs", "heartbeatMs", "http", "httpMaxBodyBytes",
+                "httpMaxHeaderBytes", "httpRequestTimeoutMs",
+                "httpMaxConnections"})) {
     r.string(n, "listen", path, node.listen);
     r.string(n, "data", path, node.data);
     std::string mode;
@@ -331,6 +333,18 @@ void parse_node(reader& r, const json& doc, const std::string& path,
       node.lease_ms = v;
     if (r.integer(n, "heartbeatMs", path, 10, 600'000, v))
       node.heartbeat_ms = v;
+    if (auto web = n.find("http"); web != n.end() && web->is_null())
+      node.http.clear();
+    else
+      r.string(n, "http", path, node.http);
+    if (r.integer(n, "httpMaxBodyBytes", path, 1024, std::int64_t{1} << 30, v))
+      node.http_max_body_bytes = static_cast<std::size_t>(v);
+    if (r.integer(n, "httpMaxHeaderBytes", path, 1024, 1 << 20, v))
+      node.http_max_header_bytes = static_cast<std::size_t>(v);
+    if (r.integer(n, "httpRequestTimeoutMs", path, 100, 600'000, v))
+      node.http_request_timeout_ms = v;
+    if (r.integer(n, "httpMaxConnections", path, 1, 100'000, v))
+      node.http_max_connections = static_cast<std::size_t>(v);
     parse_secret_env(r, n, path, cfg);
     const auto tls_path = at(path, "tls");
     if (auto tls = n.find("tls");

@@ -5,6 +5,8 @@
 #include <limits>
 #include <vector>
 
+#include "model/text.hpp"
+
 // Decisions beyond the header:
 // * `?` is accepted (as `*`) only in the two day fields. A day field counts
 //   as restricted unless it is exactly `*` or `?`, so "*/2" with "MON" uses
@@ -112,16 +114,6 @@ struct reporter {
   }
 };
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) { // ASCII only: independent of the global locale
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
-
 bool all_digits(std::string_view s) {
   for (char c : s) {
     if (c < '0' || c > '9') {
@@ -139,7 +131,7 @@ expected<int> parse_value(std::string_view token, const reporter& report) {
   }
   if (!all_digits(token)) {
     if (spec.names != nullptr) {
-      const auto name = lower(token);
+      const auto name = ascii_lower(token);
       for (std::size_t i = 0; i < spec.names->size(); ++i) {
         if (!(*spec.names)[i].empty() && (*spec.names)[i] == name) {
           return spec.min + static_cast<int>(i);
@@ -264,7 +256,7 @@ std::string_view expand_shorthand(std::string_view text) {
   if (fields.size() != 1) {
     return {};
   }
-  const auto name = lower(fields[0]);
+  const auto name = ascii_lower(fields[0]);
   for (const auto& e : table) {
     if (e.name == name) {
       return e.fields;

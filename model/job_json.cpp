@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "model/task_status.hpp"
+#include "model/text.hpp"
 #include "model/time.hpp"
 #include "model/transitions.hpp"
 
@@ -37,20 +38,6 @@ void put_string(json& out, const char* name,
 
 // ---- reading
 // -------------------------------------------------------------------
-
-/// A value quoted for an error message: short, and valid UTF-8 whatever it
-/// held.
-std::string shown(const json& v) {
-  constexpr std::size_t limit = 60;
-  std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (text.size() > limit) {
-    std::size_t cut = limit;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
-      --cut;
-    text = text.substr(0, cut) + "...";
-  }
-  return text;
-}
 
 std::string join(const std::string& path, std::string_view key) {
   std::string_view k = key.size() > 60 ? key.substr(0, 60) : key;

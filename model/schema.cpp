@@ -5,6 +5,8 @@
 #include <cmath>
 #include <string_view>
 
+#include "model/text.hpp"
+
 // Decisions beyond the header:
 // * Annotation keywords that never affect validation (title, description,
 //   default, examples, $schema, $id, $comment) are accepted and ignored, so
@@ -29,16 +31,6 @@ template <std::size_t N>
 bool one_of(const std::array<std::string_view, N>& names,
             std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-/// Never throws, even on invalid UTF-8, and stays short enough for a message.
-std::string show(const json& value) {
-  auto text = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (text.size() > 60) {
-    text.resize(57);
-    text += "...";
-  }
-  return text;
 }
 
 std::string kind_of(const json& value) {
@@ -96,7 +88,7 @@ bool is_count(const json& v) {
 status check_type(const json& type, const std::string& at) {
   auto check_name = [&](const json& name) -> status {
     if (!name.is_string()) {
-      return fail(at, "expected a type name, got " + show(name));
+      return fail(at, "expected a type name, got " + shown(name));
     }
     if (!one_of(type_names, name.get_ref<const std::string&>())) {
       return fail(at, "unknown type '" + name.get<std::string>() + "'");
@@ -123,7 +115,7 @@ status check_node(const json& schema, const std::string& path,
 status check_properties(const json& props, const std::string& at,
                         std::size_t depth) {
   if (!props.is_object()) {
-    return fail(at, "expected an object, got " + show(props));
+    return fail(at, "expected an object, got " + shown(props));
   }
   for (const auto& [name, sub] : props.items()) {
     if (auto st = check_node(sub, join(at, name), depth + 1); !st) {
@@ -135,12 +127,12 @@ status check_properties(const json& props, const std::string& at,
 
 status check_required(const json& required, const std::string& at) {
   if (!required.is_array()) {
-    return fail(at, "expected an array of strings, got " + show(required));
+    return fail(at, "expected an array of strings, got " + shown(required));
   }
   for (std::size_t i = 0; i < required.size(); ++i) {
     if (!required[i].is_string()) {
       return fail(at + "[" + std::to_string(i) + "]",
-                  "expected a string, got " + show(required[i]));
+                  "expected a string, got " + shown(required[i]));
     }
   }
   return ok();
@@ -163,25 +155,25 @@ status check_keyword(const std::string& key, const json& value,
   if (key == "additionalProperties") {
     return value.is_boolean()
              ? ok()
-             : status(fail(at, "expected a boolean, got " + show(value)));
+             : status(fail(at, "expected a boolean, got " + shown(value)));
   }
   if (key == "enum") {
     return value.is_array() && !value.empty()
              ? ok()
              : status(
-               fail(at, "expected a non-empty array, got " + show(value)));
+               fail(at, "expected a non-empty array, got " + shown(value)));
   }
   if (key == "minimum" || key == "maximum") {
     return value.is_number()
              ? ok()
-             : status(fail(at, "expected a number, got " + show(value)));
+             : status(fail(at, "expected a number, got " + shown(value)));
   }
   if (key == "minLength" || key == "maxLength" || key == "minItems"
       || key == "maxItems") {
     return is_count(value) ? ok()
                            : status(fail(at, "expected a non-negative integer, "
                                              "got "
-                                               + show(value)));
+                                               + shown(value)));
   }
   if (key == "const" || one_of(annotations, key)) {
     return ok();
@@ -196,7 +188,7 @@ status check_node(const json& schema, const std::string& path,
                       label(path) + ": schema nested deeper than 64 levels");
   }
   if (!schema.is_object()) {
-    return fail(label(path), "expected a schema object, got " + show(schema));
+    return fail(label(path), "expected a schema object, got " + shown(schema));
   }
   for (const auto& [key, value] : schema.items()) {
     if (auto st = check_keyword(key, value, join(path, key), depth); !st) {
@@ -261,10 +253,10 @@ status check_bounds(const json& schema, const json& value,
   };
   if (value.is_number()) {
     if (auto* min = limit("minimum"); min && value < *min) {
-      return fail(at, show(value) + " is less than minimum " + show(*min));
+      return fail(at, shown(value) + " is less than minimum " + shown(*min));
     }
     if (auto* max = limit("maximum"); max && *max < value) {
-      return fail(at, show(value) + " is greater than maximum " + show(*max));
+      return fail(at, shown(value) + " is greater than maximum " + shown(*max));
     }
   }
   std::size_t size = 0;
@@ -285,12 +277,12 @@ status check_bounds(const json& schema, const json& value,
   if (auto* min = limit(min_key);
       min && static_cast<double>(size) < min->get<double>()) {
     return fail(at, what + std::to_string(size) + " is less than " + min_key
-                      + " " + show(*min));
+                      + " " + shown(*min));
   }
   if (auto* max = limit(max_key);
       max && static_cast<double>(size) > max->get<double>()) {
     return fail(at, what + std::to_string(size) + " is greater than " + max_key
-                      + " " + show(*max));
+                      + " " + shown(*max));
   }
   return ok();
 }
@@ -362,11 +354,11 @@ status validate_node(const json& schema, const json& value,
   }
   if (auto en = schema.find("enum"); en != schema.end() && en->is_array()) {
     if (std::find(en->begin(), en->end(), value) == en->end()) {
-      return fail(at, show(value) + " is not one of " + show(*en));
+      return fail(at, shown(value) + " is not one of " + shown(*en));
     }
   }
   if (auto c = schema.find("const"); c != schema.end() && *c != value) {
-    return fail(at, "expected " + show(*c) + ", got " + show(value));
+    return fail(at, "expected " + shown(*c) + ", got " + shown(value));
   }
   if (auto st = check_bounds(schema, value, at); !st) {
     return st;

@@ -4,6 +4,7 @@
 #include "model/where.hpp"
 
 #include "model/json_guard.hpp"
+#include "model/text.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -67,16 +68,6 @@ std::string_view name_of(where_op op) {
   return "?";
 }
 
-/// Never throws, even on invalid UTF-8, and stays short enough for a message.
-std::string show(const json& value) {
-  auto text = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (text.size() > 60) {
-    text.resize(57);
-    text += "...";
-  }
-  return text;
-}
-
 error invalid(const std::string& path, const std::string& what) {
   return make_error(errc::invalid_input, path + ": " + what);
 }
@@ -111,7 +102,7 @@ status check_field_path(const std::string& field, const std::string& at) {
 status check_operand(where_op op, const json& operand, const std::string& at) {
   auto bad = [&](std::string_view expected) -> status {
     return invalid(at, std::string(name_of(op)) + " expects "
-                         + std::string(expected) + ", got " + show(operand));
+                         + std::string(expected) + ", got " + shown(operand));
   };
   switch (op) {
   case where_op::in:
@@ -143,7 +134,7 @@ expected<where> parse_object(const json& query, const std::string& at,
 expected<where> parse_list(const json& list, where::kind kind,
                            const std::string& at, std::size_t depth) {
   if (!list.is_array()) {
-    return invalid(at, "expected an array, got " + show(list));
+    return invalid(at, "expected an array, got " + shown(list));
   }
   where node;
   node.type = kind;
@@ -165,7 +156,7 @@ status parse_field(const std::string& field, const json& ops,
     return st;
   }
   if (!ops.is_object()) {
-    return invalid(at, "expected an object of operators, got " + show(ops));
+    return invalid(at, "expected an object of operators, got " + shown(ops));
   }
   for (const auto& [name, operand] : ops.items()) {
     auto op = find_op(name);
@@ -191,7 +182,7 @@ expected<where> parse_object(const json& query, const std::string& at,
     return make_error(errc::invalid_input, at + ": nested too deep");
   }
   if (!query.is_object()) {
-    return invalid(at, "expected an object, got " + show(query));
+    return invalid(at, "expected an object, got " + shown(query));
   }
   where node; // all_of: several keys in one object are AND-ed
   for (const auto& [key, value] : query.items()) {
@@ -308,22 +299,12 @@ std::optional<int> order(const json& value, const json& operand) {
   return std::nullopt;
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) { // ASCII only: independent of the global locale
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
-
 bool contains_ci(const json& value, const json& operand) {
   if (!value.is_string() || !operand.is_string()) {
     return false;
   }
-  return lower(value.get_ref<const std::string&>())
-           .find(lower(operand.get_ref<const std::string&>()))
+  return ascii_lower(value.get_ref<const std::string&>())
+           .find(ascii_lower(operand.get_ref<const std::string&>()))
          != std::string::npos;
 }
 
@@ -331,8 +312,8 @@ bool like(const json& value, const json& operand) {
   if (!value.is_string() || !operand.is_string()) {
     return false;
   }
-  const auto haystack = lower(value.get_ref<const std::string&>());
-  const auto needle = lower(operand.get_ref<const std::string&>());
+  const auto haystack = ascii_lower(value.get_ref<const std::string&>());
+  const auto needle = ascii_lower(operand.get_ref<const std::string&>());
   std::size_t pos = 0;
   while (pos < needle.size()) {
     auto start = needle.find_first_not_of(" \t\r\n\f\v", pos);

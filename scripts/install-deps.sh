@@ -10,6 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   build-essential cmake ninja-build pkg-config
   libcaf-dev librocksdb-dev nlohmann-json3-dev libboost-test-dev libssl-dev
+  libboost-dev prometheus-cpp-dev
   python3 procps openssl git
 )
 if [[ ${1:-} == --fuzz ]]; then

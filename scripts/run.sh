@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: installs dependencies, builds, and runs `conveyor serve` with
 # the shipped configuration (config/conveyor.json, ./conveyor-data, listening
-# on 127.0.0.1:4242 only). Once the node listens, a few example jobs are
+# on 127.0.0.1:4242 only, HTTP on 127.0.0.1:4280). Once the node listens, a few example jobs are
 # queued through the CLI and their results printed, so the node does real
 # work at once; it then keeps running its queues until Ctrl-C.
 set -euo pipefail
@@ -29,4 +29,6 @@ build/conveyor queue --workflow text-report \
 build/conveyor queue --task checksum --input '{"text":"conveyor"}' --wait | show
 build/conveyor queue --task flaky --input '{}' --wait | show
 echo "== node running on 127.0.0.1:4242 (Ctrl-C stops it); try: build/conveyor list =="
+echo "== HTTP API on http://127.0.0.1:4280 (docs/http.md), token: $(cat conveyor-data/admin.token 2>/dev/null || echo 'see jobs.access.tokens') =="
+echo "   curl -H \"Authorization: Bearer \$(cat conveyor-data/admin.token)\" http://127.0.0.1:4280/v1/queues"
 wait $serve

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Runs clang-tidy-14 with .clang-tidy on every source file outside tests/,
-# using the compile commands of a configured build directory (default
-# build/); headers of ours are checked through the files that include them.
+# using the compile commands of a build directory it configures (default
+# build-tidy/); headers of ours are checked through the files that include them.
 # Fails on any finding.
 #   scripts/tidy.sh [BUILD_DIR] [-fix]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-dir=${1:-build}
+dir=${1:-build-tidy}
 shift || true
-[[ -f "$dir/compile_commands.json" ]] ||
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-layers='(model|persistence|tasks|actors|net|config|apps|include)'
+# Its own tree, configured without unity builds so every source has its own
+# entry in compile_commands.json (nothing is compiled).
+cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCONVEYOR_UNITY=OFF >/dev/null
+layers='(model|persistence|tasks|actors|net|http|config|apps|include)'
 status=0
 run-clang-tidy-14 -p "$dir" -j "$(nproc)" -quiet \
   -header-filter="^$root/$layers/" "$@" "^$root/$layers/" \

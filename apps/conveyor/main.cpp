@@ -10,6 +10,7 @@ namespace {
 
 const char* usage_text = R"(usage:
   conveyor serve [--config FILE] [--data DIR] [--listen HOST:PORT]
+                 [--http HOST:PORT|off]
   conveyor queue (--task|--workflow) SLUG [--input JSON|@file] [--queue Q]
                  [--wait-until ISO8601] [--log MSG] [--idempotency-key K]
                  [--priority N] [--wait]

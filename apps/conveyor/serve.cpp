@@ -17,6 +17,7 @@
 #include "caf/openssl/all.hpp"
 #include "config/config.hpp"
 #include "config/registry_builder.hpp"
+#include "conveyor/http.hpp"
 #include "model/job_json.hpp"
 
 namespace conveyor::app {
@@ -144,7 +145,7 @@ void stop_on_signals(runtime& rt, const sigset_t& signals,
 }
 
 int run_serve(int argc, char** argv) {
-  args a{argc, argv, 2, {"config", "data", "listen"}, {}};
+  args a{argc, argv, 2, {"config", "data", "listen", "http"}, {}};
   if (!a.positional().empty())
     throw usage_error("serve takes no arguments, got '" + a.positional()[0]
                       + "'");
@@ -169,12 +170,28 @@ int run_serve(int argc, char** argv) {
                  "loopback (set node.tls.certificate, key and ca)\n";
     return usage;
   }
+  // --http HOST:PORT, or "off".
+  auto http_at = a.get_or("http", conf.node.http);
+  if (http_at == "off")
+    http_at.clear();
+  std::optional<std::pair<std::string, std::uint16_t>> http_endpoint;
+  if (!http_at.empty()) {
+    http_endpoint = parse_endpoint(http_at);
+    if (!is_loopback(http_endpoint->first)) {
+      std::cerr << "conveyor: refusing HTTP on " << http_at
+                << ": the HTTP door has no TLS and serves loopback only (put "
+                   "a TLS-terminating proxy in front of it)\n";
+      return usage;
+    }
+  }
+  auto web_metrics = make_http_metrics();
   auto options = cfg::to_runtime_options(conf);
   options.data_dir = data;
   options.continuous = true;
   options.workers = conf.node.workers;
   options.durability = conf.node.durability;
-  options.on_terminal = [](const model::job& j) {
+  options.on_terminal = [web_metrics](const model::job& j) {
+    record_terminal(*web_metrics, j);
     json line = {{"event", "job"},
                  {"id", std::to_string(j.id)},
                  {"slug", j.slug()},
@@ -236,12 +253,36 @@ int run_serve(int argc, char** argv) {
     (*rt)->stop();
     return failure;
   }
+  std::unique_ptr<http_server> web;
+  json http_address = nullptr;
+  if (http_endpoint) {
+    http_options web_options;
+    web_options.host = http_endpoint->first;
+    web_options.port = http_endpoint->second;
+    web_options.max_body_bytes = conf.node.http_max_body_bytes;
+    web_options.max_header_bytes = conf.node.http_max_header_bytes;
+    web_options.request_timeout =
+      std::chrono::milliseconds{conf.node.http_request_timeout_ms};
+    web_options.max_connections = conf.node.http_max_connections;
+    web =
+      std::make_unique<http_server>(sys, **rt, auth, web_options, web_metrics);
+    auto web_port = web->start();
+    if (!web_port) {
+      std::cerr << "conveyor: " << web_port.error().message << "\n";
+      (*rt)->stop();
+      return failure;
+    }
+    http_address = http_endpoint->first + ":" + std::to_string(*web_port);
+  }
   emit({{"event", "listening"},
         {"address", host + ":" + std::to_string(*bound)},
+        {"http", http_address},
         {"data", data},
         {"tls", tls}});
   // The door and its sessions end with the supervisor.
   stop_on_signals(**rt, signals, conf.node.stop_grace_ms);
+  if (web)
+    web->stop();
   // Known issue: now and then (1 in 10-40 stops under load) a strong
   // reference to the scheduler actor outlives every actor that could drop
   // it, and CAF's actor_system destructor then waits forever for that

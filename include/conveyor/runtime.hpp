@@ -50,6 +50,7 @@ using count_active_atom = caf::atom_constant<caf::atom("cv_count")>;
 using clock_changed_atom = caf::atom_constant<caf::atom("cv_clock")>;
 using drain_atom = caf::atom_constant<caf::atom("cv_drain")>;
 using pending_scheduled_atom = caf::atom_constant<caf::atom("cv_psched")>;
+using queue_stats_atom = caf::atom_constant<caf::atom("cv_qstats")>;
 
 /// The supervisor's interface: what in-process actors, the blocking client
 /// and remote nodes may send. Jobs travel as their JSON document (Payload's
@@ -97,6 +98,11 @@ using supervisor_actor = caf::typed_actor<
   /// countRunnableOrActiveJobs -> number of non-terminal matching jobs
   caf::replies_to<count_active_atom, request_context,
                   count_request>::with<std::int64_t>,
+  /// The queues the `read` rule lets the caller see, by name -> array of
+  /// {name, queued, delayed, running, paused, concurrency, completed,
+  /// failed, cancelled}: jobs held now, and jobs that finished since the
+  /// node started.
+  caf::replies_to<queue_stats_atom, request_context>::with<json>,
   /// The injected clock moved: due autoRun ticks fire and delayed jobs
   /// become due now rather than when their real-time timer fires -> true
   /// once the ticks it fired (and any other tick or handle-schedules pass

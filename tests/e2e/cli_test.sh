@@ -394,7 +394,7 @@ assert_rc 6 "nothing listening on the port"
 # ------------------------------------------------------- serve's refusals
 log "serve refuses a non-loopback --listen without TLS"
 # 192.0.2.1 (TEST-NET-1) is never local: even a wrong bind attempt would fail.
-capture conveyor serve --config "$T/conveyor.json" --data "$T/data-tls" --listen 192.0.2.1:0
+capture conveyor serve --config "$T/conveyor.json" --data "$T/data-tls" --listen 192.0.2.1:0 --http off
 assert_ne 0 "$RC" "exit code of serve on a non-loopback address without TLS"
 assert_ne 124 "$RC" "serve on a non-loopback address without TLS must not start"
 assert_contains "$ERR" "TLS" "refusal message"
@@ -411,7 +411,7 @@ cat >"$T/bad.json" <<EOF
   "node": { "durability": "fast" }
 }
 EOF
-capture conveyor serve --config "$T/bad.json" --data "$T/data-bad" --listen 127.0.0.1:0
+capture conveyor serve --config "$T/bad.json" --data "$T/data-bad" --listen 127.0.0.1:0 --http off
 assert_rc 5 "serve with an invalid config"
 assert_contains "$ERR" 'jobs.tasks[0].retries.backoff.type' "JSON path of the bad backoff type"
 assert_contains "$ERR" 'jobs.workflows[0].steps[0].task' "JSON path of the unknown step task"

@@ -93,7 +93,7 @@ fill filler2 # what the stop freed
 # Depending on what is left (the log's preallocated space), RocksDB opens
 # and the node serves reads and refuses writes, or the open fails: then
 # serve must exit with a clear message, not abort.
-"$CONVEYOR_BIN" serve --config "$T/conveyor.json" --data "$DATA" --listen 127.0.0.1:0 \
+"$CONVEYOR_BIN" serve --config "$T/conveyor.json" --data "$DATA" --listen 127.0.0.1:0 --http off \
   >"$T/full-restart.out" 2>"$T/full-restart.err" &
 FULL_PID=$!
 STARTED_PIDS+=("$FULL_PID")

@@ -308,13 +308,14 @@ _worker_up() {
 
 # start_serve CONFIG DATA_DIR: starts `conveyor serve` on 127.0.0.1:0 in the
 # background and waits for its listening line. Sets SERVE_PID, SERVE_ADDR,
-# SERVE_DATA and SERVE_LOG (stdout: JSON lines; stderr in ${SERVE_LOG%.out}.err).
+# SERVE_HTTP (its HTTP door, also on a free port), SERVE_DATA and SERVE_LOG (stdout: JSON lines; stderr in ${SERVE_LOG%.out}.err).
 start_serve() {
   local config=$1 data=$2
   _serve_count=$((_serve_count + 1))
   SERVE_LOG="$T/serve$_serve_count.out"
   SERVE_DATA=$data
   "$CONVEYOR_BIN" serve --config "$config" --data "$data" --listen 127.0.0.1:0 \
+    --http 127.0.0.1:0 \
     >"$SERVE_LOG" 2>"${SERVE_LOG%.out}.err" &
   SERVE_PID=$!
   STARTED_PIDS+=("$SERVE_PID")
@@ -322,6 +323,7 @@ start_serve() {
   local line
   line=$(grep -m1 '"event":"listening"' "$SERVE_LOG")
   SERVE_ADDR=$(json_get "$line" 'd["address"]')
+  SERVE_HTTP=$(json_get "$line" 'd.get("http") or ""')
   [[ "$SERVE_ADDR" == 127.0.0.1:* && "${SERVE_ADDR##*:}" != 0 ]] ||
     fail "unexpected listening address '$SERVE_ADDR'"
   log "serve pid $SERVE_PID listening on $SERVE_ADDR (data $data)"

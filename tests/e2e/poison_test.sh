@@ -51,7 +51,7 @@ DATA="$T/data"
 # before it printed its listening line: wait for it to die, nothing more.
 restart_doomed_serve() {
   "$CONVEYOR_BIN" serve --config "$T/conveyor.json" --data "$DATA" \
-    --listen 127.0.0.1:0 >"$T/doomed.out" 2>"$T/doomed.err" &
+    --listen 127.0.0.1:0 --http off >"$T/doomed.out" 2>"$T/doomed.err" &
   local pid=$!
   STARTED_PIDS+=("$pid")
   wait_pid "$pid" 20

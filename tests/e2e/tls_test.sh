@@ -33,7 +33,7 @@ SH
 chmod +x hello.sh
 cat > tls.json <<'JSON'
 { "jobs": { "tasks": [ { "slug": "hello", "run": ["./hello.sh"] } ] },
-  "node": { "listen": "127.0.0.1:0", "data": "./data",
+  "node": { "listen": "127.0.0.1:0", "data": "./data", "http": null,
             "tls": { "certificate": "server.pem", "key": "server.key.pem", "ca": "ca.pem" } } }
 JSON
 "$conveyor" serve --config tls.json > serve.log 2>&1 &

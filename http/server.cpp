@@ -1,0 +1,62 @@
+#include <utility>
+
+#include "conveyor/http.hpp"
+#include "http/metrics.hpp"
+#include "http/routes.hpp"
+#include "http/transport.hpp"
+
+namespace conveyor {
+
+std::shared_ptr<http::metrics> make_http_metrics() {
+  return std::make_shared<http::metrics>();
+}
+
+void record_terminal(http::metrics& m, const model::job& j) {
+  m.job_finished(j);
+}
+
+struct http_server::impl {
+  std::shared_ptr<const http::api> api;
+  http::transport transport;
+
+  impl(std::shared_ptr<const http::api> to, const http_options& o)
+      : api(std::move(to)),
+        transport(
+          http::transport_limits{.max_body_bytes = o.max_body_bytes,
+                                 .max_header_bytes = o.max_header_bytes,
+                                 .request_timeout = o.request_timeout,
+                                 .max_connections = o.max_connections,
+                                 .threads = o.threads},
+          [to = api](http::request req, std::shared_ptr<http::exchange> ex) {
+            http::route(to, std::move(req), std::move(ex));
+          }) {}
+};
+
+http_server::http_server(caf::actor_system& sys, runtime& rt,
+                         authenticator auth, const http_options& options,
+                         std::shared_ptr<http::metrics> metrics) {
+  if (!metrics)
+    metrics = make_http_metrics();
+  auto to = std::make_shared<const http::api>(http::api{
+    sys, rt.supervisor(), std::move(auth), options, std::move(metrics)});
+  impl_ = std::make_unique<impl>(std::move(to), options);
+}
+
+http_server::~http_server() {
+  stop();
+}
+
+model::expected<std::uint16_t> http_server::start() {
+  return impl_->transport.start(impl_->api->options.host,
+                                impl_->api->options.port);
+}
+
+void http_server::stop() {
+  impl_->transport.stop();
+}
+
+http_stats http_server::stats() const {
+  return impl_->transport.stats();
+}
+
+} // namespace conveyor
