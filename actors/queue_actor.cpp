@@ -44,8 +44,13 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
   pump(self);
   return {
     [=](enqueue_atom, std::vector<model::job>& jobs) {
-      for (auto& j : jobs)
-        add_pending(self, std::make_shared<model::job>(std::move(j)));
+      const auto& on_event = self->state.env->options.on_event;
+      for (auto& j : jobs) {
+        auto doc = std::make_shared<model::job>(std::move(j));
+        add_pending(self, doc);
+        if (on_event)
+          on_event("queued", *doc);
+      }
       pump(self);
     },
     [=](release_atom, const std::vector<job_id>& ids) {

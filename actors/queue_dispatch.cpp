@@ -33,6 +33,8 @@ void execute_job(queue_pointer self, job_id id) {
   auto& r = st.running[id];
   r.actor = spawn_job_actor(self->system(), st.env, *r.doc, queue_actor{self});
   self->monitor(r.actor);
+  if (st.env->options.on_event)
+    st.env->options.on_event("started", *r.doc);
   if (!st.renewing) {
     st.renewing = true;
     self->delayed_send(self, st.env->options.lease / 2, renew_atom::value);
@@ -106,6 +108,8 @@ void job_finished(queue_pointer self, const model::job& doc) {
   }
   if (st.env->options.on_terminal)
     st.env->options.on_terminal(doc);
+  if (st.env->options.on_event)
+    st.env->options.on_event(model::to_string(doc.status), doc);
   auto it = st.watchers.find(doc.id);
   if (it == st.watchers.end())
     return;
@@ -127,10 +131,14 @@ void attempt_ended(queue_pointer self, job_id id, model::run_status status,
     for (auto& rp : r.cancel_waiters)
       rp.deliver(next);
   }
-  if (model::is_terminal(next.status))
+  if (model::is_terminal(next.status)) {
     job_finished(self, next);
-  else
-    add_pending(self, std::make_shared<model::job>(next));
+    return;
+  }
+  auto doc = std::make_shared<model::job>(next);
+  add_pending(self, doc);
+  if (st.env->options.on_event)
+    st.env->options.on_event("requeued", *doc);
 }
 
 void cancel_pending(queue_pointer self, const std::vector<doc_ptr>& docs,

@@ -1,7 +1,8 @@
 #include "http/routes.hpp"
 
+#include "actors/requests.hpp"
 #include "http/call.hpp"
-#include "http/metrics.hpp"
+#include "http/feed.hpp"
 #include "http/problem.hpp"
 
 namespace conveyor::http {
@@ -11,26 +12,24 @@ namespace {
 /// Records the answer's status under the route's pattern before sending it.
 class observed_exchange : public exchange {
 public:
-  observed_exchange(exchange_ptr inner, std::shared_ptr<metrics> counters,
+  observed_exchange(exchange_ptr inner, std::shared_ptr<feed> news,
                     std::shared_ptr<std::string> route)
-      : inner_(std::move(inner)), counters_(std::move(counters)),
+      : inner_(std::move(inner)), news_(std::move(news)),
         route_(std::move(route)) {}
 
   void respond(response res) override {
-    if (counters_)
-      counters_->http_request(*route_, res.status);
+    news_->counters.http_request(*route_, res.status);
     inner_->respond(std::move(res));
   }
 
   std::shared_ptr<event_stream> open_stream(response head) override {
-    if (counters_)
-      counters_->http_request(*route_, head.status);
+    news_->counters.http_request(*route_, head.status);
     return inner_->open_stream(std::move(head));
   }
 
 private:
   exchange_ptr inner_;
-  std::shared_ptr<metrics> counters_;
+  std::shared_ptr<feed> news_;
   std::shared_ptr<std::string> route_;
 };
 
@@ -65,6 +64,8 @@ response method_not_allowed(const char* allow) {
   res.headers.emplace_back("Allow", allow);
   return res;
 }
+
+void events(const call& c);
 
 /// Routes of authenticated callers. Sets c.route and answers.
 void dispatch(call& c, const std::function<void(std::string)>& name) {
@@ -113,6 +114,12 @@ void dispatch(call& c, const std::function<void(std::string)>& name) {
       post_schedules(c);
     return;
   }
+  if (is(s, {"v1", "events"})) {
+    name("/v1/events");
+    if (only("GET"))
+      events(c);
+    return;
+  }
   if (is(s, {"v1", "queues"})) {
     name("/v1/queues");
     if (only("GET"))
@@ -152,17 +159,45 @@ void ready(const api_ptr& to, const exchange_ptr& ex) {
     get_job_atom::value, request_context{}, std::uint64_t{0});
 }
 
+/// GET /v1/events?queue=: an event stream of job transitions the caller's
+/// `read` rule lets through (docs/http.md, "Events").
+void events(const call& c) {
+  if (!c.to->news->wired)
+    return fail(c, model::make_error(model::errc::not_found,
+                                     "this server has no event feed"));
+  auto queue = c.where.param("queue");
+  if (queue
+      && !actors::allowed(*c.to->rules, model::operation::read, c.ctx,
+                          {*queue}))
+    return fail(c, actors::forbidden(model::operation::read, c.ctx, {*queue}));
+  if (c.to->news->events.open_streams() >= c.to->options.max_event_streams) {
+    auto res =
+      problem(503, "too many open event streams; retry later", "overloaded");
+    res.headers.emplace_back("Retry-After", "5");
+    return c.answer->respond(std::move(res));
+  }
+  response head;
+  head.content_type = "text/event-stream";
+  auto stream = c.answer->open_stream(std::move(head));
+  if (!stream)
+    return;
+  // A first comment, so the client knows the stream is live.
+  stream->push(": conveyor events\n\n");
+  if (!c.to->news->events.subscribe(stream, c.ctx, queue, c.to->rules))
+    stream->push("event: overloaded\ndata: {}\n\n");
+}
+
 /// Queue gauges are read now, through the supervisor (every queue: any
 /// authenticated caller may scrape).
 void scrape(const api_ptr& to, const exchange_ptr& ex) {
   ask(
     to->sys, to->supervisor, caf::duration{to->options.answer_timeout},
-    [ex, counters = to->counters](model::expected<json> r) {
+    [ex, news = to->news](const model::expected<json>& r) {
       if (r)
-        counters->queues(*r);
+        news->counters.queues(*r);
       response res;
       res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      res.body = counters->scrape();
+      res.body = news->counters.scrape();
       ex->respond(std::move(res));
     },
     queue_stats_atom::value, request_context{});
@@ -173,7 +208,7 @@ void scrape(const api_ptr& to, const exchange_ptr& ex) {
 void route(const std::shared_ptr<const api>& to, request req,
            std::shared_ptr<exchange> answer) {
   auto route_name = std::make_shared<std::string>("unknown");
-  answer = std::make_shared<observed_exchange>(std::move(answer), to->counters,
+  answer = std::make_shared<observed_exchange>(std::move(answer), to->news,
                                                route_name);
   auto parsed = parse_target(req.target);
   if (!parsed)

@@ -10,14 +10,15 @@
 
 namespace conveyor::http {
 
-class metrics;
+struct feed;
 
 struct api {
   caf::actor_system& sys;
   supervisor_actor supervisor;
   authenticator auth;
   http_options options;
-  std::shared_ptr<metrics> counters;
+  std::shared_ptr<feed> news; ///< metrics and the event hub
+  const access_rules* rules;  ///< the runtime's (it outlives the server)
 };
 
 /// Serves one request of `api`; every request gets exactly one answer.

@@ -1,18 +1,28 @@
 #include <utility>
 
 #include "conveyor/http.hpp"
-#include "http/metrics.hpp"
+#include "http/feed.hpp"
 #include "http/routes.hpp"
 #include "http/transport.hpp"
 
 namespace conveyor {
 
-std::shared_ptr<http::metrics> make_http_metrics() {
-  return std::make_shared<http::metrics>();
-}
-
-void record_terminal(http::metrics& m, const model::job& j) {
-  m.job_finished(j);
+std::shared_ptr<http::feed> feed_http(runtime_options& options) {
+  auto feed = std::make_shared<http::feed>();
+  feed->wired = true;
+  options.on_terminal =
+    [feed, before = std::move(options.on_terminal)](const model::job& j) {
+      if (before)
+        before(j);
+      feed->counters.job_finished(j);
+    };
+  options.on_event = [feed, before = std::move(options.on_event)](
+                       std::string_view type, const model::job& j) {
+    if (before)
+      before(type, j);
+    feed->events.publish(type, j);
+  };
+  return feed;
 }
 
 struct http_server::impl {
@@ -34,11 +44,13 @@ struct http_server::impl {
 
 http_server::http_server(caf::actor_system& sys, runtime& rt,
                          authenticator auth, const http_options& options,
-                         std::shared_ptr<http::metrics> metrics) {
-  if (!metrics)
-    metrics = make_http_metrics();
-  auto to = std::make_shared<const http::api>(http::api{
-    sys, rt.supervisor(), std::move(auth), options, std::move(metrics)});
+                         std::shared_ptr<http::feed> feed) {
+  if (!feed)
+    feed = std::make_shared<http::feed>();
+  feed->events.limit(options.max_event_streams);
+  auto to = std::make_shared<const http::api>(
+    http::api{sys, rt.supervisor(), std::move(auth), options, std::move(feed),
+              &rt.access()});
   impl_ = std::make_unique<impl>(std::move(to), options);
 }
 

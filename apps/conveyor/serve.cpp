@@ -184,14 +184,12 @@ int run_serve(int argc, char** argv) {
       return usage;
     }
   }
-  auto web_metrics = make_http_metrics();
   auto options = cfg::to_runtime_options(conf);
   options.data_dir = data;
   options.continuous = true;
   options.workers = conf.node.workers;
   options.durability = conf.node.durability;
-  options.on_terminal = [web_metrics](const model::job& j) {
-    record_terminal(*web_metrics, j);
+  options.on_terminal = [](const model::job& j) {
     json line = {{"event", "job"},
                  {"id", std::to_string(j.id)},
                  {"slug", j.slug()},
@@ -207,6 +205,8 @@ int run_serve(int argc, char** argv) {
   options.log = [](const std::string& message) {
     emit({{"event", "scheduler"}, {"message", message}});
   };
+  // The HTTP door's metrics and event stream hear of every transition.
+  auto web_feed = feed_http(options);
   // Signals are handled by sigwait below; block them before any thread
   // exists so every thread inherits the mask.
   sigset_t signals;
@@ -264,8 +264,7 @@ int run_serve(int argc, char** argv) {
     web_options.request_timeout =
       std::chrono::milliseconds{conf.node.http_request_timeout_ms};
     web_options.max_connections = conf.node.http_max_connections;
-    web =
-      std::make_unique<http_server>(sys, **rt, auth, web_options, web_metrics);
+    web = std::make_unique<http_server>(sys, **rt, auth, web_options, web_feed);
     auto web_port = web->start();
     if (!web_port) {
       std::cerr << "conveyor: " << web_port.error().message << "\n";

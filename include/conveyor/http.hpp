@@ -26,13 +26,14 @@
 namespace conveyor {
 
 namespace http {
-class metrics;
+struct feed;
 }
 
-/// The series /metrics shows. Feed it the jobs that end
-/// (runtime_options::on_terminal) to get job counters and histograms.
-std::shared_ptr<http::metrics> make_http_metrics();
-void record_terminal(http::metrics& m, const model::job& j);
+/// Hooks `options.on_terminal` and `options.on_event` (whatever they held
+/// is still called first) so the HTTP door of the runtime started with
+/// them counts finished jobs (/metrics) and streams job transitions
+/// (/v1/events). Call before start(); hand the result to http_server.
+std::shared_ptr<http::feed> feed_http(runtime_options& options);
 
 struct http_options {
   /// Address to bind. Only loopback addresses are accepted (the HTTP door
@@ -73,7 +74,7 @@ public:
   /// `rt` and `sys` must outlive this object (or its stop()).
   http_server(caf::actor_system& sys, runtime& rt, authenticator auth,
               const http_options& options = {},
-              std::shared_ptr<http::metrics> metrics = nullptr);
+              std::shared_ptr<http::feed> feed = nullptr);
   ~http_server();
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;

@@ -188,6 +188,12 @@ struct runtime_options {
   /// failed by max_interruptions at start-up: the thread calling start()):
   /// keep it short and never block in it. Default: none.
   std::function<void(const model::job&)> on_terminal;
+  /// Called on each job transition once it is durable: "queued" (a new
+  /// job), "started" (an attempt began), "requeued" (an attempt ended and
+  /// the job waits for another: a retry, an interruption), and the
+  /// terminal "completed", "failed" and "cancelled". Runs on the job's
+  /// queue actor: keep it short and never block in it. Default: none.
+  std::function<void(std::string_view type, const model::job&)> on_event;
   /// autoRun crons, started with the runtime. Default: none.
   std::vector<auto_run_entry> auto_run;
   /// Asked on every autoRun tick after schedule handling; false stops that

@@ -32,6 +32,7 @@ struct http_fixture : echo_fixture {
   }
 
   void serve() {
+    auto feed = feed_http(options);
     start();
     authenticator auth =
       [](const std::string& token) -> std::optional<principal_info> {
@@ -41,7 +42,7 @@ struct http_fixture : echo_fixture {
         return principal_info{"rita", {"reader"}};
       return std::nullopt;
     };
-    web = std::make_unique<http_server>(sys, *rt, auth, web_options);
+    web = std::make_unique<http_server>(sys, *rt, auth, web_options, feed);
     auto bound = web->start();
     BOOST_REQUIRE_MESSAGE(bound, "http start failed");
     port = *bound;

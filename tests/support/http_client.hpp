@@ -88,6 +88,20 @@ public:
     }
   }
 
+  /// Reads until `needle` arrived (true) or the deadline passed or the
+  /// server closed (false). What arrived stays in text().
+  bool
+  read_until(const std::string& needle,
+             std::chrono::milliseconds deadline = std::chrono::seconds(30)) {
+    auto until = std::chrono::steady_clock::now() + deadline;
+    while (buffer_.find(needle) == std::string::npos)
+      if (!fill(until))
+        return false;
+    return true;
+  }
+
+  const std::string& text() const { return buffer_; }
+
   /// Whether the server closed the connection within `deadline`.
   bool closed_within(std::chrono::milliseconds deadline) {
     auto until = std::chrono::steady_clock::now() + deadline;
