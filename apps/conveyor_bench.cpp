@@ -1,6 +1,6 @@
 // conveyor-bench: measures the runtime on the peer workloads.
 //
-//   conveyor-bench journal|enqueue|drain|workflow|latency|delayed|cancel
+//   conveyor-bench journal|enqueue|drain|workflow|latency|delayed|cancel|http
 //                  [--jobs N] [--json] [--durability sync|async]
 //                  [--workers N] [--concurrency N] [--dir DIR]
 
@@ -12,9 +12,10 @@
 namespace {
 
 int usage() {
-  std::cerr << "usage: conveyor-bench journal|enqueue|drain|workflow|latency|"
-               "delayed|cancel [--jobs N] [--json] [--durability sync|async] "
-               "[--workers N] [--concurrency N] [--dir DIR]\n";
+  std::cerr
+    << "usage: conveyor-bench journal|enqueue|drain|workflow|latency|"
+       "delayed|cancel|http [--jobs N] [--json] [--durability sync|async] "
+       "[--workers N] [--concurrency N] [--dir DIR]\n";
   return 2;
 }
 
@@ -77,6 +78,8 @@ int main(int argc, char** argv) {
       result = run_delayed(opt);
     else if (opt.workload == "cancel")
       result = run_cancel(opt);
+    else if (opt.workload == "http")
+      result = run_http(opt);
     else
       return usage();
     print_result(opt, result);

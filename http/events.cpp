@@ -19,8 +19,7 @@ model::time_ms wall_clock_ms() {
 } // namespace
 
 bool event_hub::subscribe(std::shared_ptr<event_stream> stream,
-                          request_context ctx,
-                          std::optional<std::string> queue,
+                          request_context ctx, std::optional<std::string> queue,
                           const access_rules* rules) {
   std::lock_guard guard{mutex_};
   // Streams whose clients left since the last event free their place now.
@@ -45,7 +44,8 @@ void event_hub::publish(std::string_view type, const model::job& j) {
                          {j.queue, &j}))
       return false;
     if (text.empty()) {
-      json event = {{"type", type}, {"job", model::to_json(j, wall_clock_ms())}};
+      json event = {{"type", type},
+                    {"job", model::to_json(j, wall_clock_ms())}};
       text = "event: " + std::string{type} + "\ndata: "
              + event.dump(-1, ' ', false, json::error_handler_t::replace)
              + "\n\n";

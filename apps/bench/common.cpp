@@ -51,4 +51,35 @@ void print_result(const options& opt, const json& result) {
     std::printf("%-28s %s\n", k.c_str(), v.dump().c_str());
 }
 
+std::shared_ptr<registry> noop_registry() {
+  auto reg = std::make_shared<registry>();
+  (void)reg->add_task(
+    {.slug = "noop", .handler = [](task_context&) { return json::object(); }});
+  (void)reg->add_workflow(
+    {.slug = "three", .handler = [](workflow_context& wf) -> workflow {
+       co_await wf.task("noop", "s1");
+       co_await wf.task("noop", "s2");
+       co_await wf.task("noop", "s3");
+     }});
+  return reg;
+}
+
+runtime_options base_options(const options& opt, const std::string& dir) {
+  runtime_options o;
+  o.data_dir = dir;
+  o.durability = opt.durability;
+  o.workers = opt.workers;
+  o.queues["default"].concurrency = opt.concurrency;
+  return o;
+}
+
+std::unique_ptr<runtime> must_start(caf::actor_system& sys,
+                                    std::shared_ptr<const registry> reg,
+                                    runtime_options o) {
+  auto rt = start(sys, std::move(reg), std::move(o));
+  if (!rt)
+    throw std::runtime_error(rt.error().message);
+  return std::move(*rt);
+}
+
 } // namespace conveyor::bench

@@ -83,6 +83,15 @@ struct bench_config : caf::actor_system_config {
   }
 };
 
+/// A registry with the "noop" task and the 3-step "three" workflow.
+std::shared_ptr<registry> noop_registry();
+/// Runtime options from the benchmark options, data in `dir`.
+runtime_options base_options(const options& opt, const std::string& dir);
+/// start() or throw.
+std::unique_ptr<runtime> must_start(caf::actor_system& sys,
+                                    std::shared_ptr<const registry> reg,
+                                    runtime_options o);
+
 /// Prints one result: a JSON object with --json, else aligned text.
 void print_result(const options& opt, const json& result);
 
@@ -94,5 +103,6 @@ json run_workflow(const options& opt);
 json run_latency(const options& opt);
 json run_delayed(const options& opt);
 json run_cancel(const options& opt);
+json run_http(const options& opt);
 
 } // namespace conveyor::bench

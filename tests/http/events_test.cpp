@@ -26,12 +26,14 @@ struct fixture : http_fixture {
     serve();
   }
 
-  std::unique_ptr<http_socket> subscribe(const std::string& query = {},
-                                         const std::string& token =
-                                           admin_token) {
+  std::unique_ptr<http_socket>
+  subscribe(const std::string& query = {},
+            const std::string& token = admin_token) {
     auto s = std::make_unique<http_socket>(port);
-    s->send("GET /v1/events" + query + " HTTP/1.1\r\nHost: x\r\n"
-            "Authorization: Bearer " + token + "\r\n\r\n");
+    s->send("GET /v1/events" + query
+            + " HTTP/1.1\r\nHost: x\r\n"
+              "Authorization: Bearer "
+            + token + "\r\n\r\n");
     BOOST_REQUIRE(s->read_until(": conveyor events\n\n", 10s));
     return s;
   }
