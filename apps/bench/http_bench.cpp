@@ -102,12 +102,12 @@ json measure(std::uint16_t port, std::size_t clients, std::size_t per_client) {
   for (auto& l : latencies)
     all.insert(all.end(), l.begin(), l.end());
   auto round2 = [](double v) { return std::round(v * 100.0) / 100.0; };
-  return json{{"clients", clients},
-              {"jobs", all.size()},
-              {"jobs_per_s",
-               std::round(static_cast<double>(all.size()) / elapsed)},
-              {"p50_ms", round2(quantile(all, 0.5))},
-              {"p99_ms", round2(quantile(all, 0.99))}};
+  return json{
+    {"clients", clients},
+    {"jobs", all.size()},
+    {"jobs_per_s", std::round(static_cast<double>(all.size()) / elapsed)},
+    {"p50_ms", round2(quantile(all, 0.5))},
+    {"p99_ms", round2(quantile(all, 0.99))}};
 }
 
 } // namespace
@@ -119,19 +119,21 @@ json run_http(const options& opt) {
   auto rt = must_start(sys, noop_registry(), base_options(opt, dir.path()));
   http_options web_options;
   web_options.port = 0;
-  http_server web{sys, *rt,
-                  [](const std::string& token) -> std::optional<principal_info> {
-                    if (token == bench_token)
-                      return principal_info{"bench", {"admin"}};
-                    return std::nullopt;
-                  },
-                  web_options};
+  http_server web{
+    sys, *rt,
+    [](const std::string& token) -> std::optional<principal_info> {
+      if (token == bench_token)
+        return principal_info{"bench", {"admin"}};
+      return std::nullopt;
+    },
+    web_options};
   auto port = web.start();
   if (!port)
     throw std::runtime_error(port.error().message);
   auto one = measure(*port, 1, std::min<std::size_t>(opt.jobs, 5000));
   constexpr std::size_t callers = 32;
-  auto many = measure(*port, callers, std::max<std::size_t>(opt.jobs / callers, 1));
+  auto many =
+    measure(*port, callers, std::max<std::size_t>(opt.jobs / callers, 1));
   web.stop();
   rt->stop();
   return json{{"workload", "http"},
