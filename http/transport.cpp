@@ -234,9 +234,17 @@ private:
 
 /// Runs `f(connection&)` on the connection's strand unless the server
 /// stopped or the connection is gone. False in those cases.
+///
+/// Handles given out to other code (exchanges, event streams) hold the
+/// server's state weakly: an event stream lives in the feed's hub, the hub
+/// in the feed, the feed in the routes the state holds, so a strong
+/// reference here would keep the whole server alive in a cycle.
 template <class F>
 bool post_to(const std::weak_ptr<connection>& weak,
-             const std::shared_ptr<shared_state>& state, F f) {
+             const std::weak_ptr<shared_state>& weak_state, F f) {
+  auto state = weak_state.lock();
+  if (!state)
+    return false;
   std::lock_guard guard{state->mutex};
   if (!state->open)
     return false;
@@ -250,7 +258,7 @@ bool post_to(const std::weak_ptr<connection>& weak,
 class stream_handle : public event_stream {
 public:
   stream_handle(std::weak_ptr<connection> conn,
-                std::shared_ptr<shared_state> state)
+                std::weak_ptr<shared_state> state)
       : conn_(std::move(conn)), state_(std::move(state)) {}
 
   bool push(std::string bytes) override {
@@ -269,13 +277,13 @@ public:
 
 private:
   std::weak_ptr<connection> conn_;
-  std::shared_ptr<shared_state> state_;
+  std::weak_ptr<shared_state> state_;
 };
 
 class connection_exchange : public exchange {
 public:
   connection_exchange(std::weak_ptr<connection> conn,
-                      std::shared_ptr<shared_state> state)
+                      std::weak_ptr<shared_state> state)
       : conn_(std::move(conn)), state_(std::move(state)) {}
 
   void respond(response res) override {
@@ -298,7 +306,7 @@ public:
 
 private:
   std::weak_ptr<connection> conn_;
-  std::shared_ptr<shared_state> state_;
+  std::weak_ptr<shared_state> state_;
   std::atomic<bool> answered_{false};
 };
 
@@ -341,6 +349,8 @@ struct transport::impl {
     bool refused = false;
     {
       std::lock_guard guard{state->mutex};
+      if (!state->open)
+        return; // stop() is under way: it closes what it found in `live`
       refused = state->live.size() >= state->limits.max_connections;
       if (!refused)
         state->live.emplace(conn.get(), conn);

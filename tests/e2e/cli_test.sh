@@ -23,7 +23,7 @@ cat >/dev/null
 echo boom >&2
 exit 3
 EOF
-# block: runs until $GATE exists (at most 30 s), so a concurrency-1 queue can
+# block: runs until $GATE exists (at most 300 s), so a concurrency-1 queue can
 # be held busy; it exits early if its node vanished.
 cat >"$T/block.sh" <<EOF
 #!/bin/sh
@@ -32,7 +32,7 @@ cat >/dev/null
 reaper=\$PPID # our parent is the reaper; its parent is the node
 parent=\$(cut -d' ' -f4 /proc/\$PPID/stat)
 i=0
-while [ ! -e "$T/gate" ] && [ \$i -lt 300 ]; do
+while [ ! -e "$T/gate" ] && [ \$i -lt 3000 ]; do
   [ "\$(cut -d' ' -f4 /proc/\$\$/stat)" = "\$reaper" ] || exit 1
   sleep 0.1
   i=\$((i + 1))
@@ -51,7 +51,7 @@ cat >"$T/conveyor.json" <<EOF
                                          "tag": { "type": "string" } },
                          "additionalProperties": false } },
       { "slug": "fail", "run": ["./fail.sh"], "timeout": 10000 },
-      { "slug": "block", "run": ["./block.sh"], "timeout": 40000 }
+      { "slug": "block", "run": ["./block.sh"], "timeout": 320000 }
     ],
     "workflows": [
       { "slug": "pair",

@@ -80,17 +80,6 @@ wait_line "$EFFECTS" "^$J_WF 2 $NODE1 start\$" 20
 # Jobs still queued / waiting at the crash.
 must cv queue --task quick --queue serial --input '{"k": "behind"}'
 J_BEHIND=$(json_get "$OUT" 'd["id"]')
-# Due well after the crash even on a loaded machine (the steps up to the
-# kill are a handful of CLI calls), soon enough not to slow the test.
-DUE=$(iso_in 8)
-must cv queue --task quick --input '{"k": "later-1"}' --wait-until "$DUE"
-J_LATER1=$(json_get "$OUT" 'd["id"]')
-assert_eq waiting "$(json_get "$OUT" 'd["status"]')" "job with waitUntil, as queued"
-must cv queue --task quick --input '{"k": "later-2"}' --wait-until "$DUE" --priority 5
-J_LATER2=$(json_get "$OUT" 'd["id"]')
-assert_eq waiting "$(json_get "$OUT" 'd["status"]')" "job with waitUntil, as queued"
-ALL=("$J_BEFORE" "$J_WF" "$J_BEHIND" "$J_LATER1" "$J_LATER2")
-
 assert_eq running "$(job_status "$J_WF")" "workflow at the crash"
 assert_eq queued "$(job_status "$J_BEHIND")" "job behind the workflow at the crash"
 # The document of a running job shows the steps that completed so far (the
@@ -100,6 +89,18 @@ check_eq true "$(json_get "$OUT" 'd.get("taskStatus", {}).get("wfstep", {}).get(
   "get of the running workflow shows its completed step 1 in taskStatus"
 check_eq 1 "$(json_get "$OUT" 'sum(1 for e in d.get("log", []) if e.get("taskID") == "1" and e.get("state") == "succeeded")')" \
   "get of the running workflow shows the success of step 1 in its log"
+
+# Queued last, just before the kill, so that only two CLI calls lie between
+# now and the crash: due well after it even on a loaded machine, soon enough
+# not to slow the test.
+DUE=$(iso_in 12)
+must cv queue --task quick --input '{"k": "later-1"}' --wait-until "$DUE"
+J_LATER1=$(json_get "$OUT" 'd["id"]')
+assert_eq waiting "$(json_get "$OUT" 'd["status"]')" "job with waitUntil, as queued"
+must cv queue --task quick --input '{"k": "later-2"}' --wait-until "$DUE" --priority 5
+J_LATER2=$(json_get "$OUT" 'd["id"]')
+assert_eq waiting "$(json_get "$OUT" 'd["status"]')" "job with waitUntil, as queued"
+ALL=("$J_BEFORE" "$J_WF" "$J_BEHIND" "$J_LATER1" "$J_LATER2")
 
 log "kill -9 serve $NODE1"
 kill9 "$NODE1"

@@ -105,4 +105,26 @@ BOOST_AUTO_TEST_CASE(streams_are_capped_and_a_leaving_client_frees_its_place) {
   }));
 }
 
+BOOST_AUTO_TEST_CASE(a_destroyed_server_with_open_streams_lets_its_feed_go) {
+  // An embedder may start and drop HTTP doors while the runtime lives on:
+  // an open stream must not keep a dropped door (and its feed) alive.
+  runtime_options hooks;
+  auto news = feed_http(hooks);
+  std::weak_ptr<http::feed> watched = news;
+  authenticator auth = [](const std::string&) {
+    return std::optional<principal_info>{principal_info{"ada", {"admin"}}};
+  };
+  auto door = std::make_unique<http_server>(sys, *rt, auth, web_options, news);
+  auto bound = door->start();
+  BOOST_TEST_REQUIRE(bound.has_value());
+  http_socket stream{*bound};
+  stream.send("GET /v1/events HTTP/1.1\r\nHost: x\r\n"
+              "Authorization: Bearer any\r\n\r\n");
+  BOOST_TEST_REQUIRE(stream.read_until(": conveyor events\n\n", 10s));
+  door.reset();
+  news.reset();
+  hooks = runtime_options{};
+  BOOST_TEST(watched.expired());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
