@@ -16,6 +16,7 @@ fi
 dir=build-fuzz
 CC=clang-15 CXX=clang++-15 cmake -S . -B "$dir" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVEYOR_FUZZ=ON \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
   -DCONVEYOR_WERROR=OFF >/dev/null
 cmake --build "$dir" -j 2 --target "${targets[@]/#/fuzz_}"
 mkdir -p "$dir/artifacts"

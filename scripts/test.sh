@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh build
-cd build && ctest --output-on-failure --timeout 600
+# Two suites at a time: most of their time is spent waiting on processes,
+# sockets and fsync, not on a core.
+cd build && ctest --output-on-failure --timeout 600 -j 2

@@ -16,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build-tsan
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
   -DCONVEYOR_TSAN=ON >/dev/null
 cmake --build "$dir" -j 2 --target model_tests persistence_tests journal_writer
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"

@@ -8,7 +8,7 @@
 using namespace conveyor;
 using conveyor::testing::runtime_fixture;
 
-namespace {
+namespace access_test {
 
 struct fixture : runtime_fixture {
 
@@ -57,9 +57,10 @@ struct fixture : runtime_fixture {
   }
 };
 
-} // namespace
+} // namespace access_test
 
-BOOST_FIXTURE_TEST_SUITE(access_tests, fixture)
+BOOST_FIXTURE_TEST_SUITE(access_tests, access_test::fixture)
+using namespace access_test;
 
 BOOST_AUTO_TEST_CASE(queue_requires_a_user_when_access_is_not_overridden) {
   start();

@@ -13,7 +13,7 @@ using namespace conveyor;
 using namespace std::chrono_literals;
 using conveyor::testing::runtime_fixture;
 
-namespace {
+namespace auto_run_test {
 
 struct fixture : runtime_fixture {
 
@@ -82,9 +82,10 @@ struct fixture : runtime_fixture {
   }
 };
 
-} // namespace
+} // namespace auto_run_test
 
-BOOST_FIXTURE_TEST_SUITE(auto_run_tests, fixture)
+BOOST_FIXTURE_TEST_SUITE(auto_run_tests, auto_run_test::fixture)
+using namespace auto_run_test;
 
 // docs/semantics.md §18: a job queued to the cron's queue is run by the cron
 // alone.

@@ -12,7 +12,7 @@
 using namespace conveyor;
 using model::errc;
 
-namespace {
+namespace backpressure_test {
 
 struct fixture : testing::echo_fixture {
   fixture() {
@@ -38,9 +38,10 @@ struct fixture : testing::echo_fixture {
   }
 };
 
-} // namespace
+} // namespace backpressure_test
 
-BOOST_FIXTURE_TEST_SUITE(backpressure, fixture)
+BOOST_FIXTURE_TEST_SUITE(backpressure, backpressure_test::fixture)
+using namespace backpressure_test;
 
 BOOST_AUTO_TEST_CASE(a_full_queue_refuses_until_one_of_its_jobs_finishes) {
   options.limits.max_queued_per_queue = 2;

@@ -13,7 +13,7 @@ using namespace conveyor;
 using conveyor::testing::runtime_fixture;
 using model::retry_config;
 
-namespace {
+namespace cancel_test {
 
 // Burns CPU for `us` microseconds. The race below needs work and cancel
 // offsets of a chosen length; they are the input under test, not a wait for
@@ -66,9 +66,10 @@ struct fixture : runtime_fixture {
   }
 };
 
-} // namespace
+} // namespace cancel_test
 
-BOOST_FIXTURE_TEST_SUITE(cancel_tests, fixture)
+BOOST_FIXTURE_TEST_SUITE(cancel_tests, cancel_test::fixture)
+using namespace cancel_test;
 
 BOOST_AUTO_TEST_CASE(cancel_by_id_stops_a_running_workflow_between_steps) {
   add_long_workflow();

@@ -12,7 +12,7 @@
 using namespace conveyor;
 using conveyor::testing::runtime_fixture;
 
-namespace {
+namespace concurrency_test {
 
 struct fixture : runtime_fixture {
 
@@ -85,9 +85,10 @@ struct fixture : runtime_fixture {
   bool exists(model::job_id id) { return jobs->try_get(id).has_value(); }
 };
 
-} // namespace
+} // namespace concurrency_test
 
-BOOST_FIXTURE_TEST_SUITE(concurrency_tests, fixture)
+BOOST_FIXTURE_TEST_SUITE(concurrency_tests, concurrency_test::fixture)
+using namespace concurrency_test;
 
 BOOST_AUTO_TEST_CASE(the_key_is_stored_and_only_with_a_config) {
   start();

@@ -10,7 +10,7 @@
 using namespace conveyor;
 using conveyor::testing::runtime_fixture;
 
-namespace {
+namespace hooks_test {
 
 struct fixture : runtime_fixture {
   fixture() {
@@ -56,9 +56,10 @@ struct fixture : runtime_fixture {
   }
 };
 
-} // namespace
+} // namespace hooks_test
 
-BOOST_FIXTURE_TEST_SUITE(hook_tests, fixture)
+BOOST_FIXTURE_TEST_SUITE(hook_tests, hooks_test::fixture)
+using namespace hooks_test;
 
 BOOST_AUTO_TEST_CASE(on_fail_runs_for_each_attempt_whose_error_escapes) {
   start();

@@ -16,7 +16,7 @@
 using namespace conveyor;
 using conveyor::testing::runtime_fixture;
 
-namespace {
+namespace interruption_test {
 
 struct fixture : runtime_fixture {
   std::atomic<int> entered{0};
@@ -56,9 +56,10 @@ struct fixture : runtime_fixture {
   }
 };
 
-} // namespace
+} // namespace interruption_test
 
-BOOST_FIXTURE_TEST_SUITE(interruption_tests, fixture)
+BOOST_FIXTURE_TEST_SUITE(interruption_tests, interruption_test::fixture)
+using namespace interruption_test;
 
 BOOST_AUTO_TEST_CASE(a_job_that_kills_its_workers_fails_at_the_limit) {
   options.max_interruptions = 3;

@@ -15,7 +15,7 @@
 #include "persistence/job_records.hpp"
 
 namespace conveyor::actors {
-namespace {
+namespace journal_actor_test {
 
 using persistence::write_batch;
 
@@ -222,9 +222,10 @@ std::vector<std::string> keys(int n, const std::string& prefix = "k") {
   return out;
 }
 
-} // namespace
+} // namespace journal_actor_test
 
 BOOST_AUTO_TEST_SUITE(journal_actor_tests)
+using namespace journal_actor_test;
 
 BOOST_FIXTURE_TEST_CASE(every_answer_comes_after_an_fsync_that_covers_it,
                         journal_fixture) {

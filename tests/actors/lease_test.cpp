@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 using conveyor::testing::eventually;
 using conveyor::testing::runtime_fixture;
 
-namespace {
+namespace lease_test {
 
 constexpr auto lease = 300ms;
 
@@ -110,9 +110,10 @@ struct silent_worker {
   }
 };
 
-} // namespace
+} // namespace lease_test
 
-BOOST_FIXTURE_TEST_SUITE(lease_tests, fixture)
+BOOST_FIXTURE_TEST_SUITE(lease_tests, lease_test::fixture)
+using namespace lease_test;
 
 BOOST_AUTO_TEST_CASE(a_long_task_in_process_keeps_moving_its_lease) {
   start();

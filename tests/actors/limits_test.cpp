@@ -15,7 +15,7 @@
 using namespace conveyor;
 using model::errc;
 
-namespace {
+namespace limits_test {
 
 using fixture = conveyor::testing::echo_fixture;
 
@@ -41,9 +41,10 @@ std::vector<char> wire_queue_request(const std::string& input_text,
   return buf;
 }
 
-} // namespace
+} // namespace limits_test
 
 BOOST_AUTO_TEST_SUITE(limits_tests)
+using namespace limits_test;
 
 BOOST_AUTO_TEST_CASE(a_million_levels_from_the_network_are_a_decoding_error) {
   const std::size_t depth = 1'000'000;

@@ -11,7 +11,7 @@
 using namespace conveyor;
 using conveyor::testing::runtime_fixture;
 
-namespace {
+namespace queue_controls_test {
 
 struct fixture : runtime_fixture {
 
@@ -38,9 +38,10 @@ struct fixture : runtime_fixture {
   }
 };
 
-} // namespace
+} // namespace queue_controls_test
 
-BOOST_FIXTURE_TEST_SUITE(queue_controls_tests, fixture)
+BOOST_FIXTURE_TEST_SUITE(queue_controls_tests, queue_controls_test::fixture)
+using namespace queue_controls_test;
 
 BOOST_AUTO_TEST_CASE(a_paused_queue_starts_nothing_until_resumed) {
   start();

@@ -8,7 +8,7 @@
 using namespace conveyor;
 using conveyor::testing::runtime_fixture;
 
-namespace {
+namespace queue_run_test {
 
 struct fixture : runtime_fixture {
 
@@ -26,9 +26,10 @@ struct fixture : runtime_fixture {
   }
 };
 
-} // namespace
+} // namespace queue_run_test
 
-BOOST_FIXTURE_TEST_SUITE(queue_run_tests, fixture)
+BOOST_FIXTURE_TEST_SUITE(queue_run_tests, queue_run_test::fixture)
+using namespace queue_run_test;
 
 BOOST_AUTO_TEST_CASE(a_single_task_job_runs_once_and_is_deleted) {
   start();
@@ -266,7 +267,7 @@ BOOST_AUTO_TEST_CASE(idempotency_key_returns_the_original_job) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-namespace {
+namespace queue_run_test {
 
 json nested(int depth) {
   json v = json::object();
@@ -275,9 +276,10 @@ json nested(int depth) {
   return v;
 }
 
-} // namespace
+} // namespace queue_run_test
 
-BOOST_FIXTURE_TEST_SUITE(limits_tests, fixture)
+BOOST_FIXTURE_TEST_SUITE(run_limits_tests, queue_run_test::fixture)
+using namespace queue_run_test;
 
 BOOST_AUTO_TEST_CASE(input_at_the_depth_limit_is_stored_and_read_back) {
   options.delete_job_on_complete = false;

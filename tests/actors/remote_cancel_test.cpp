@@ -12,7 +12,7 @@
 using namespace conveyor;
 using conveyor::testing::runtime_fixture;
 
-namespace {
+namespace remote_cancel_test {
 
 struct fixture : runtime_fixture {
 
@@ -49,9 +49,10 @@ struct fixture : runtime_fixture {
   }
 };
 
-} // namespace
+} // namespace remote_cancel_test
 
-BOOST_FIXTURE_TEST_SUITE(remote_cancel_tests, fixture)
+BOOST_FIXTURE_TEST_SUITE(remote_cancel_tests, remote_cancel_test::fixture)
+using namespace remote_cancel_test;
 
 BOOST_AUTO_TEST_CASE(a_cancel_reaches_the_task_on_the_worker_node) {
   start();

@@ -19,7 +19,7 @@
 
 using namespace conveyor;
 
-namespace {
+namespace roundtrip_property_test {
 
 class generator {
 public:
@@ -204,9 +204,10 @@ std::uint64_t seed() {
   return 20261204;
 }
 
-} // namespace
+} // namespace roundtrip_property_test
 
 BOOST_AUTO_TEST_SUITE(roundtrip_property)
+using namespace roundtrip_property_test;
 
 BOOST_AUTO_TEST_CASE(every_accepted_request_round_trips) {
   registry reg;

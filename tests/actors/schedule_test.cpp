@@ -13,7 +13,7 @@
 using namespace conveyor;
 using conveyor::testing::runtime_fixture;
 
-namespace {
+namespace schedule_test {
 
 struct fixture : runtime_fixture {
 
@@ -47,9 +47,10 @@ struct fixture : runtime_fixture {
   }
 };
 
-} // namespace
+} // namespace schedule_test
 
-BOOST_FIXTURE_TEST_SUITE(schedule_tests, fixture)
+BOOST_FIXTURE_TEST_SUITE(schedule_tests, schedule_test::fixture)
+using namespace schedule_test;
 
 BOOST_AUTO_TEST_CASE(a_pass_queues_one_job_for_the_next_tick_then_skips) {
   add_scheduled("report", "* * * * *");

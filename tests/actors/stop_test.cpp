@@ -13,7 +13,7 @@
 using namespace conveyor;
 using conveyor::testing::runtime_fixture;
 
-namespace {
+namespace stop_test {
 
 struct fixture : runtime_fixture {
   std::promise<void> release;
@@ -60,9 +60,10 @@ struct fixture : runtime_fixture {
   }
 };
 
-} // namespace
+} // namespace stop_test
 
-BOOST_FIXTURE_TEST_SUITE(stop_tests, fixture)
+BOOST_FIXTURE_TEST_SUITE(stop_tests, stop_test::fixture)
+using namespace stop_test;
 
 BOOST_AUTO_TEST_CASE(a_parallel_success_is_journaled_while_its_sibling_runs) {
   options.stop_grace = std::chrono::milliseconds{0};

@@ -12,7 +12,7 @@ using namespace conveyor;
 using conveyor::testing::runtime_fixture;
 using model::retry_config;
 
-namespace {
+namespace workflow_test {
 
 struct fixture : runtime_fixture {
 
@@ -33,9 +33,10 @@ json job(runtime_fixture& f, model::job_id id) {
   return f.jobs->get(id);
 }
 
-} // namespace
+} // namespace workflow_test
 
-BOOST_FIXTURE_TEST_SUITE(workflow_tests, fixture)
+BOOST_FIXTURE_TEST_SUITE(workflow_tests, workflow_test::fixture)
+using namespace workflow_test;
 
 BOOST_AUTO_TEST_CASE(task_two_sees_task_one_output_via_input_and_status) {
   add_workflow(
@@ -370,7 +371,8 @@ BOOST_AUTO_TEST_CASE(continuous_mode_runs_jobs_without_run_calls) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-BOOST_FIXTURE_TEST_SUITE(step_input_tests, fixture)
+BOOST_FIXTURE_TEST_SUITE(step_input_tests, workflow_test::fixture)
+using namespace workflow_test;
 
 BOOST_AUTO_TEST_CASE(a_step_input_that_breaks_the_task_schema_fails_the_step) {
   add_task({.slug = "typed",

@@ -9,7 +9,7 @@ using namespace conveyor;
 using namespace conveyor::cfg;
 using namespace conveyor::testing;
 
-namespace {
+namespace config_test {
 
 /// The issue's example, with the upload task it refers to.
 json issue_example() {
@@ -29,9 +29,10 @@ json issue_example() {
     "node": { "listen": "127.0.0.1:4242", "data": "./conveyor-data", "durability": "sync" } })");
 }
 
-} // namespace
+} // namespace config_test
 
 BOOST_AUTO_TEST_SUITE(config_loading)
+using namespace config_test;
 
 BOOST_AUTO_TEST_CASE(an_empty_document_gets_every_default) {
   folder f;

@@ -17,7 +17,7 @@ using namespace conveyor::tasks;
 using conveyor::testing::runtime_fixture;
 using namespace std::chrono_literals;
 
-namespace {
+namespace declarative_workflow_test {
 
 json scope_of() {
   return json::parse(R"({
@@ -85,9 +85,10 @@ struct fixture : runtime_fixture {
   }
 };
 
-} // namespace
+} // namespace declarative_workflow_test
 
 BOOST_AUTO_TEST_SUITE(templates)
+using namespace declarative_workflow_test;
 
 BOOST_AUTO_TEST_CASE(a_lone_placeholder_keeps_its_type) {
   auto scope = scope_of();
@@ -186,7 +187,9 @@ BOOST_AUTO_TEST_CASE(dependencies_are_the_referenced_steps) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-BOOST_FIXTURE_TEST_SUITE(declarative_workflows, fixture)
+BOOST_FIXTURE_TEST_SUITE(declarative_workflows,
+                         declarative_workflow_test::fixture)
+using namespace declarative_workflow_test;
 
 BOOST_AUTO_TEST_CASE(outputs_flow_from_step_to_step) {
   load(json::parse(R"([{"slug": "chain", "steps": [

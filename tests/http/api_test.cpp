@@ -8,7 +8,7 @@
 using namespace conveyor;
 using namespace conveyor::testing;
 
-namespace {
+namespace api_test {
 
 struct fixture : http_fixture {
   fixture() { serve(); }
@@ -20,9 +20,10 @@ struct fixture : http_fixture {
   }
 };
 
-} // namespace
+} // namespace api_test
 
-BOOST_FIXTURE_TEST_SUITE(http_api, fixture)
+BOOST_FIXTURE_TEST_SUITE(http_api, api_test::fixture)
+using namespace api_test;
 
 BOOST_AUTO_TEST_CASE(probes_answer_without_a_token) {
   auto health = http_call(port, "GET", "/v1/health");

@@ -11,7 +11,7 @@ using namespace conveyor;
 using namespace conveyor::testing;
 using namespace std::chrono_literals;
 
-namespace {
+namespace events_test {
 
 struct fixture : http_fixture {
   fixture() {
@@ -50,9 +50,10 @@ std::vector<std::string> types_in(const std::string& text) {
   return out;
 }
 
-} // namespace
+} // namespace events_test
 
-BOOST_FIXTURE_TEST_SUITE(http_events, fixture)
+BOOST_FIXTURE_TEST_SUITE(http_events, events_test::fixture)
+using namespace events_test;
 
 BOOST_AUTO_TEST_CASE(a_stream_sees_each_transition_of_a_job_in_order) {
   auto stream = subscribe();

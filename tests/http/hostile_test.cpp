@@ -13,7 +13,7 @@ using namespace conveyor;
 using namespace conveyor::testing;
 using namespace std::chrono_literals;
 
-namespace {
+namespace hostile_test {
 
 struct fixture : http_fixture {
   fixture() {
@@ -26,9 +26,10 @@ struct fixture : http_fixture {
   bool healthy() { return http_call(port, "GET", "/v1/health").status == 200; }
 };
 
-} // namespace
+} // namespace hostile_test
 
-BOOST_FIXTURE_TEST_SUITE(http_hostile, fixture)
+BOOST_FIXTURE_TEST_SUITE(http_hostile, hostile_test::fixture)
+using namespace hostile_test;
 
 BOOST_AUTO_TEST_CASE(a_request_that_never_finishes_arriving_is_cut_off) {
   serve();

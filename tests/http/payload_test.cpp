@@ -9,7 +9,7 @@
 using namespace conveyor;
 using namespace conveyor::testing;
 
-namespace {
+namespace payload_test {
 
 struct fixture : http_fixture {
   fixture() {
@@ -24,9 +24,10 @@ struct fixture : http_fixture {
   }
 };
 
-} // namespace
+} // namespace payload_test
 
-BOOST_FIXTURE_TEST_SUITE(http_payload, fixture)
+BOOST_FIXTURE_TEST_SUITE(http_payload, payload_test::fixture)
+using namespace payload_test;
 
 BOOST_AUTO_TEST_CASE(run_needs_a_token_allowed_by_the_run_rule) {
   for (const auto& path :

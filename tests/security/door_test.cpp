@@ -10,7 +10,7 @@
 using namespace conveyor;
 using namespace conveyor::testing;
 
-namespace {
+namespace door_test {
 
 model::errc connect_error(remote_client& c, std::uint16_t port,
                           const std::string& token) {
@@ -22,9 +22,10 @@ struct started_node : node_fixture {
   started_node() { start(); }
 };
 
-} // namespace
+} // namespace door_test
 
-BOOST_FIXTURE_TEST_SUITE(door, started_node)
+BOOST_FIXTURE_TEST_SUITE(door, door_test::started_node)
+using namespace door_test;
 
 BOOST_AUTO_TEST_CASE(a_client_without_a_token_gets_nothing_but_forbidden) {
   remote_client c;

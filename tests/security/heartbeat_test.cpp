@@ -14,7 +14,7 @@ using namespace conveyor;
 using namespace conveyor::testing;
 using namespace std::chrono_literals;
 
-namespace {
+namespace heartbeat_test {
 
 /// A worker node that takes attempts and never answers nor heartbeats. It
 /// ends with the test, so its client system can shut down.
@@ -61,9 +61,10 @@ struct lease_node : node_fixture {
   }
 };
 
-} // namespace
+} // namespace heartbeat_test
 
-BOOST_FIXTURE_TEST_SUITE(heartbeat_door, lease_node)
+BOOST_FIXTURE_TEST_SUITE(heartbeat_door, heartbeat_test::lease_node)
+using namespace heartbeat_test;
 
 BOOST_AUTO_TEST_CASE(a_peer_cannot_keep_another_workers_attempt_alive) {
   remote_client silent_node;

@@ -10,15 +10,16 @@
 using namespace conveyor;
 using namespace conveyor::testing;
 
-namespace {
+namespace overload_test {
 
 bool overloaded(const request_error& e) {
   return e.code() == model::errc::overloaded;
 }
 
-} // namespace
+} // namespace overload_test
 
 BOOST_FIXTURE_TEST_SUITE(overload, node_fixture)
+using namespace overload_test;
 
 BOOST_AUTO_TEST_CASE(
   queue_beyond_the_pending_cap_is_overloaded_and_writes_nothing) {

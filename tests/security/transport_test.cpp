@@ -10,7 +10,7 @@ using namespace conveyor;
 using namespace conveyor::testing;
 using namespace std::chrono_literals;
 
-namespace {
+namespace transport_test {
 
 struct quick_node : node_fixture {
   quick_node() {
@@ -20,9 +20,10 @@ struct quick_node : node_fixture {
   }
 };
 
-} // namespace
+} // namespace transport_test
 
-BOOST_FIXTURE_TEST_SUITE(transport, quick_node)
+BOOST_FIXTURE_TEST_SUITE(transport, transport_test::quick_node)
+using namespace transport_test;
 
 BOOST_AUTO_TEST_CASE(a_basp_header_without_a_preamble_is_closed_at_once) {
   raw_socket s{port};

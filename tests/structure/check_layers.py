@@ -46,6 +46,9 @@ OUR_PREFIXES = {"model", "persistence", "tasks", "actors", "net", "http",
                 "config", "conveyor", "apps"}
 LONG_FILE_LINES = 400
 OURS = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/')
+# A unit includes headers only: unity builds do the gluing of .cpp files
+# (clang-tidy's bugprone-suspicious-include is off for that reason).
+SOURCE_INCLUDE = re.compile(r'^\s*#\s*include\s+[<"][^>"]*\.(cpp|cc|cxx)[>"]')
 THIRD = re.compile(
     r'^\s*#\s*include\s+[<"](caf|rocksdb|boost/beast|boost/asio|prometheus)[/.]')
 
@@ -69,6 +72,7 @@ def self_test() -> int:
         "examples/e.cpp": '#include "actors/env.hpp"\n',
         "apps/f.cpp": '#include "persistence/journal.hpp"\n',
         "model/g.cpp": "int x;\n" * (LONG_FILE_LINES + 1),
+        "actors/h.cpp": '#include "actors/other.cpp"\n',
     }
     failed = 0
     for rel, text in cases.items():
@@ -120,6 +124,8 @@ def check(root: pathlib.Path):
                 target = m.group(1)
                 if target in OUR_PREFIXES and target not in ALLOWED[layer]:
                     problems.append(f"{rel}:{n}: {layer}/ may not include {target}/")
+            if SOURCE_INCLUDE.match(line):
+                problems.append(f"{rel}:{n}: includes a source file")
             m = THIRD.match(line)
             if m and layer not in FOREIGN[m.group(1)]:
                 problems.append(f"{rel}:{n}: {layer}/ may not include {m.group(1)}/")

@@ -28,7 +28,7 @@ using namespace conveyor::tasks;
 using conveyor::testing::temp_dir;
 using namespace std::chrono_literals;
 
-namespace {
+namespace command_task_test {
 
 command_spec sh(const std::string& script,
                 std::chrono::milliseconds timeout = 0ms) {
@@ -111,9 +111,10 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
     .count();
 }
 
-} // namespace
+} // namespace command_task_test
 
 BOOST_AUTO_TEST_SUITE(command_runner)
+using namespace command_task_test;
 
 BOOST_AUTO_TEST_CASE(input_goes_to_stdin_and_stdout_is_the_output) {
   command_spec cat;
