@@ -72,6 +72,7 @@ void count_sync(journal_stats* stats,
   stats->syncs.fetch_add(1, std::memory_order_relaxed);
   stats->sync_ns.fetch_add(static_cast<std::uint64_t>(ns.count()),
                            std::memory_order_relaxed);
+  stats->sync_durations.observe(static_cast<std::uint64_t>(ns.count()));
 }
 
 syncer_actor::behavior_type
@@ -179,6 +180,7 @@ void write_pending(journal_pointer self) {
   if (st.stats) {
     st.stats->groups.fetch_add(1, std::memory_order_relaxed);
     st.stats->batches.fetch_add(st.pending.size(), std::memory_order_relaxed);
+    st.stats->group_sizes.observe(st.pending.size());
   }
   auto waiters = std::move(st.waiters);
   st.waiters.clear();

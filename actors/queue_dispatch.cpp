@@ -138,7 +138,9 @@ void attempt_ended(queue_pointer self, job_id id, model::run_status status,
   auto doc = std::make_shared<model::job>(next);
   add_pending(self, doc);
   if (st.env->options.on_event)
-    st.env->options.on_event("requeued", *doc);
+    st.env->options.on_event(
+      status == model::run_status::interrupted ? "interrupted" : "retrying",
+      *doc);
 }
 
 void cancel_pending(queue_pointer self, const std::vector<doc_ptr>& docs,

@@ -118,12 +118,38 @@ model::status check_options(const runtime_options& o) {
   return model::ok();
 }
 
+/// Prometheus' cumulative view of a set of bucket counts; `scale` turns
+/// the counted unit into the shown one (nanoseconds into seconds).
+template <std::size_t N>
+histogram_figures figures_of(const actors::bucket_counts<N>& b, double scale) {
+  histogram_figures out;
+  std::uint64_t running = 0;
+  for (std::size_t i = 0; i <= N; ++i) {
+    auto n = b.counts[i].load(std::memory_order_relaxed);
+    running += n;
+    if (i < N) {
+      out.bounds.push_back(static_cast<double>(b.bounds[i]) * scale);
+      out.cumulative.push_back(running);
+    }
+  }
+  out.count = running;
+  out.sum = static_cast<double>(b.sum.load(std::memory_order_relaxed)) * scale;
+  return out;
+}
+
 class runtime_impl final : public runtime {
 public:
   runtime_impl(supervisor_actor sup, caf::actor remote, access_rules access,
-               std::shared_future<void> closed, std::chrono::milliseconds grace)
+               std::shared_future<void> closed, std::chrono::milliseconds grace,
+               std::shared_ptr<const actors::journal_stats> journal)
       : sup_(std::move(sup)), remote_(std::move(remote)),
-        access_(std::move(access)), closed_(std::move(closed)), grace_(grace) {}
+        access_(std::move(access)), closed_(std::move(closed)), grace_(grace),
+        journal_(std::move(journal)) {}
+
+  journal_figures journal() const override {
+    return {.group_size = figures_of(journal_->group_sizes, 1.0),
+            .fsync_seconds = figures_of(journal_->sync_durations, 1e-9)};
+  }
 
   ~runtime_impl() override { stop(); }
 
@@ -193,6 +219,7 @@ private:
   access_rules access_;
   std::shared_future<void> closed_;
   std::chrono::milliseconds grace_;
+  std::shared_ptr<const actors::journal_stats> journal_;
   bool stopped_ = false;
 };
 
@@ -240,7 +267,8 @@ start(caf::actor_system& sys, std::shared_ptr<const registry> reg,
   env->options = std::move(options);
   env->next_id = recovered->next_id;
   env->started_at = env->options.clock();
-  env->journal = actors::spawn_journal_actor(sys, db);
+  auto journal_stats = std::make_shared<actors::journal_stats>();
+  env->journal = actors::spawn_journal_actor(sys, db, journal_stats);
   env->running = std::move(*running);
   env->tasks = std::make_shared<actors::task_pool>();
   env->pool =
@@ -252,7 +280,7 @@ start(caf::actor_system& sys, std::shared_ptr<const registry> reg,
   auto sup = actors::spawn_supervisor(sys, env, std::move(*recovered));
   return std::unique_ptr<runtime>{std::make_unique<runtime_impl>(
     std::move(sup), env->remote, env->options.access, std::move(closed_future),
-    env->options.stop_grace)};
+    env->options.stop_grace, std::move(journal_stats))};
 }
 
 } // namespace conveyor

@@ -33,8 +33,8 @@ public:
   bool subscribe(std::shared_ptr<event_stream> stream, request_context ctx,
                  std::optional<std::string> queue, const access_rules* rules);
 
-  /// One transition: "queued", "started", "requeued", "completed",
-  /// "failed" or "cancelled".
+  /// One transition: "queued", "started", "retrying", "interrupted",
+  /// "completed", "failed" or "cancelled".
   void publish(std::string_view type, const model::job& j);
 
   std::size_t open_streams();

@@ -1,6 +1,8 @@
 #include "http/metrics.hpp"
 
 #include <fstream>
+#include <limits>
+#include <mutex>
 #include <unistd.h>
 
 #include <prometheus/counter.h>
@@ -28,6 +30,25 @@ double resident_bytes() {
   double pages_resident = 0;
   statm >> pages_total >> pages_resident;
   return pages_resident * static_cast<double>(::sysconf(_SC_PAGESIZE));
+}
+
+/// A histogram counted elsewhere (the journal's own threads count it
+/// without a lock), shown as Prometheus shows its own.
+prom::MetricFamily histogram_family(std::string name, std::string help,
+                                    const histogram_figures& h) {
+  prom::ClientMetric metric;
+  metric.histogram.sample_count = h.count;
+  metric.histogram.sample_sum = h.sum;
+  for (std::size_t i = 0; i < h.bounds.size() && i < h.cumulative.size(); ++i)
+    metric.histogram.bucket.push_back(
+      {.cumulative_count = h.cumulative[i], .upper_bound = h.bounds[i]});
+  metric.histogram.bucket.push_back(
+    {.cumulative_count = h.count,
+     .upper_bound = std::numeric_limits<double>::infinity()});
+  return {.name = std::move(name),
+          .help = std::move(help),
+          .type = prom::MetricType::Histogram,
+          .metric = {std::move(metric)}};
 }
 
 } // namespace
@@ -68,6 +89,16 @@ struct metrics::impl {
       .Name("conveyor_job_run_seconds")
       .Help("From a job's first start to its end, by task or workflow")
       .Register(*registry);
+  prom::Family<prom::Counter>& requeued =
+    prom::BuildCounter()
+      .Name("conveyor_jobs_requeued_total")
+      .Help("Attempts that ended with their job pending again, by queue and "
+            "reason: retrying (failed, a retry left) or interrupted (lost "
+            "to a dead worker or a stop; nothing consumed)")
+      .Register(*registry);
+  /// The journal's histograms, taken from the runtime at each scrape.
+  std::mutex journal_mutex;
+  journal_figures journal;
   prom::Gauge& rss = prom::BuildGauge()
                        .Name("conveyor_process_resident_memory_bytes")
                        .Help("Resident memory of the node's process")
@@ -117,9 +148,28 @@ void metrics::queues(const json& stats) {
   }
 }
 
+void metrics::job_requeued(std::string_view type, const model::job& j) {
+  impl_->requeued.Add({{"queue", j.queue}, {"reason", std::string{type}}})
+    .Increment();
+}
+
+void metrics::journal(const journal_figures& figures) {
+  std::lock_guard guard{impl_->journal_mutex};
+  impl_->journal = figures;
+}
+
 std::string metrics::scrape() {
   impl_->rss.Set(resident_bytes());
-  return prom::TextSerializer{}.Serialize(impl_->registry->Collect());
+  auto families = impl_->registry->Collect();
+  std::lock_guard guard{impl_->journal_mutex};
+  families.push_back(
+    histogram_family("conveyor_journal_group_size",
+                     "Job transitions made durable by one group commit",
+                     impl_->journal.group_size));
+  families.push_back(histogram_family("conveyor_journal_fsync_seconds",
+                                      "Duration of each fsync of the journal",
+                                      impl_->journal.fsync_seconds));
+  return prom::TextSerializer{}.Serialize(families);
 }
 
 } // namespace conveyor::http

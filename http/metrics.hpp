@@ -7,8 +7,10 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "conveyor/messages.hpp"
+#include "conveyor/runtime.hpp"
 #include "model/job.hpp"
 
 namespace prometheus {
@@ -31,6 +33,12 @@ public:
   void job_finished(const model::job& j);
   /// The supervisor's queue counts (queue_stats_atom), as of this scrape.
   void queues(const json& stats);
+  /// An attempt ended and its job waits for another: "retrying" (it
+  /// failed, a retry is left) or "interrupted" (it was lost: nothing
+  /// consumed).
+  void job_requeued(std::string_view type, const model::job& j);
+  /// The journal's histograms, as of this scrape.
+  void journal(const journal_figures& figures);
   /// Every series in the text exposition format.
   std::string scrape();
 

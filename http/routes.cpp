@@ -192,9 +192,10 @@ void events(const call& c) {
 void scrape(const api_ptr& to, const exchange_ptr& ex) {
   ask(
     to->sys, to->supervisor, caf::duration{to->options.answer_timeout},
-    [ex, news = to->news](const model::expected<json>& r) {
+    [ex, news = to->news, rt = to->rt](const model::expected<json>& r) {
       if (r)
         news->counters.queues(*r);
+      news->counters.journal(rt->journal());
       response res;
       res.content_type = "text/plain; version=0.0.4; charset=utf-8";
       res.body = news->counters.scrape();

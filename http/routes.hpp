@@ -19,6 +19,7 @@ struct api {
   http_options options;
   std::shared_ptr<feed> news; ///< metrics and the event hub
   const access_rules* rules;  ///< the runtime's (it outlives the server)
+  const runtime* rt;          ///< for the journal's figures (same lifetime)
 };
 
 /// Serves one request of `api`; every request gets exactly one answer.

@@ -20,6 +20,8 @@ std::shared_ptr<http::feed> feed_http(runtime_options& options) {
                        std::string_view type, const model::job& j) {
     if (before)
       before(type, j);
+    if (type == "retrying" || type == "interrupted")
+      feed->counters.job_requeued(type, j);
     feed->events.publish(type, j);
   };
   return feed;
@@ -50,7 +52,7 @@ http_server::http_server(caf::actor_system& sys, runtime& rt,
   feed->events.limit(options.max_event_streams);
   auto to = std::make_shared<const http::api>(
     http::api{sys, rt.supervisor(), std::move(auth), options, std::move(feed),
-              &rt.access()});
+              &rt.access(), &rt});
   impl_ = std::make_unique<impl>(std::move(to), options);
 }
 

@@ -189,9 +189,11 @@ struct runtime_options {
   /// keep it short and never block in it. Default: none.
   std::function<void(const model::job&)> on_terminal;
   /// Called on each job transition once it is durable: "queued" (a new
-  /// job), "started" (an attempt began), "requeued" (an attempt ended and
-  /// the job waits for another: a retry, an interruption), and the
-  /// terminal "completed", "failed" and "cancelled". Runs on the job's
+  /// job), "started" (an attempt began), "retrying" (an attempt failed and
+  /// the job waits for a retry), "interrupted" (an attempt was lost to a
+  /// dead worker, an expired lease or a stop; the job is pending again with
+  /// nothing consumed), and the terminal "completed", "failed" and
+  /// "cancelled". Runs on the job's
   /// queue actor: keep it short and never block in it. Default: none.
   std::function<void(std::string_view type, const model::job&)> on_event;
   /// autoRun crons, started with the runtime. Default: none.
@@ -213,6 +215,23 @@ struct runtime_options {
 /// Registers the message types. Call on the config before creating the
 /// actor_system; remote nodes must call it too.
 void register_types(caf::actor_system_config& cfg);
+
+/// One histogram as Prometheus shows it: cumulative counts per upper bound.
+struct histogram_figures {
+  std::vector<double> bounds;            ///< upper bounds, ascending
+  std::vector<std::uint64_t> cumulative; ///< observations <= each bound
+  std::uint64_t count = 0;               ///< every observation
+  double sum = 0;                        ///< of every observed value
+};
+
+/// What a runtime's journal did since start (GET /metrics shows it).
+struct journal_figures {
+  /// Requests (job transitions) per group commit: `count` is the number of
+  /// group commits, `sum` the number of requests.
+  histogram_figures group_size;
+  /// Seconds per fsync (none under durability `async`).
+  histogram_figures fsync_seconds;
+};
 
 /// A running runtime. Destroying it (or stop()) shuts its actors down; the
 /// journal closes once the last actor let go of it.
@@ -236,6 +255,8 @@ public:
   /// ticks this fired (their schedule pass and their run) are over; jobs a
   /// queue started on its own may still be running.
   virtual std::future<void> clock_changed() = 0;
+  /// The journal's group commits and fsyncs so far. Any thread.
+  virtual journal_figures journal() const = 0;
 };
 
 /// Opens the journal under options.data_dir, recovers pending jobs (jobs

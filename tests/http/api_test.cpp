@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "http_fixture.hpp"
+#include "support/wait.hpp"
 
 using namespace conveyor;
 using namespace conveyor::testing;
@@ -260,6 +261,66 @@ BOOST_AUTO_TEST_CASE(metrics_match_what_happened) {
   has(R"(conveyor_queue_paused{queue="m"} 0)");
   BOOST_TEST(scrape.body.find("conveyor_process_resident_memory_bytes ")
              != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace api_test {
+
+/// A task that fails on its first attempt and succeeds on its retry.
+struct retry_fixture : http_fixture {
+  std::atomic<int> attempts{0};
+  retry_fixture() {
+    add_task({.slug = "flaky",
+              .handler = [this](task_context&) -> json {
+                if (attempts.fetch_add(1) == 0)
+                  throw std::runtime_error("first attempt fails");
+                return json::object();
+              },
+              .retries = model::retry_config{.attempts = 2}});
+    serve();
+  }
+};
+
+} // namespace api_test
+
+BOOST_FIXTURE_TEST_SUITE(http_metrics, api_test::retry_fixture)
+
+BOOST_AUTO_TEST_CASE(retries_and_the_journal_are_counted) {
+  auto queued = call("POST", "/v1/jobs", R"({"task":"flaky","queue":"r"})");
+  BOOST_TEST_REQUIRE(queued.status == 201);
+  auto id = body_of(queued)["id"].get<std::string>();
+  // Runs are explicit here: one for the attempt that fails, one for its
+  // retry, due once the fixture's clock moves on.
+  BOOST_TEST_REQUIRE(eventually([&] {
+    now += 1000;
+    call("POST", "/v1/run", R"({"queue":"r"})");
+    return body_of(call("GET", "/v1/jobs/" + id))["status"] == "completed";
+  }));
+  auto scrape = call("GET", "/metrics");
+  BOOST_TEST_REQUIRE(scrape.status == 200);
+  auto value_of = [&](const std::string& series) {
+    auto at = scrape.body.find("\n" + series + " ");
+    BOOST_TEST_REQUIRE(at != std::string::npos, "missing: " << series);
+    auto from = at + series.size() + 2;
+    return std::stod(
+      scrape.body.substr(from, scrape.body.find('\n', from) - from));
+  };
+  BOOST_TEST(
+    value_of(R"(conveyor_jobs_requeued_total{queue="r",reason="retrying"})")
+    == 1);
+  BOOST_TEST(
+    value_of(R"(conveyor_jobs_finished_total{queue="r",status="completed"})")
+    == 1);
+  // The job was written three times (queued, its failed attempt, its
+  // successful one), each through a group commit and an fsync.
+  auto groups = value_of("conveyor_journal_group_size_count");
+  BOOST_TEST(groups >= 1);
+  BOOST_TEST(value_of("conveyor_journal_group_size_sum") >= 3);
+  BOOST_TEST(value_of(R"(conveyor_journal_group_size_bucket{le="+Inf"})")
+             == groups);
+  BOOST_TEST(value_of("conveyor_journal_fsync_seconds_count") >= 1);
+  BOOST_TEST(value_of("conveyor_journal_fsync_seconds_sum") > 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
