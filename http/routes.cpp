@@ -2,6 +2,7 @@
 
 #include "actors/requests.hpp"
 #include "http/call.hpp"
+#include "http/dashboard.hpp"
 #include "http/feed.hpp"
 #include "http/problem.hpp"
 
@@ -211,6 +212,14 @@ void route(const std::shared_ptr<const api>& to, request req,
   auto route_name = std::make_shared<std::string>("unknown");
   answer = std::make_shared<observed_exchange>(std::move(answer), to->news,
                                                route_name);
+  if (req.method == "GET") {
+    auto path = std::string_view{req.target}.substr(
+      0, std::min(req.target.size(), req.target.find('?')));
+    if (auto page = dashboard_file(path)) {
+      *route_name = "/ui";
+      return answer->respond(std::move(*page));
+    }
+  }
   auto parsed = parse_target(req.target);
   if (!parsed)
     return answer->respond(problem(parsed.error()));

@@ -1,6 +1,7 @@
 // The /v1 JSON API (docs/http.md): each route turns its request into one
 // supervisor request with the caller's principal.
 
+#include "actors/requests.hpp"
 #include "http/bodies.hpp"
 #include "http/call.hpp"
 #include "http/problem.hpp"
@@ -112,8 +113,29 @@ void pause_queue(const call& c, const std::string& queue, bool pause) {
   plain_request(c, c.timeout(), pause_queue_atom::value, queue, pause);
 }
 
+/// GET /v1/queues, each queue with what the caller may do there
+/// (`may`: run, which also pauses and resumes; cancel; queue), so a client
+/// such as the dashboard offers only what the rules allow. The rules are
+/// asked about the queue alone: one that decides by the job may still
+/// refuse an action on a particular job.
 void list_queues(const call& c) {
-  plain_request(c, c.timeout(), queue_stats_atom::value);
+  auto done = send_with(c, 200);
+  ask(
+    c.to->sys, c.to->supervisor, c.timeout(),
+    [done, ctx = c.ctx, rules = c.to->rules](model::expected<json> r) {
+      if (r && r->is_array())
+        for (auto& q : *r) {
+          access_target target{q.value("name", std::string{}), nullptr};
+          auto may = [&](model::operation op) {
+            return actors::allowed(*rules, op, ctx, target);
+          };
+          q["may"] = {{"run", may(model::operation::run)},
+                      {"cancel", may(model::operation::cancel)},
+                      {"queue", may(model::operation::queue)}};
+        }
+      done(std::move(r));
+    },
+    queue_stats_atom::value, c.ctx);
 }
 
 } // namespace conveyor::http

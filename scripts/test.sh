@@ -2,7 +2,7 @@
 # Installs dependencies, builds and runs the whole test suite with ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --tests
 scripts/build.sh build
 # Two suites at a time: most of their time is spent waiting on processes,
 # sockets and fsync, not on a core.

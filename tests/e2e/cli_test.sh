@@ -257,6 +257,34 @@ must cv run --all-queues
 assert_eq true "$(json_get "$OUT" 'd.get("noJobsRemaining") == True and not d.get("jobStatus")')" "run --all-queues with nothing due"
 must cv cancel "$JF"
 
+# ------------------------------------------------------- help and version
+log "help and version"
+for asked in "--help" "-h" "help"; do
+  capture conveyor $asked
+  assert_rc 0 "conveyor $asked"
+  assert_contains "$OUT" "conveyor queue (--task|--workflow) SLUG" "usage of conveyor $asked"
+  assert_contains "$OUT" "7 overloaded" "exit codes in conveyor $asked"
+done
+for command in serve queue run handle-schedules run-by-id get list cancel pause resume worker; do
+  capture conveyor "$command" --help
+  assert_rc 0 "conveyor $command --help"
+  assert_contains "$OUT" "usage: conveyor $command" "synopsis of conveyor $command --help"
+  assert_contains "$OUT" "examples:" "examples in conveyor $command --help"
+done
+# Help comes first: even a command line that would be refused gets it.
+capture conveyor queue --task echo --priority high -h
+assert_rc 0 "conveyor queue ... -h"
+capture conveyor help cancel
+assert_rc 0 "conveyor help cancel"
+assert_contains "$OUT" "conveyor cancel --where JSON" "conveyor help cancel"
+capture conveyor help no-such-command
+assert_rc 2 "help of an unknown command"
+capture conveyor --version
+assert_rc 0 "conveyor --version"
+[[ "$OUT" =~ ^conveyor\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "conveyor --version printed '$OUT'"
+capture conveyor
+assert_rc 2 "conveyor without a command"
+
 # --------------------------------------------------------------- exit codes
 NOBODY_EARLY="127.0.0.1:$(free_port)"
 log "exit codes: usage (2)"

@@ -243,6 +243,41 @@ BOOST_AUTO_TEST_CASE(a_full_queue_is_503_with_retry_after) {
   BOOST_TEST(stored() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(queues_say_what_the_caller_may_do) {
+  queue_echo({{"task", "echo"}, {"queue", "mail"}});
+  auto may_in = [&](const std::string& token) {
+    auto list =
+      body_of(http_call(port, "GET", "/v1/queues", token, std::string{}));
+    for (const auto& q : list)
+      if (q["name"] == "mail")
+        return q["may"];
+    return json{};
+  };
+  BOOST_TEST(may_in(admin_token)
+             == (json{{"run", true}, {"cancel", true}, {"queue", true}}));
+  // The reader passes only the default `read` rule.
+  BOOST_TEST(may_in(reader_token)
+             == (json{{"run", false}, {"cancel", false}, {"queue", false}}));
+}
+
+BOOST_AUTO_TEST_CASE(the_dashboard_is_served_without_a_token_and_locked_down) {
+  for (const char* path : {"/", "/ui/app.js", "/ui/app.css", "/ui/chart.js"}) {
+    auto page = http_call(port, "GET", path, "", std::string{});
+    BOOST_TEST(page.status == 200, path);
+    BOOST_TEST(!page.body.empty(), path);
+    BOOST_TEST(page.header("x-content-type-options") == "nosniff");
+    BOOST_TEST(page.header("content-security-policy").find("script-src 'self'")
+               != std::string::npos);
+  }
+  auto index = http_call(port, "GET", "/?x=1", "", std::string{});
+  BOOST_TEST(index.header("content-type").find("text/html") == 0u);
+  BOOST_TEST(index.body.find("/ui/app.js") != std::string::npos);
+  // Anything else still needs a token; the files are read-only.
+  BOOST_TEST(http_call(port, "GET", "/ui/other.js", "", std::string{}).status
+             == 401);
+  BOOST_TEST(http_call(port, "POST", "/", "", std::string{}).status == 401);
+}
+
 BOOST_AUTO_TEST_CASE(metrics_match_what_happened) {
   for (int i = 0; i < 3; ++i)
     queue_echo({{"task", "echo"}, {"queue", "m"}});
