@@ -31,4 +31,5 @@ build/conveyor queue --task flaky --input '{}' --wait | show
 echo "== node running on 127.0.0.1:4242 (Ctrl-C stops it); try: build/conveyor list =="
 echo "== HTTP API on http://127.0.0.1:4280 (docs/http.md), token: $(cat conveyor-data/admin.token 2>/dev/null || echo 'see jobs.access.tokens') =="
 echo "   curl -H \"Authorization: Bearer \$(cat conveyor-data/admin.token)\" http://127.0.0.1:4280/v1/queues"
+echo "   dashboard: open http://127.0.0.1:4280/ in a browser and enter the token"
 wait $serve
