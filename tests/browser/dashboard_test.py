@@ -165,6 +165,22 @@ def main():
         page.until("the cancel button gone", lambda: not page.find("#d-cancel").is_displayed())
         page.shot("job-cancelled")
 
+        # A failed job is queued again, as a new job with the same input.
+        failed = api("POST", "/v1/jobs", {"task": "fail", "input": {"attempt": "first"}})
+        page.until("the job failed in the list",
+                   lambda: page.job_status(failed["id"]) == "failed")
+        page.click(f'#jobs tr[data-id="{failed["id"]}"]')
+        page.until("the failed job's error",
+                   lambda: "disk on fire" in (page.text("#d-log") or ""))
+        page.click("#d-requeue")
+        page.until("the new job's number", lambda: "Queued as job" in page.text("#d-message"))
+        again = page.text("#d-id")
+        check(again != failed["id"], "queue-again made a new job")
+        fresh = api("GET", "/v1/jobs/" + again)
+        check(fresh["taskSlug"] == "fail" and fresh["input"] == {"attempt": "first"},
+              "the new job has the failed job's task and input")
+        page.shot("job-queued-again")
+
         # Pause and resume a queue.
         pause = '#queues tr[data-queue="default"] button'
         page.until("the pause button", lambda: page.text(pause) == "Pause")
@@ -197,6 +213,10 @@ def main():
         page.click(f'#jobs tr[data-id="{done["id"]}"]')
         page.until("the reader's detail", lambda: page.text("#d-status") == "completed")
         check(not page.find("#d-cancel").is_displayed(), "cancel offered to a reader")
+        page.click(f'#jobs tr[data-id="{failed["id"]}"]')
+        page.until("the reader's view of the failed job",
+                   lambda: page.text("#d-status") == "failed")
+        check(not page.find("#d-requeue").is_displayed(), "queue-again offered to a reader")
         page.shot("reader")
     except Exception:
         page.shot("error")

@@ -21,7 +21,7 @@ source "$here/../e2e/lib.sh" "${1:-}"
 mkdir -p "$ARTIFACTS"
 
 # slow: runs until its gate file exists (a running job to watch), at most
-# 60 s; echo: answers its input.
+# 60 s; echo: answers its input; fail: always fails.
 cat >"$T/slow.sh" <<EOF
 #!/bin/sh
 cat >/dev/null
@@ -34,6 +34,12 @@ cat >"$T/echo.sh" <<'EOF'
 input=$(cat)
 printf '{"echo": %s}\n' "$input"
 EOF
+cat >"$T/fail.sh" <<'EOF'
+#!/bin/sh
+cat >/dev/null
+echo "disk on fire" >&2
+exit 3
+EOF
 chmod +x "$T"/*.sh
 ADMIN=admin-token-0123456789abcdef
 READER=reader-token-0123456789abcdef
@@ -42,7 +48,8 @@ cat >"$T/conveyor.json" <<EOF
   "jobs": {
     "tasks": [
       { "slug": "echo", "run": ["./echo.sh"], "timeout": 10000 },
-      { "slug": "slow", "run": ["./slow.sh"], "timeout": 70000 }
+      { "slug": "slow", "run": ["./slow.sh"], "timeout": 70000 },
+      { "slug": "fail", "run": ["./fail.sh"], "timeout": 10000 }
     ],
     "deleteJobOnComplete": false,
     "access": {
