@@ -8,6 +8,7 @@
 
 using namespace conveyor;
 using namespace conveyor::testing;
+using namespace std::chrono_literals;
 
 namespace api_test {
 
@@ -321,7 +322,12 @@ struct retry_fixture : http_fixture {
 
 BOOST_FIXTURE_TEST_SUITE(http_metrics, api_test::retry_fixture)
 
-BOOST_AUTO_TEST_CASE(retries_and_the_journal_are_counted) {
+BOOST_AUTO_TEST_CASE(retries_are_streamed_and_counted_with_the_journal) {
+  http_socket events{port};
+  events.send("GET /v1/events?queue=r HTTP/1.1\r\nHost: x\r\n"
+              "Authorization: Bearer "
+              + admin_token + "\r\n\r\n");
+  BOOST_TEST_REQUIRE(events.read_until(": conveyor events\n\n", 10s));
   auto queued = call("POST", "/v1/jobs", R"({"task":"flaky","queue":"r"})");
   BOOST_TEST_REQUIRE(queued.status == 201);
   auto id = body_of(queued)["id"].get<std::string>();
@@ -332,6 +338,16 @@ BOOST_AUTO_TEST_CASE(retries_and_the_journal_are_counted) {
     call("POST", "/v1/run", R"({"queue":"r"})");
     return body_of(call("GET", "/v1/jobs/" + id))["status"] == "completed";
   }));
+  BOOST_TEST_REQUIRE(events.read_until("event: completed\n", 10s));
+  std::vector<std::string> types;
+  for (auto at = events.text().find("\nevent: "); at != std::string::npos;
+       at = events.text().find("\nevent: ", at + 1))
+    types.push_back(
+      events.text().substr(at + 8, events.text().find('\n', at + 8) - at - 8));
+  BOOST_TEST(types
+               == (std::vector<std::string>{"queued", "started", "retrying",
+                                            "started", "completed"}),
+             boost::test_tools::per_element());
   auto scrape = call("GET", "/metrics");
   BOOST_TEST_REQUIRE(scrape.status == 200);
   auto value_of = [&](const std::string& series) {
