@@ -17,9 +17,10 @@ packages=(
   libboost-dev prometheus-cpp-dev libjs-chart.js
   python3 procps openssl git
 )
+browser=()
 for option in "$@"; do
   case $option in
-  --tests) packages+=(chromium chromium-driver python3-selenium) ;;
+  --tests) browser=(chromium chromium-driver python3-selenium fonts-liberation) ;;
   --fuzz) packages+=(clang-15 libfuzzer-15-dev clang-format-14 clang-tidy-14) ;;
   *)
     echo "install-deps: unknown option $option" >&2
@@ -32,7 +33,20 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
     || missing+=("$p")
 done
-if ((${#missing[@]})); then
+browser_missing=()
+for p in "${browser[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || browser_missing+=("$p")
+done
+if ((${#missing[@]} + ${#browser_missing[@]})); then
   apt-get update -qq
+fi
+if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Chromium with what Debian recommends beside it (fonts, GL drivers): the
+# headless browser the dashboard's tests drive is then the one a desktop
+# user gets.
+if ((${#browser_missing[@]})); then
+  apt-get install -y -qq "${browser_missing[@]}"
 fi
