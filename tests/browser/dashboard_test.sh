@@ -20,13 +20,14 @@ ARTIFACTS=${2:-$(dirname "$1")/tests/browser-artifacts}
 source "$here/../e2e/lib.sh" "${1:-}"
 mkdir -p "$ARTIFACTS"
 
-# slow: runs until its gate file exists (a running job to watch), at most
-# 60 s; echo: answers its input; fail: always fails.
+# slow: blocks reading the gate FIFO until the test writes to it (a
+# running job to watch; at most 60 s); echo: answers its input; fail:
+# always fails.
+mkfifo "$T/gate"
 cat >"$T/slow.sh" <<EOF
 #!/bin/sh
 cat >/dev/null
-i=0
-while [ ! -e "$T/gate" ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done
+timeout 60 cat "$T/gate" >/dev/null
 echo '{"done": true}'
 EOF
 cat >"$T/echo.sh" <<'EOF'

@@ -25,14 +25,14 @@ LIVES=4          # node lives ended by kill -9
 JOBS_PER_LIFE=5  # jobs queued in each life
 
 EFFECTS="$T/effects"
-# Every run appends "<jobID> <taskID> <node pid> start|done"; a step takes
-# a little while so that kills land inside steps as well as between them.
+# Every run appends "<jobID> <taskID> <node pid> start|done". A life's jobs
+# start together (see below), so kills land inside steps as well as
+# between them without the steps having to take long.
 cat >"$T/step.sh" <<EOF
 #!/bin/sh
 cat >/dev/null
 node=\$(cut -d' ' -f4 /proc/\$PPID/stat)
 echo "\$CONVEYOR_JOB_ID \$CONVEYOR_TASK_ID \$node start" >>"$EFFECTS"
-sleep 0.1
 echo "\$CONVEYOR_JOB_ID \$CONVEYOR_TASK_ID \$node done" >>"$EFFECTS"
 printf '{"v": "%s"}\n' "\$CONVEYOR_TASK_ID"
 EOF
