@@ -5,6 +5,7 @@
 
 #include "apps/conveyor/cli.hpp"
 #include "conveyor/version.hpp"
+#include "model/text.hpp"
 
 namespace conveyor::app {
 
@@ -130,7 +131,9 @@ std::optional<int> answer_help_or_version(int argc, char** argv) {
     if (argc > 2 && !is_help(argv[2])) {
       if (print_command_help(std::cout, argv[2]))
         return ok;
-      std::cerr << "conveyor: no command '" << argv[2] << "'\n";
+      // Quoted and cut short: the argument may be anything, of any size.
+      std::cerr << "conveyor: no command " << model::shown(json(argv[2]))
+                << "\n";
       print_usage(std::cerr);
       return usage;
     }

@@ -6,6 +6,7 @@
 
 #include "apps/conveyor/cli.hpp"
 #include "apps/conveyor/help.hpp"
+#include "model/text.hpp"
 
 int main(int argc, char** argv) {
   using namespace conveyor::app;
@@ -26,7 +27,8 @@ int main(int argc, char** argv) {
         || command == "pause" || command == "resume"
         || command == "handle-schedules")
       return run_client_command(command, argc, argv);
-    throw usage_error("unknown command '" + command + "'");
+    throw usage_error("unknown command "
+                      + conveyor::model::shown(conveyor::json(command)));
   } catch (const usage_error& e) {
     std::cerr << "conveyor: " << e.what() << "\n";
     print_usage(std::cerr);

@@ -279,6 +279,17 @@ assert_rc 0 "conveyor help cancel"
 assert_contains "$OUT" "conveyor cancel --where JSON" "conveyor help cancel"
 capture conveyor help no-such-command
 assert_rc 2 "help of an unknown command"
+# Hostile arguments: huge (100 kB, under the kernel's 128 kB per argument)
+# and not UTF-8. Refused with a short message.
+HUGE=$(head -c 100000 /dev/zero | tr '\0' x)
+for asked in "help $HUGE" "$HUGE --help" "$HUGE"; do
+  # shellcheck disable=SC2086
+  capture conveyor $asked
+  assert_rc 2 "a 100 kB command name"
+  [[ ${#ERR} -lt 4000 ]] || fail "a 100 kB command name echoed ${#ERR} bytes"
+done
+capture conveyor help $'\xff\xfe'
+assert_rc 2 "help of a command name that is not UTF-8"
 capture conveyor --version
 assert_rc 0 "conveyor --version"
 [[ "$OUT" =~ ^conveyor\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "conveyor --version printed '$OUT'"

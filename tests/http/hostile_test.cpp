@@ -106,6 +106,36 @@ BOOST_AUTO_TEST_CASE(malformed_requests_get_400_and_garbage_is_survived) {
   BOOST_TEST(eventually([&] { return healthy(); }));
 }
 
+BOOST_AUTO_TEST_CASE(the_dashboards_tokenless_paths_open_nothing_else) {
+  serve();
+  // Only the exact file paths are served without a token: encodings, dot
+  // segments, doubled or trailing slashes and other methods are refused
+  // as malformed targets (400) or fall through to the token check (401);
+  // nothing is read from the disk.
+  for (const char* path :
+       {"/ui/../v1/jobs", "/ui/%2e%2e/v1/jobs", "/ui/app.js/", "//",
+        "/ui//app.js", "/ui/%61pp.js", "/ui/app.js%00", "/UI/app.js",
+        "/ui/../../../../etc/passwd", "/index.html", "/ui/"}) {
+    auto r = http_call(port, "GET", path);
+    BOOST_TEST((r.status == 400 || r.status == 401),
+               path << " -> " << r.status);
+  }
+  for (const char* method : {"POST", "PUT", "DELETE", "OPTIONS"}) {
+    auto r = http_call(port, method, "/ui/app.js");
+    BOOST_TEST(r.status == 401, method);
+  }
+  // A query on a file path is ignored; beyond the header limit it is 431
+  // like any other request.
+  auto page =
+    http_call(port, "GET", "/ui/app.css?" + std::string(2000, 'q'), "");
+  BOOST_TEST(page.status == 200);
+  BOOST_TEST(page.header("content-type").find("text/css") == 0u);
+  BOOST_TEST(
+    http_call(port, "GET", "/ui/app.css?" + std::string(8000, 'q')).status
+    == 431);
+  BOOST_TEST(healthy());
+}
+
 BOOST_AUTO_TEST_CASE(keep_alive_serves_several_requests_on_one_connection) {
   serve();
   http_socket s{port};
