@@ -2,7 +2,6 @@
 
 #include <fstream>
 #include <limits>
-#include <mutex>
 #include <unistd.h>
 
 #include <prometheus/counter.h>
@@ -96,9 +95,6 @@ struct metrics::impl {
             "reason: retrying (failed, a retry left) or interrupted (lost "
             "to a dead worker or a stop; nothing consumed)")
       .Register(*registry);
-  /// The journal's histograms, taken from the runtime at each scrape.
-  std::mutex journal_mutex;
-  journal_figures journal;
   prom::Gauge& rss = prom::BuildGauge()
                        .Name("conveyor_process_resident_memory_bytes")
                        .Help("Resident memory of the node's process")
@@ -153,22 +149,15 @@ void metrics::job_requeued(std::string_view type, const model::job& j) {
     .Increment();
 }
 
-void metrics::journal(const journal_figures& figures) {
-  std::lock_guard guard{impl_->journal_mutex};
-  impl_->journal = figures;
-}
-
-std::string metrics::scrape() {
+std::string metrics::scrape(const journal_figures& journal) {
   impl_->rss.Set(resident_bytes());
   auto families = impl_->registry->Collect();
-  std::lock_guard guard{impl_->journal_mutex};
-  families.push_back(
-    histogram_family("conveyor_journal_group_size",
-                     "Job transitions made durable by one group commit",
-                     impl_->journal.group_size));
+  families.push_back(histogram_family(
+    "conveyor_journal_group_size",
+    "Job transitions made durable by one group commit", journal.group_size));
   families.push_back(histogram_family("conveyor_journal_fsync_seconds",
                                       "Duration of each fsync of the journal",
-                                      impl_->journal.fsync_seconds));
+                                      journal.fsync_seconds));
   return prom::TextSerializer{}.Serialize(families);
 }
 

@@ -37,10 +37,9 @@ public:
   /// failed, a retry is left) or "interrupted" (it was lost: nothing
   /// consumed).
   void job_requeued(std::string_view type, const model::job& j);
-  /// The journal's histograms, as of this scrape.
-  void journal(const journal_figures& figures);
-  /// Every series in the text exposition format.
-  std::string scrape();
+  /// Every series in the text exposition format, with the journal's
+  /// histograms as the runtime gives them now.
+  std::string scrape(const journal_figures& journal);
 
 private:
   struct impl;

@@ -196,10 +196,9 @@ void scrape(const api_ptr& to, const exchange_ptr& ex) {
     [ex, news = to->news, rt = to->rt](const model::expected<json>& r) {
       if (r)
         news->counters.queues(*r);
-      news->counters.journal(rt->journal());
       response res;
       res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      res.body = news->counters.scrape();
+      res.body = news->counters.scrape(rt->journal());
       ex->respond(std::move(res));
     },
     queue_stats_atom::value, request_context{});

@@ -30,11 +30,7 @@ cat >/dev/null
 timeout 60 cat "$T/gate" >/dev/null
 echo '{"done": true}'
 EOF
-cat >"$T/echo.sh" <<'EOF'
-#!/bin/sh
-input=$(cat)
-printf '{"echo": %s}\n' "$input"
-EOF
+write_echo_task
 cat >"$T/fail.sh" <<'EOF'
 #!/bin/sh
 cat >/dev/null

@@ -11,11 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "${1:-}"
 # ------------------------------------------------------------------ fixtures
 
 # echo: {"n": 1} -> {"echo": {"n": 1}}
-cat >"$T/echo.sh" <<'EOF'
-#!/bin/sh
-input=$(cat)
-printf '{"echo": %s}\n' "$input"
-EOF
+write_echo_task
 # fail: always fails with "boom" on stderr
 cat >"$T/fail.sh" <<'EOF'
 #!/bin/sh

@@ -8,12 +8,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "${1:-}"
 
-cat >"$T/echo.sh" <<'EOF'
-#!/bin/sh
-input=$(cat)
-printf '{"echo": %s}\n' "$input"
-EOF
-chmod +x "$T/echo.sh"
+write_echo_task
 ADMIN=admin-token-0123456789abcdef
 CRON=cron-token-0123456789abcdef
 cat >"$T/conveyor.json" <<EOF

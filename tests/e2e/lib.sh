@@ -242,6 +242,16 @@ _started_all_gone() {
 }
 
 # _effects_changed N: $EFFECTS no longer has N lines.
+# write_echo_task: $T/echo.sh, a command task that answers {"echo": INPUT}.
+write_echo_task() {
+  cat >"$T/echo.sh" <<'EOF'
+#!/bin/sh
+input=$(cat)
+printf '{"echo": %s}\n' "$input"
+EOF
+  chmod +x "$T/echo.sh"
+}
+
 _effects_changed() {
   [[ "$(wc -l <"$EFFECTS")" != "$1" ]]
 }
