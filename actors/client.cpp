@@ -66,6 +66,10 @@ json client::get(model::job_id id) {
   return ask(get_job_atom::value, id);
 }
 
+json client::follow(model::job_id id, const std::string& cursor) {
+  return ask(follow_job_atom::value, id, cursor);
+}
+
 std::optional<json> client::try_get(model::job_id id) {
   try {
     return get(id);

@@ -37,7 +37,9 @@ using job_actor = caf::typed_actor<
   /// (journaled successes kept, pending again, no retry consumed)
   caf::reacts_to<interrupt_atom>,
   /// from the workflow actor to its job actor: how the workflow ended
-  caf::reacts_to<outcome_atom, workflow_outcome>>;
+  caf::reacts_to<outcome_atom, workflow_outcome>,
+  /// a step's held-back progress event is due (actors/live_job.hpp)
+  caf::reacts_to<live_flush_atom>>;
 
 /// What workers and remote pools answer: the actor running the workflow.
 using workflow_actor = job_actor;
@@ -55,8 +57,18 @@ using queue_actor = caf::typed_actor<
                   model::job_id>::with<std::vector<model::job_id>>,
   /// run a claimed job's attempt -> its status when the attempt ended
   caf::replies_to<execute_atom, model::job_id>::with<attempt_report>,
-  /// the job's in-memory document (pending or running) or not_found
-  caf::replies_to<peek_job_atom, model::job_id>::with<model::job>,
+  /// the job's in-memory document (pending or running, then with what its
+  /// attempt is doing) or not_found
+  caf::replies_to<peek_job_atom, model::job_id>::with<live_document>,
+  /// the job as peek shows it, once its cursor differs from the one given
+  /// (at once if it does already; at the latest after follow_window), or
+  /// not_found once it left the queue
+  caf::replies_to<follow_live_atom, model::job_id,
+                  std::string>::with<live_document>,
+  /// from a running job's live record: it changed (someone follows it)
+  caf::reacts_to<live_changed_atom, model::job_id>,
+  /// a follower's window ended
+  caf::reacts_to<follow_timeout_atom, model::job_id, std::uint64_t>,
   /// all in-memory documents (pending and running)
   caf::replies_to<snapshot_atom>::with<std::vector<model::job>>,
   /// cancel one job -> the cancelled document, after it is journaled

@@ -40,6 +40,14 @@ using interrupt_atom = caf::atom_constant<caf::atom("cv_intr")>;
 /// Timers: a queue renews its running jobs' leases; the remote pool ends
 /// attempts whose worker stopped heartbeating; a worker node heartbeats.
 using renew_atom = caf::atom_constant<caf::atom("cv_renew")>;
+/// A running step's progress event was held back: publish it now.
+using live_flush_atom = caf::atom_constant<caf::atom("cv_lflush")>;
+/// Following a job: answer once it changed (queue_follow.cpp).
+using follow_live_atom = caf::atom_constant<caf::atom("cv_qfollow")>;
+using live_changed_atom = caf::atom_constant<caf::atom("cv_lchange")>;
+using follow_timeout_atom = caf::atom_constant<caf::atom("cv_ftime")>;
+
+class live_job; // actors/live_job.hpp
 
 using job_ptr = std::shared_ptr<const model::job>;
 
@@ -55,6 +63,10 @@ struct task_request {
   std::optional<model::task_ref> parent;
   std::shared_ptr<std::atomic<bool>> stop;
   caf::actor workflow; ///< answers nested-task requests
+  /// The job's live record and this step's number in it (null: not shown,
+  /// e.g. a remote step).
+  std::shared_ptr<live_job> live;
+  std::uint64_t live_step = 0;
 };
 
 struct task_result {
@@ -67,6 +79,19 @@ struct task_result {
   json error; ///< error_json(...) when !ok
   model::time_ms executed_at = 0;
   model::time_ms completed_at = 0;
+  /// The end of the step's live tail, for its log entry (set by the actor
+  /// driving the workflow when the result arrives).
+  std::string stderr_tail;
+};
+
+/// A job's document as its queue holds it, with what its running attempt
+/// is doing (null unless it runs).
+struct live_document {
+  model::job doc;
+  json live;
+  /// Changes whenever what a reader sees of the job does (its status, its
+  /// document, its live record): a follower passes the last one it saw.
+  std::string cursor;
 };
 
 /// A nested task asks its workflow whether it can be restored.
@@ -114,6 +139,7 @@ using attempt_report = run_outcome;
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::actors::task_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::actors::task_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::actors::live_document)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::actors::nested_decision)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::actors::workflow_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(conveyor::actors::claim_request)

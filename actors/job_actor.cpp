@@ -42,6 +42,9 @@ job_actor::behavior_type supervise_workflow(job_pointer self) {
     [=](interrupt_atom) {
       self->send(self->state.child, interrupt_atom::value);
     },
+    [=](live_flush_atom) {
+      // Steps run in the workflow actor, which gets the flushes.
+    },
     [=](outcome_atom, workflow_outcome& out) {
       // From this job's workflow actor.
       auto& st = self->state;
@@ -74,9 +77,11 @@ bool settle_unregistered(job_pointer self) {
 }
 
 job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
-                                  model::job claimed, queue_actor queue) {
+                                  model::job claimed, queue_actor queue,
+                                  std::shared_ptr<live_job> live) {
   auto& st = self->state;
   st.env = std::move(env);
+  st.live = std::move(live);
   st.queue = std::move(queue);
   st.claimed = std::move(claimed);
   if (settle_unregistered(self))
@@ -92,9 +97,10 @@ job_actor::behavior_type job_impl(job_pointer self, env_ptr env,
 } // namespace
 
 job_actor spawn_job_actor(caf::actor_system& sys, env_ptr env,
-                          model::job claimed, queue_actor queue) {
+                          model::job claimed, queue_actor queue,
+                          std::shared_ptr<live_job> live) {
   return sys.spawn(job_impl, std::move(env), std::move(claimed),
-                   std::move(queue));
+                   std::move(queue), std::move(live));
 }
 
 } // namespace conveyor::actors

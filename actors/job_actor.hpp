@@ -19,7 +19,9 @@
 namespace conveyor::actors {
 
 /// Spawns the job actor of one attempt of `claimed` (already leased).
+/// `live` is where its steps show what they do.
 job_actor spawn_job_actor(caf::actor_system& sys, env_ptr env,
-                          model::job claimed, queue_actor queue);
+                          model::job claimed, queue_actor queue,
+                          std::shared_ptr<live_job> live);
 
 } // namespace conveyor::actors

@@ -17,6 +17,7 @@
 #include "actors/env.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/internal_messages.hpp"
+#include "actors/live_job.hpp"
 
 namespace conveyor::actors {
 
@@ -60,6 +61,9 @@ struct job_state {
   std::uint64_t step_counter = 0;
   /// Steps submitted to remote worker nodes (a cancel tells them too).
   std::size_t remote_steps = 0;
+  /// What the attempt's steps are doing (shared with the queue and the
+  /// workers; the workflow actor shares its job actor's).
+  live_ptr live;
 
   /// Long tasks see the stop token flip when this actor goes away; a job
   /// actor killed at shutdown takes its workflow actor along (nothing more

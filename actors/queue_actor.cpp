@@ -108,14 +108,17 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
         execute_job(self, id);
       return rp;
     },
-    [=](peek_job_atom, job_id id) -> caf::result<model::job> {
-      auto& st = self->state;
-      if (auto it = st.running.find(id); it != st.running.end())
-        return *it->second.doc;
-      if (auto d = find_pending(st, id))
-        return *d;
+    [=](peek_job_atom, job_id id) -> caf::result<live_document> {
+      if (auto view = view_of(self->state, id))
+        return std::move(*view);
       return make_caf_error(model::errc::not_found,
                             "job " + std::to_string(id) + " is not pending");
+    },
+    [=](follow_live_atom, job_id id, const std::string& cursor)
+      -> caf::result<live_document> { return follow(self, id, cursor); },
+    [=](live_changed_atom, job_id id) { wake_followers(self, id); },
+    [=](follow_timeout_atom, job_id id, std::uint64_t serial) {
+      follow_timed_out(self, id, serial);
     },
     [=](snapshot_atom) {
       auto& st = self->state;
@@ -210,6 +213,7 @@ queue_actor::behavior_type queue_impl(queue_pointer self, const env_ptr& env,
       for (auto& d : hits) {
         remove_pending(st, *d);
         removed.push_back(*d);
+        wake_followers(self, d->id);
       }
       return removed;
     },

@@ -31,10 +31,20 @@ bool claim_job(queue_pointer self, const doc_ptr& doc) {
 void execute_job(queue_pointer self, job_id id) {
   auto& st = self->state;
   auto& r = st.running[id];
-  r.actor = spawn_job_actor(self->system(), st.env, *r.doc, queue_actor{self});
+  const auto& env = st.env;
+  // The attempt's document goes with the live record only if someone
+  // listens (a copy per attempt otherwise wasted).
+  auto snapshot =
+    env->options.on_live ? std::make_shared<const model::job>(*r.doc) : nullptr;
+  r.live = std::make_shared<live_job>(std::move(snapshot), env->options.on_live,
+                                      [env] { return env->now(); });
+  // Before the spawn: the job's step events (on its own thread) follow.
+  if (env->options.on_event)
+    env->options.on_event("started", *r.doc);
+  r.actor =
+    spawn_job_actor(self->system(), env, *r.doc, queue_actor{self}, r.live);
   self->monitor(r.actor);
-  if (st.env->options.on_event)
-    st.env->options.on_event("started", *r.doc);
+  wake_followers(self, id);
   if (!st.renewing) {
     st.renewing = true;
     self->delayed_send(self, st.env->options.lease / 2, renew_atom::value);
@@ -110,6 +120,7 @@ void job_finished(queue_pointer self, const model::job& doc) {
     st.env->options.on_terminal(doc);
   if (st.env->options.on_event)
     st.env->options.on_event(model::to_string(doc.status), doc);
+  wake_followers(self, doc.id);
   auto it = st.watchers.find(doc.id);
   if (it == st.watchers.end())
     return;
@@ -141,6 +152,7 @@ void attempt_ended(queue_pointer self, job_id id, model::run_status status,
     st.env->options.on_event(
       status == model::run_status::interrupted ? "interrupted" : "retrying",
       *doc);
+  wake_followers(self, id);
 }
 
 void cancel_pending(queue_pointer self, const std::vector<doc_ptr>& docs,

@@ -18,6 +18,7 @@
 #include "actors/env.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/internal_messages.hpp"
+#include "actors/live_job.hpp"
 
 namespace conveyor::actors::q {
 
@@ -41,6 +42,7 @@ struct running_job {
   doc_ptr doc;
   std::string held_key; ///< exclusive concurrency key, released at the end
   job_actor actor;      ///< null until executed
+  live_ptr live;        ///< what the attempt is doing; null until executed
   /// Its handlers are done; only the journal write of its outcome is left.
   /// It no longer takes a concurrency slot.
   bool settling = false;
@@ -76,6 +78,14 @@ struct queue_state {
   std::unordered_map<job_id,
                      std::vector<caf::typed_response_promise<model::job>>>
     watchers;
+  /// Followers waiting for a job to change (queue_follow.cpp), by job.
+  struct follower {
+    caf::typed_response_promise<live_document> rp;
+    std::uint64_t serial = 0; ///< names its window's timer
+  };
+  std::unordered_map<job_id, std::vector<follower>> followers;
+  std::size_t follower_count = 0;
+  std::uint64_t follower_serial = 0;
   std::optional<time_ms> timer_at;
   /// The lease renewal timer is armed (while any job runs).
   bool renewing = false;
@@ -182,6 +192,28 @@ void job_finished(queue_pointer self, const model::job& doc);
 /// The job's attempt ended (or the job was cancelled while pending).
 void attempt_ended(queue_pointer self, job_id id, model::run_status status,
                    const model::job& next);
+// -- queue_follow.cpp: followers ----------------------------------------------
+
+/// How long a follower waits for a change before it gets the job unchanged
+/// (well inside a client's request timeout).
+inline constexpr std::chrono::seconds follow_window{15};
+/// Followers parked at once, per job and per queue; beyond: overloaded.
+inline constexpr std::size_t max_followers_per_job = 64;
+inline constexpr std::size_t max_followers = 4096;
+
+/// The job as readers see it now (running: with its live record); nullopt
+/// if it is neither pending nor running here.
+std::optional<live_document> view_of(queue_state& st, job_id id);
+/// Answers at once if the job's cursor differs from `cursor`, else parks
+/// the request until it changes or the window ends.
+caf::result<live_document> follow(queue_pointer self, job_id id,
+                                  const std::string& cursor);
+/// Something about job `id` changed: its followers get its new view (or
+/// not_found if it left the queue).
+void wake_followers(queue_pointer self, job_id id);
+/// A follower's window ended: it gets the job as it is.
+void follow_timed_out(queue_pointer self, job_id id, std::uint64_t serial);
+
 /// Cancels pending jobs in one durable write; replies with the documents.
 void cancel_pending(queue_pointer self, const std::vector<doc_ptr>& docs,
                     const std::string& message,

@@ -229,6 +229,10 @@ supervisor_impl(supervisor_pointer self, env_ptr env,
       -> caf::result<json> { return handle_run_by_id(self, ctx, id); },
     [=](get_job_atom, const request_context& ctx, std::uint64_t id)
       -> caf::result<json> { return handle_get(self, ctx, id); },
+    [=](follow_job_atom, const request_context& ctx, std::uint64_t id,
+        const std::string& cursor) -> caf::result<json> {
+      return handle_follow(self, ctx, id, cursor);
+    },
     [=](find_atom, const request_context& ctx, const find_request& req)
       -> caf::result<json> { return handle_find(self, ctx, req); },
     [=](cancel_by_id_atom, const request_context& ctx, std::uint64_t id)

@@ -13,6 +13,9 @@ namespace conveyor::actors::sup {
 using model::errc;
 using model::job_id;
 
+/// Longer than any cursor a queue hands out.
+constexpr std::size_t max_cursor_bytes = 256;
+
 /// Answers with a job that just left its queue: its final document, or,
 /// if deletion on completion already removed it, {id, status: completed}.
 void deliver_final(supervisor_pointer self, job_id id,
@@ -28,6 +31,17 @@ void deliver_final(supervisor_pointer self, job_id id,
       [=](caf::error& err) mutable { rp.deliver(err); });
 }
 
+/// The journal's document merged with what its queue holds: leases live
+/// in memory, journaled step successes in the journal, and a running job's
+/// live record only in memory.
+json merged(supervisor_pointer self, const model::job& journaled,
+            live_document& held) {
+  auto out = render(self, with_live_lease(journaled, held.doc));
+  if (!held.live.is_null())
+    out["live"] = std::move(held.live);
+  return out;
+}
+
 caf::result<json> handle_get(supervisor_pointer self,
                              const request_context& ctx, std::uint64_t id) {
   return with_job_by_id(
@@ -37,15 +51,69 @@ caf::result<json> handle_get(supervisor_pointer self,
         rp.deliver(render(self, j));
         return;
       }
-      // Leases live in memory, journaled step successes in the journal.
       self->request(holder, caf::infinite, peek_job_atom::value, id)
         .then(
-          [=](model::job& live) mutable {
-            rp.deliver(render(self, with_live_lease(j, live)));
+          [=](live_document& held) mutable {
+            rp.deliver(merged(self, j, held));
           },
           [=](caf::error&) mutable {
             // Finished meanwhile: the journal has the final state.
             deliver_final(self, id, rp);
+          });
+    });
+}
+
+caf::result<json> handle_follow(supervisor_pointer self,
+                                const request_context& ctx, std::uint64_t id,
+                                const std::string& cursor) {
+  // Cursors are ours ("status:updated:token:version"); anything longer is
+  // not one, and is refused before it is compared or stored.
+  if (cursor.size() > max_cursor_bytes)
+    return make_caf_error(errc::invalid_input,
+                          "cursor: at most " + std::to_string(max_cursor_bytes)
+                            + " bytes");
+  return with_job_by_id(
+    self, id, operation::read, ctx,
+    [=](const model::job& j, const queue_actor& holder, auto rp) mutable {
+      auto answer = [rp](json doc, std::string cur) mutable {
+        rp.deliver(json{{"job", std::move(doc)}, {"cursor", std::move(cur)}});
+      };
+      if (!holder) {
+        answer(render(self, j), "final");
+        return;
+      }
+      // The queue answers once the job changed (within its window); the
+      // journal is read again then, for the step successes journaled since.
+      self->request(holder, caf::infinite, follow_live_atom::value, id, cursor)
+        .then(
+          [=](live_document& held) mutable {
+            self
+              ->request(self->state.reader, caf::infinite, read_atom::value, id)
+              .then(
+                [=](std::vector<model::job>& found) mutable {
+                  auto cur = held.cursor;
+                  if (found.empty())
+                    answer(deleted_completed(id), "final");
+                  else
+                    answer(merged(self, found.front(), held), std::move(cur));
+                },
+                [=](caf::error& err) mutable { rp.deliver(err); });
+          },
+          [=](caf::error& err) mutable {
+            if (from_caf_error(err).code != errc::not_found) {
+              rp.deliver(err); // e.g. overloaded: too many followers
+              return;
+            }
+            // It left its queue: the journal has where it ended.
+            self
+              ->request(self->state.reader, caf::infinite, read_atom::value, id)
+              .then(
+                [=](std::vector<model::job>& found) mutable {
+                  answer(found.empty() ? deleted_completed(id)
+                                       : render(self, found.front()),
+                         "final");
+                },
+                [=](caf::error& err) mutable { rp.deliver(err); });
           });
     });
 }

@@ -169,6 +169,9 @@ void handle_queue_bulk(supervisor_pointer self,
 // supervisor_reads.cpp
 caf::result<json> handle_get(supervisor_pointer self,
                              const request_context& ctx, std::uint64_t id);
+caf::result<json> handle_follow(supervisor_pointer self,
+                                const request_context& ctx, std::uint64_t id,
+                                const std::string& cursor);
 caf::result<json> handle_find(supervisor_pointer self,
                               const request_context& ctx,
                               const find_request& req);

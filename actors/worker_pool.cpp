@@ -3,6 +3,7 @@
 #include <deque>
 
 #include "actors/errors.hpp"
+#include "actors/live_job.hpp"
 #include "model/json_guard.hpp"
 #include "model/schema.hpp"
 #include "model/transitions.hpp"
@@ -71,8 +72,15 @@ task_result run_task_attempt(caf::actor_system& sys, const runtime_env& env,
     }
   }
   try {
-    task_context ctx{req.input, *req.job, req.slug,
-                     req.id,    req.stop, make_nested_runner(sys, env, req)};
+    task_context ctx{
+      req.input,
+      *req.job,
+      req.slug,
+      req.id,
+      req.stop,
+      make_nested_runner(sys, env, req),
+      req.live ? make_step_reporter(req.live, req.live_step, req.workflow)
+               : nullptr};
     res.output = req.handler(ctx);
     if (auto bad = check_output(req, res.output, env.options.limits)) {
       res.error = std::move(*bad);
@@ -138,7 +146,16 @@ nested_runner make_nested_runner(caf::actor_system& sys, const runtime_env& env,
     if (decision.restore)
       return decision.output;
     req.previous = decision.previous;
+    if (parent.live) {
+      // Shown as a step of its own, beside its parent.
+      req.live = parent.live;
+      req.live_step = parent.live->next_nested_step();
+      parent.live->step_started(req.live_step, slug, id, req.parent);
+    }
     auto res = run_task_attempt(sys, env, req);
+    std::string tail;
+    if (req.live)
+      tail = req.live->step_finished(req.live_step, step_end_state(res));
     if (res.cancelled)
       throw job_cancelled(res.error.value("message", "job cancelled"));
     model::log_entry entry;
@@ -156,6 +173,7 @@ nested_runner make_nested_runner(caf::actor_system& sys, const runtime_env& env,
     }
     entry.output = res.output;
     entry.state = model::log_state::succeeded;
+    entry.stderr_tail = std::move(tail);
     bool recorded = false;
     self
       ->request(parent.workflow, caf::infinite, nested_end_atom::value,

@@ -12,12 +12,13 @@ namespace {
 
 job_actor::behavior_type workflow_impl(job_pointer self, env_ptr env,
                                        model::job claimed, queue_actor queue,
-                                       job_actor parent) {
+                                       job_actor parent, live_ptr parent_live) {
   auto& st = self->state;
   st.env = std::move(env);
   st.queue = std::move(queue);
   st.claimed = std::move(claimed);
   st.parent = std::move(parent);
+  st.live = std::move(parent_live);
   guarded(self, [=] { start_workflow(self); });
   return driving_behavior(self);
 }
@@ -27,7 +28,7 @@ job_actor::behavior_type workflow_impl(job_pointer self, env_ptr env,
 job_actor spawn_workflow_actor(job_pointer parent) {
   auto& st = parent->state;
   return parent->spawn(workflow_impl, st.env, st.claimed, st.queue,
-                       job_actor{parent});
+                       job_actor{parent}, st.live);
 }
 
 } // namespace conveyor::actors

@@ -44,16 +44,7 @@ void record_other_failures(job_pointer self,
   for (auto& [key, f] : st.failures) {
     if (key == thrown)
       continue;
-    model::log_entry e;
-    e.id = f.log_entry_id;
-    e.executed_at = f.executed_at;
-    e.completed_at = st.env->now();
-    e.task_slug = f.task_slug;
-    e.task_id = f.task_id;
-    e.input = f.input;
-    e.state = model::log_state::failed;
-    e.error = f.error;
-    e.parent = f.parent;
+    auto e = model::failed_entry(f, st.env->now());
     st.ctx->mutable_job().log.push_back(e);
     model::apply_log_entry(st.ctx->mutable_status(), e);
   }
@@ -175,6 +166,7 @@ void on_step_result(job_pointer self, const std::shared_ptr<step_state>& step,
     e.input = step->options.input;
     e.output = res.output;
     e.state = model::log_state::succeeded;
+    e.stderr_tail = std::move(res.stderr_tail);
     model::apply_log_entry(st.ctx->mutable_status(), e);
     st.ctx->mutable_job().log.push_back(std::move(e));
     st.dirty = true;
@@ -217,6 +209,7 @@ void on_step_result(job_pointer self, const std::shared_ptr<step_state>& step,
     f.executed_at = res.executed_at;
     f.merged_retries = meta.merged;
     f.previous = meta.previous;
+    f.stderr_tail = std::move(res.stderr_tail);
     st.failures[{step->slug, step->id}] = std::move(f);
   }
   step_finished(self);
@@ -303,6 +296,11 @@ dispatch_steps(job_pointer self,
     ++st.outstanding;
     auto number = ++st.step_counter;
     st.in_flight.emplace(number, step);
+    if (st.live) {
+      st.live->step_started(number, step->slug, step->id, std::nullopt);
+      req.live = st.live;
+      req.live_step = number;
+    }
     if (req.def && req.def->remote) {
       ++st.remote_steps;
       submit_remote(self, req, number);
@@ -419,7 +417,13 @@ job_actor::behavior_type driving_behavior(job_pointer self) {
         return;
       auto step = std::move(it->second);
       st.in_flight.erase(it);
+      if (st.live)
+        res.stderr_tail = st.live->step_finished(number, step_end_state(res));
       guarded(self, [&] { on_step_result(self, step, std::move(res)); });
+    },
+    [=](live_flush_atom) {
+      if (self->state.live)
+        self->state.live->flush();
     },
     [=](nested_begin_atom, const std::string& slug, const std::string& id,
         const std::optional<model::retry_config>& call_site)

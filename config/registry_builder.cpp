@@ -20,6 +20,10 @@ task_handler command_handler(command_spec command) {
     env.task_id = ctx.task_id();
     env.attempt = (previous ? previous->total_tried : 0) + 1;
     env.stop = [&ctx] { return ctx.stop_requested(); };
+    env.on_progress = [&ctx](double fraction, std::string_view message) {
+      ctx.progress(fraction, message);
+    };
+    env.on_stderr = [&ctx](std::string_view bytes) { ctx.append_tail(bytes); };
     return run_command(command, ctx.input(), env);
   };
 }

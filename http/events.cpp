@@ -16,6 +16,11 @@ model::time_ms wall_clock_ms() {
     .count();
 }
 
+std::string sse_event(std::string_view type, const json& event) {
+  return "event: " + std::string{type} + "\ndata: "
+         + event.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+}
+
 } // namespace
 
 bool event_hub::subscribe(std::shared_ptr<event_stream> stream,
@@ -32,25 +37,43 @@ bool event_hub::subscribe(std::shared_ptr<event_stream> stream,
   return true;
 }
 
-void event_hub::publish(std::string_view type, const model::job& j) {
+template <class Render>
+void event_hub::deliver(const model::job& j, Render render) {
   std::lock_guard guard{mutex_};
   if (subscribers_.empty())
     return;
-  std::string text; // rendered once, for the first stream that may see it
+  std::string text;
   std::erase_if(subscribers_, [&](const subscriber& s) {
     if (s.queue && *s.queue != j.queue)
       return false;
     if (!actors::allowed(*s.rules, model::operation::read, s.ctx,
                          {j.queue, &j}))
       return false;
-    if (text.empty()) {
-      json event = {{"type", type},
-                    {"job", model::to_json(j, wall_clock_ms())}};
-      text = "event: " + std::string{type} + "\ndata: "
-             + event.dump(-1, ' ', false, json::error_handler_t::replace)
-             + "\n\n";
-    }
+    if (text.empty())
+      text = render();
     return !s.stream->push(text);
+  });
+}
+
+void event_hub::publish(std::string_view type, const model::job& j) {
+  deliver(j, [&] {
+    return sse_event(
+      type, {{"type", type}, {"job", model::to_json(j, wall_clock_ms())}});
+  });
+}
+
+void event_hub::publish_live(std::string_view type, const model::job& j,
+                             const json& live) {
+  deliver(j, [&] {
+    // Progress may come ten times a second: the job's identity only, not
+    // its whole document.
+    json job = {
+      {"id", std::to_string(j.id)}, {"queue", j.queue}, {"status", "running"}};
+    if (j.task_slug)
+      job["taskSlug"] = *j.task_slug;
+    if (j.workflow_slug)
+      job["workflowSlug"] = *j.workflow_slug;
+    return sse_event(type, {{"type", type}, {"job", job}, {"live", live}});
   });
 }
 

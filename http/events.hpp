@@ -34,12 +34,23 @@ public:
                  std::optional<std::string> queue, const access_rules* rules);
 
   /// One transition: "queued", "started", "retrying", "interrupted",
-  /// "completed", "failed" or "cancelled".
+  /// "completed", "failed" or "cancelled". The event carries the document.
   void publish(std::string_view type, const model::job& j);
+
+  /// What a running job's steps do (runtime_options::on_live):
+  /// "step_started", "step_finished", "progress" or "output". The event
+  /// carries the job's id, queue, slug and status, and its live record.
+  void publish_live(std::string_view type, const model::job& j,
+                    const json& live);
 
   std::size_t open_streams();
 
 private:
+  /// Sends `render()`'s event to every stream that may see `j` (rendered
+  /// once, for the first of them).
+  template <class Render>
+  void deliver(const model::job& j, Render render);
+
   struct subscriber {
     std::shared_ptr<event_stream> stream;
     request_context ctx;

@@ -24,6 +24,13 @@ std::shared_ptr<http::feed> feed_http(runtime_options& options) {
       feed->counters.job_requeued(type, j);
     feed->events.publish(type, j);
   };
+  options.on_live = [feed, before = std::move(options.on_live)](
+                      std::string_view type, const model::job& j,
+                      const json& live) {
+    if (before)
+      before(type, j, live);
+    feed->events.publish_live(type, j, live);
+  };
   return feed;
 }
 

@@ -72,6 +72,9 @@ struct log_entry {
   log_state state = log_state::succeeded;
   json error; ///< null unless failed: {name, cancelled, message, stack}
   std::optional<task_ref> parent;
+  /// The end of what the attempt wrote to its live tail (a command task's
+  /// stderr), kept when the step ended; empty when it wrote nothing.
+  std::string stderr_tail;
   friend bool operator==(const log_entry&, const log_entry&) = default;
 };
 

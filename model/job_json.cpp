@@ -201,6 +201,8 @@ bool read_entry_field(reader& r, const std::string& key, const json& v,
   }
   if (key == "parent")
     return read_parent(r, v, p, e.parent);
+  if (key == "stderrTail")
+    return r.string(v, p, e.stderr_tail);
   return r.fail(p, "unknown field");
 }
 
@@ -320,6 +322,8 @@ json to_json(const log_entry& e) {
   if (e.parent)
     out["parent"] = {{"taskSlug", e.parent->task_slug},
                      {"taskID", e.parent->task_id}};
+  if (!e.stderr_tail.empty())
+    out["stderrTail"] = e.stderr_tail;
   return out;
 }
 

@@ -13,6 +13,15 @@ namespace conveyor::model {
 /// UTF-8 boundary, and valid UTF-8 whatever it held. Never throws.
 std::string shown(const json& v);
 
+/// `text` with every byte that does not start a well-formed UTF-8 sequence
+/// replaced by U+FFFD: program output goes into JSON fields, and dumping
+/// invalid UTF-8 throws.
+std::string repaired_utf8(std::string_view text);
+
+/// At most the last `max_bytes` of `text`, whitespace-trimmed at both ends,
+/// starting at a character boundary, repaired as by repaired_utf8.
+std::string text_tail(std::string_view text, std::size_t max_bytes);
+
 /// ASCII lower case, independent of the global locale.
 std::string ascii_lower(std::string_view text);
 

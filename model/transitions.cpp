@@ -55,6 +55,8 @@ transition settle_failure(job j, bool final_failure, time_ms wait_until,
   return {std::move(j), run_status::error};
 }
 
+} // namespace
+
 log_entry failed_entry(const task_failure& f, time_ms now) {
   log_entry e;
   e.id = f.log_entry_id;
@@ -67,10 +69,9 @@ log_entry failed_entry(const task_failure& f, time_ms now) {
   e.state = log_state::failed;
   e.error = f.error;
   e.parent = f.parent;
+  e.stderr_tail = f.stderr_tail;
   return e;
 }
-
-} // namespace
 
 std::string_view to_string(run_status s) {
   switch (s) {

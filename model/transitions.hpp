@@ -81,7 +81,11 @@ struct task_failure {
   retry_config merged_retries; ///< merge_retries(task config, call site)
   /// Status of (slug, id) before this attempt; nullopt on the first attempt.
   std::optional<task_state> previous;
+  std::string stderr_tail; ///< for the log entry
 };
+
+/// The failed log entry of `f`, ended at `now`.
+log_entry failed_entry(const task_failure& f, time_ms now);
 
 /// docs/semantics.md §10 (task error escaped the workflow handler): pushes a
 /// failed log entry, then decides retry vs final from the task's and the

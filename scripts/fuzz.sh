@@ -11,7 +11,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(json_guard where cron config job_record messages)
+  targets=(json_guard where cron progress config job_record messages)
 fi
 dir=build-fuzz
 CC=clang-15 CXX=clang++-15 cmake -S . -B "$dir" -G Ninja \

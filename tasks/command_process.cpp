@@ -30,8 +30,11 @@ struct report {
 };
 
 /// Where the reaper keeps the fds it needs (it closes every other one).
-constexpr int fd_in = 3, fd_out = 4, fd_err = 5, fd_report = 6;
-constexpr int first_unused_fd = 7;
+constexpr int fd_in = 3, fd_out = 4, fd_err = 5, fd_progress = 6, fd_report = 7;
+constexpr int first_unused_fd = 8;
+constexpr int kept_fds = first_unused_fd - fd_in;
+/// The program's progress descriptor (CONVEYOR_PROGRESS_FD).
+constexpr int program_progress_fd = 3;
 
 /// Everything the reaper needs, built before the fork: the reaper is a copy
 /// of a multi-threaded process and may only make async-signal-safe calls
@@ -43,7 +46,8 @@ struct plan {
   std::vector<char*> argv;
   std::vector<char*> envp;
   pid_t node = 0;
-  int fds[4] = {-1, -1, -1, -1}; ///< in, out, err, report (write end)
+  int fds[kept_fds] = {-1, -1, -1, -1, -1}; ///< in, out, err, progress,
+                                            ///< report (write end)
 };
 
 std::vector<char*> pointers(std::vector<std::string>& strings) {
@@ -157,12 +161,13 @@ void kill_descendants(pid_t program) {
   }
 }
 
-/// The program's side of the second fork: fds 0-2, default signals, exec.
+/// The program's side of the second fork: fds 0-3, default signals, exec.
 [[noreturn]] void exec_program(const plan& p, int exec_error) {
   ::dup2(fd_in, 0);
   ::dup2(fd_out, 1);
   ::dup2(fd_err, 2);
-  for (int fd = fd_in; fd < first_unused_fd; ++fd)
+  ::dup2(fd_progress, program_progress_fd); // fd_in is on 0 by now
+  for (int fd = program_progress_fd + 1; fd < first_unused_fd; ++fd)
     ::close(fd);
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
@@ -189,16 +194,16 @@ void kill_descendants(pid_t program) {
     ::_exit(111); // the node died before we could ask to be told
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   ::setpgid(0, 0);
-  // Keep in, out, err and the report pipe as fds 3-6: copy them above all
-  // four first, so moving one down never overwrites another.
+  // Keep in, out, err, progress and the report pipe as fds 3-7: copy them
+  // above all five first, so moving one down never overwrites another.
   int top = first_unused_fd;
   for (int fd : p.fds)
     top = fd >= top ? fd + 1 : top;
-  int moved[4];
-  for (int i = 0; i < 4; ++i)
+  int moved[kept_fds];
+  for (int i = 0; i < kept_fds; ++i)
     if ((moved[i] = ::fcntl(p.fds[i], F_DUPFD, top)) < 0)
       ::_exit(112);
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < kept_fds; ++i)
     ::dup2(moved[i], fd_in + i);
   ::close_range(first_unused_fd, ~0U, 0);
 
@@ -254,7 +259,7 @@ void kill_descendants(pid_t program) {
 
 command_process::command_process(const std::vector<std::string>& argv,
                                  std::vector<std::string> environment, int in,
-                                 int out, int err)
+                                 int out, int err, int progress)
     : program_(argv.at(0)) {
   plan p;
   p.paths = paths_for(program_);
@@ -271,7 +276,8 @@ command_process::command_process(const std::vector<std::string>& argv,
   p.fds[0] = in;
   p.fds[1] = out;
   p.fds[2] = err;
-  p.fds[3] = rep[1];
+  p.fds[3] = progress;
+  p.fds[4] = rep[1];
 
   sigset_t block;
   sigset_t old;

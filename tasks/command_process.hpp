@@ -48,12 +48,13 @@ private:
 class command_process {
 public:
   /// Starts argv (argv[0] looked up in PATH unless it contains '/') with
-  /// exactly `environment`, `in`/`out`/`err` as fds 0-2 and no other fd.
+  /// exactly `environment`, `in`/`out`/`err` as fds 0-2, `progress` as fd 3
+  /// and no other fd.
   /// Throws std::system_error when the reaper cannot be forked; a program
   /// that cannot be executed is reported by status().
   command_process(const std::vector<std::string>& argv,
                   std::vector<std::string> environment, int in, int out,
-                  int err);
+                  int err, int progress);
   /// Stops and reaps whatever still runs.
   ~command_process();
   command_process(const command_process&) = delete;

@@ -2,7 +2,6 @@
 #include "tasks/command_process.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -20,6 +19,8 @@
 
 #include "conveyor/errors.hpp"
 #include "model/json_guard.hpp"
+#include "model/progress_lines.hpp"
+#include "model/text.hpp"
 
 namespace conveyor::tasks {
 
@@ -100,6 +101,7 @@ std::vector<std::string> make_environment(const command_spec& spec,
     auto name = entry.substr(0, eq);
     if (name.empty() || name == "CONVEYOR_TOKEN" || name == "CONVEYOR_JOB_ID"
         || name == "CONVEYOR_TASK_ID" || name == "CONVEYOR_ATTEMPT"
+        || name == "CONVEYOR_PROGRESS_FD"
         || std::find(spec.secret_env.begin(), spec.secret_env.end(), name)
              != spec.secret_env.end())
       continue;
@@ -111,67 +113,16 @@ std::vector<std::string> make_environment(const command_spec& spec,
   out.push_back("CONVEYOR_JOB_ID=" + env.job_id);
   out.push_back("CONVEYOR_TASK_ID=" + env.task_id);
   out.push_back("CONVEYOR_ATTEMPT=" + std::to_string(env.attempt));
+  out.emplace_back("CONVEYOR_PROGRESS_FD=3");
   return out;
 }
 
-bool is_continuation(unsigned char c) {
-  return (c & 0xC0) == 0x80;
-}
-
-/// Replaces invalid UTF-8 with U+FFFD: the message ends up in a JSON error
-/// field, and dumping invalid UTF-8 throws.
-std::string valid_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80           ? 1
-                      : (c >> 5) == 0x6  ? 2
-                      : (c >> 4) == 0xE  ? 3
-                      : (c >> 3) == 0x1E ? 4
-                                         : 0;
-    bool ok = len > 0 && i + len <= s.size();
-    for (std::size_t k = 1; ok && k < len; ++k)
-      ok = is_continuation(static_cast<unsigned char>(s[i + k]));
-    if (ok && len > 1) {
-      std::uint32_t cp = c & (0xFF >> (len + 1));
-      for (std::size_t k = 1; k < len; ++k)
-        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-      static constexpr std::uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
-      ok = cp >= min_cp[len] && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
-    }
-    if (ok) {
-      out.append(s.substr(i, len));
-      i += len;
-    } else {
-      out.append("\xEF\xBF\xBD");
-      ++i;
-    }
-  }
-  return out;
-}
-
-/// The last ~2 KiB of stderr, trimmed, starting at a character boundary.
-std::string stderr_tail(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  if (text.size() > stderr_tail_bytes) {
-    text.remove_prefix(text.size() - stderr_tail_bytes);
-    while (!text.empty()
-           && is_continuation(static_cast<unsigned char>(text[0])))
-      text.remove_prefix(1);
-  }
-  while (!text.empty()
-         && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  return valid_utf8(text);
-}
-
-/// Reads what is available; false at EOF (or on a read error).
+/// Reads what is available, at most 1 MiB (a program writing as fast as we
+/// read must not keep us here, nor grow `into` without a bound); false at
+/// EOF (or on a read error).
 bool drain(int fd, std::string& into) {
   char buf[64 * 1024];
-  for (;;) {
+  for (int reads = 0; reads < 16; ++reads) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n > 0) {
       into.append(buf, static_cast<std::size_t>(n));
@@ -181,6 +132,7 @@ bool drain(int fd, std::string& into) {
       continue;
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
+  return true;
 }
 
 enum class kill_reason { none, timeout, stopped, too_large };
@@ -214,14 +166,22 @@ json run_command(const command_spec& spec, const json& input,
   auto in = make_pipe();
   auto out = make_pipe();
   auto err = make_pipe();
-  command_process child{spec.argv, make_environment(spec, env), in.read.get(),
-                        out.write.get(), err.write.get()};
+  auto progress = make_pipe();
+  command_process child{spec.argv,       make_environment(spec, env),
+                        in.read.get(),   out.write.get(),
+                        err.write.get(), progress.write.get()};
   in.read.reset();
   out.write.reset();
   err.write.reset();
+  progress.write.reset();
   set_nonblocking(in.write.get());
   set_nonblocking(out.read.get());
   set_nonblocking(err.read.get());
+  set_nonblocking(progress.read.get());
+  model::progress_lines progress_lines{[&](const model::progress_report& r) {
+    if (env.on_progress)
+      env.on_progress(r.fraction, r.message);
+  }};
 
   const auto start = steady::now();
   const auto deadline =
@@ -244,12 +204,14 @@ json run_command(const command_spec& spec, const json& input,
       drain_until = steady::now() + drain_grace;
     if (drain_until)
       in.write.reset(); // nobody left to read it
-    if (drain_until && !out.read.open() && !err.read.open())
+    if (drain_until && !out.read.open() && !err.read.open()
+        && !progress.read.open())
       break;
     auto now = steady::now();
     if (drain_until && now >= *drain_until) {
       out.read.reset();
       err.read.reset();
+      progress.read.reset();
       continue;
     }
     // Once the program has exited its result stands, late stop or not.
@@ -261,7 +223,7 @@ json run_command(const command_spec& spec, const json& input,
         kill(kill_reason::stopped);
     }
 
-    pollfd fds[3];
+    pollfd fds[4];
     nfds_t n = 0;
     auto watch = [&](const fd_guard& fd, short events) {
       if (fd.open())
@@ -270,6 +232,7 @@ json run_command(const command_spec& spec, const json& input,
     watch(in.write, POLLOUT);
     watch(out.read, POLLIN);
     watch(err.read, POLLIN);
+    watch(progress.read, POLLIN);
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::min<steady::duration>(
         tick, std::max<steady::duration>(deadline - now, steady::duration{0})));
@@ -296,10 +259,20 @@ json run_command(const command_spec& spec, const json& input,
           out.read.reset();
         }
       } else if (fds[i].fd == err.read.get()) {
+        auto before = stderr_text.size();
         if (!drain(fds[i].fd, stderr_text))
           err.read.reset();
+        if (env.on_stderr && stderr_text.size() > before)
+          env.on_stderr(std::string_view{stderr_text}.substr(before));
         if (stderr_text.size() > 16 * stderr_tail_bytes)
           stderr_text.erase(0, stderr_text.size() - 2 * stderr_tail_bytes);
+      } else if (fds[i].fd == progress.read.get()) {
+        std::string chunk;
+        if (!drain(fds[i].fd, chunk))
+          progress.read.reset();
+        progress_lines.feed(chunk);
+        if (!progress.read.open())
+          progress_lines.finish();
       }
     }
   }
@@ -319,7 +292,7 @@ json run_command(const command_spec& spec, const json& input,
   int st = child.status();
   if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
     return parse_output(stdout_text, spec.max_output);
-  auto tail = stderr_tail(stderr_text);
+  auto tail = model::text_tail(stderr_text, stderr_tail_bytes);
   if (!tail.empty())
     throw std::runtime_error(tail);
   if (WIFSIGNALED(st))

@@ -5,15 +5,18 @@
 // Contract (see config/README.md): the task input is written as JSON to the
 // program's stdin; its stdout is parsed as the task output (a JSON object;
 // empty stdout means {}); a non-zero exit fails the task with the tail of
-// stderr as the message. The program runs under a reaper process of its own
-// (tasks/command_process.hpp): when it ends, times out or is cancelled, or
-// when the node dies, everything it started is killed, setsid or not.
+// stderr as the message. Progress lines written to fd 3 and stderr as it
+// comes are reported while the program runs. The program runs under a reaper
+// process of its own (tasks/command_process.hpp): when it ends, times out or is
+// cancelled, or when the node dies, everything it started is killed, setsid or
+// not.
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -57,6 +60,11 @@ struct command_env {
   /// Polled about every 50 ms while the program runs; returning true kills
   /// the program and makes run_command throw conveyor::job_cancelled.
   std::function<bool()> stop;
+  /// Each progress report the program writes to fd 3 (CONVEYOR_PROGRESS_FD,
+  /// "<fraction> [message]" lines; model/progress_lines.hpp).
+  std::function<void(double fraction, std::string_view message)> on_progress;
+  /// Each piece of stderr as it arrives (for a live tail).
+  std::function<void(std::string_view bytes)> on_stderr;
 };
 
 /// Bytes of stderr kept for the failure message (its tail).

@@ -106,6 +106,9 @@ session_impl_actor::behavior_type session_impl(session_pointer self,
     [=](wait_job_atom a, std::uint64_t id) {
       return forward<json>(self, a, id);
     },
+    [=](follow_job_atom a, std::uint64_t id, std::string& cursor) {
+      return forward<json>(self, a, id, std::move(cursor));
+    },
     [=](pause_queue_atom a, std::string& q, bool pause) {
       return forward<json>(self, a, std::move(q), pause);
     },

@@ -2,12 +2,15 @@
 // resume, handle-schedules.
 
 #include <atomic>
+#include <condition_variable>
 #include <iostream>
 #include <limits>
+#include <mutex>
 #include <thread>
 #include <unistd.h>
 
 #include "apps/conveyor/cli.hpp"
+#include "apps/conveyor/follow.hpp"
 #include "model/time.hpp"
 
 namespace conveyor::app {
@@ -32,53 +35,70 @@ model::job_id parse_id(const std::string& text) {
 constexpr std::int64_t int32_max = std::numeric_limits<std::int32_t>::max();
 constexpr std::int64_t int32_min = std::numeric_limits<std::int32_t>::min();
 
-/// Waits for the job to end (one blocking request), drawing a progress line
-/// on a terminal meanwhile.
-json wait_for(caf::actor_system& sys, client& jobs, model::job_id id) {
-  std::atomic<bool> done{false};
-  std::thread progress;
-  if (::isatty(2)) {
-    progress = std::thread{[&] {
-      auto peek = jobs.clone(sys);
-      auto started = std::chrono::steady_clock::now();
-      static const char* spin = "|/-\\";
-      for (int frame = 0; !done; ++frame) {
-        std::string status = "?";
-        std::size_t steps = 0;
-        try {
-          auto j = peek.get(id);
-          status = j.value("status", "?");
-          steps = j.contains("log") ? j["log"].size() : 0u;
-        } catch (const request_error&) {
-          status = "finishing";
-        }
-        auto secs = std::chrono::duration<double>(
-                      std::chrono::steady_clock::now() - started)
-                      .count();
-        std::string bar(std::min<std::size_t>(steps, 20), '#');
-        bar.resize(20, '.');
-        std::fprintf(stderr,
-                     "\r\033[K%c [%s] job %s %s, %zu step%s logged, %.1fs",
-                     spin[frame % 4], bar.c_str(), std::to_string(id).c_str(),
-                     status.c_str(), steps, steps == 1 ? "" : "s", secs);
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      }
-      std::fprintf(stderr, "\r\033[K");
-    }};
-  }
-  json final_doc;
+/// Waits for the job to end. Not on a terminal: one blocking request. On a
+/// terminal, a line shows what the job does meanwhile: the job is followed
+/// (each request answered by the node when the job changed, no polling)
+/// and the line is redrawn locally for its spinner and clock.
+json wait_for(client& jobs, model::job_id id) {
+  if (!::isatty(2))
+    return jobs.wait(id);
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  std::string status = "?";
+  std::string doing;
+  std::size_t steps = 0;
+  std::thread drawer{[&] {
+    auto started = std::chrono::steady_clock::now();
+    static const char* spin = "|/-\\";
+    std::unique_lock lock{m};
+    for (int frame = 0; !done; ++frame) {
+      auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                                - started)
+                    .count();
+      std::string bar(std::min<std::size_t>(steps, 20), '#');
+      bar.resize(20, '.');
+      std::fprintf(
+        stderr, "\r\033[K%c [%s] job %s %s, %zu step%s logged%s, %.1fs",
+        spin[frame % 4], bar.c_str(), std::to_string(id).c_str(),
+        status.c_str(), steps, steps == 1 ? "" : "s", doing.c_str(), secs);
+      cv.wait_for(lock, std::chrono::milliseconds(200));
+    }
+    std::fprintf(stderr, "\r\033[K");
+  }};
+  auto stop_drawing = [&] {
+    {
+      std::lock_guard guard{m};
+      done = true;
+    }
+    cv.notify_all();
+    drawer.join();
+  };
   try {
-    final_doc = jobs.wait(id);
+    std::string cursor;
+    for (;;) {
+      auto answer = jobs.follow(id, cursor);
+      const auto& j = answer["job"];
+      cursor = answer.value("cursor", "final");
+      if (cursor == "final") {
+        stop_drawing();
+        return j;
+      }
+      std::lock_guard guard{m};
+      status = j.value("status", "?");
+      steps = j.contains("log") ? j["log"].size() : 0u;
+      doing.clear();
+      if (const auto* p = j.contains("live") ? &j["live"]["progress"] : nullptr;
+          p && p->is_object())
+        doing =
+          ", "
+          + std::to_string(static_cast<int>(p->value("fraction", 0.0) * 100))
+          + "% " + p->value("message", "");
+    }
   } catch (...) {
-    done = true;
-    if (progress.joinable())
-      progress.join();
+    stop_drawing();
     throw;
   }
-  done = true;
-  if (progress.joinable())
-    progress.join();
-  return final_doc;
 }
 
 int cmd_queue(caf::actor_system& sys, client& jobs, const args& a) {
@@ -116,7 +136,7 @@ int cmd_queue(caf::actor_system& sys, client& jobs, const args& a) {
   // may run for hours); an explicit --timeout bounds it.
   auto waiter = jobs.clone(
     sys, a.has("timeout") ? request_timeout(a) : caf::duration{caf::infinite});
-  auto done = wait_for(sys, waiter, client::id_of(job));
+  auto done = wait_for(waiter, client::id_of(job));
   print(done);
   return done["status"] == "completed" ? ok : failure;
 }
@@ -223,6 +243,9 @@ int run_client_command(const std::string& command, int argc, char** argv) {
   else if (command == "cancel")
     a = std::make_unique<args>(argc, argv, 2, with({"where", "queue"}),
                                std::vector<std::string>{});
+  else if (command == "get")
+    a = std::make_unique<args>(argc, argv, 2, with({}),
+                               std::vector<std::string>{"follow"});
   else
     a = std::make_unique<args>(argc, argv, 2, with({}),
                                std::vector<std::string>{});
@@ -271,6 +294,16 @@ int run_client_command(const std::string& command, int argc, char** argv) {
   if (command == "run-by-id") {
     print(jobs.run_by_id(parse_id(a->positional()[0])));
     return ok;
+  }
+  if (command == "get" && a->has("follow")) {
+    // Each answer may take the node's follow window (15 s): an explicit
+    // --timeout bounds each request, else a minute does.
+    auto follower = jobs.clone(
+      sys,
+      a->has("timeout") ? timeout : caf::duration{caf::time_unit::seconds, 60});
+    auto done = follow_job(follower, parse_id(a->positional()[0]));
+    print(done);
+    return done.value("status", "") == "completed" ? ok : failure;
   }
   if (command == "get") {
     print(jobs.get(parse_id(a->positional()[0])));

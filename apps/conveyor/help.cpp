@@ -50,7 +50,12 @@ constexpr command_help commands[] = {
   {"run-by-id", "conveyor run-by-id ID",
    "Runs one job now if it is due, concurrency notwithstanding.",
    "conveyor run-by-id 42"},
-  {"get", "conveyor get ID", "Prints a job's document.", "conveyor get 42"},
+  {"get", "conveyor get ID [--follow]",
+   "Prints a job's document; a running job's shows what it does now\n"
+   "(\"live\": steps, progress, stderr tail). --follow prints each change\n"
+   "(status, steps, progress, new stderr lines) on stderr until the job\n"
+   "finished, then its document; exit 0 if it completed, 1 if not.",
+   "conveyor get 42\nconveyor get --follow 42"},
   {"list", "conveyor list [--queue Q] [--status S] [--where JSON] [--limit N]",
    "Lists jobs, oldest first.",
    "conveyor list --status failed --limit 20\n"

@@ -202,12 +202,50 @@ function renderJob(j) {
   log.replaceChildren(...(j.log || []).map((e) => row([e.taskID, e.taskSlug, e.state,
     when(e.executedAt), took(e.executedAt, e.completedAt),
     e.error ? e.error.message || '' : ''])));
+  renderLive(j.live);
   $('d-input').textContent = JSON.stringify(j.input, null, 2);
   $('d-task-status').textContent = JSON.stringify(j.taskStatus || {}, null, 2);
   const may = (state.queues.get(j.queue) || {}).may || {};
   $('d-cancel').hidden = !may.cancel || TERMINAL.has(j.status);
   $('d-requeue').hidden = !may.queue || j.status !== 'failed';
 }
+
+// What the shown job's running attempt is doing (docs/live.md).
+function renderLive(live) {
+  $('d-live').hidden = !live;
+  if (!live) return;
+  const body = $('d-steps').tBodies[0];
+  body.replaceChildren(...(live.steps || []).map((s) => {
+    const bar = el('progress');
+    bar.max = 1;
+    if (typeof s.progress === 'number') bar.value = s.progress;
+    else bar.removeAttribute('value'); // indeterminate
+    const tr = row([s.taskID, s.taskSlug, s.state, (s.durationMs / 1000).toFixed(1) + ' s',
+      '', s.message || '']);
+    tr.dataset.state = s.state;
+    tr.cells[4].append(bar);
+    return tr;
+  }));
+  const running = (live.steps || []).filter((s) => s.stderrTail);
+  $('d-tail').textContent = running.map((s) =>
+    (running.length > 1 ? '[' + s.taskID + '] ' : '') + s.stderrTail).join('\n');
+}
+
+let detailTimer = null;
+// A step ended: the shown job's log changed; read it again (at most every
+// 300 ms).
+function reloadDetailSoon() {
+  if (detailTimer) return;
+  detailTimer = setTimeout(async () => {
+    detailTimer = null;
+    if (!state.detail) return;
+    try {
+      renderJob(await api('GET', '/v1/jobs/' + encodeURIComponent(state.detail.id)));
+    } catch (e) { /* the next event retries */ }
+  }, 300);
+}
+
+const LIVE_TYPES = new Set(['step_started', 'step_finished', 'progress', 'output']);
 
 async function cancelShown() {
   const j = state.detail;
@@ -273,6 +311,15 @@ function onEvent(block) {
   let event;
   try { event = JSON.parse(data); } catch (e) { return; }
   if (!event.job) return;
+  if (LIVE_TYPES.has(type)) {
+    // These carry the job's identity and its live record only.
+    if (state.detail && state.detail.id === event.job.id && !TERMINAL.has(state.detail.status)) {
+      state.detail.live = event.live;
+      renderLive(event.live);
+      if (type === 'step_finished') reloadDetailSoon();
+    }
+    return;
+  }
   if (type === 'completed' || type === 'failed') chart.now[type] += 1;
   jobChanged(event.job);
   refreshQueuesSoon();

@@ -35,6 +35,10 @@ public:
   json run(const run_request& req = {});
   json run_by_id(model::job_id id);
   json get(model::job_id id);
+  /// Following a job: {job, cursor} once it changed since `cursor` (pass
+  /// "" first, then the cursor of the last answer), else the same after
+  /// about 15 s; cursor "final" once it finished (docs/live.md).
+  json follow(model::job_id id, const std::string& cursor = {});
   /// nullopt instead of a not_found error.
   std::optional<json> try_get(model::job_id id);
   json find(const find_request& req = {});

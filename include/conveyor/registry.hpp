@@ -34,15 +34,26 @@ using nested_runner =
   std::function<json(const std::string& slug, const std::string& id,
                      task_handler inline_handler, task_options opts)>;
 
+/// Where a running step reports what it is doing; the runtime provides it
+/// (GET /v1/jobs/{id} shows it under "live" while the job runs). Called from
+/// the step's worker thread; never blocks.
+class step_reporter {
+public:
+  virtual ~step_reporter() = default;
+  virtual void progress(double fraction, std::string_view message) = 0;
+  virtual void append_tail(std::string_view text) = 0;
+};
+
 /// What a task handler sees. Lives on the worker thread for one attempt.
 class task_context {
 public:
   task_context(json input, const model::job& job, std::string slug,
                std::string id, std::shared_ptr<const std::atomic<bool>> stop,
-               nested_runner nested)
+               nested_runner nested,
+               std::shared_ptr<step_reporter> reporter = nullptr)
       : input_(std::move(input)), job_(job), slug_(std::move(slug)),
-        id_(std::move(id)), stop_(std::move(stop)), nested_(std::move(nested)) {
-  }
+        id_(std::move(id)), stop_(std::move(stop)), nested_(std::move(nested)),
+        reporter_(std::move(reporter)) {}
 
   const json& input() const { return input_; }
   /// The job as it was when this attempt started.
@@ -69,6 +80,24 @@ public:
     return nested_("inline", id, std::move(handler), std::move(opts));
   }
 
+  /// Reports how far this step is: `fraction` in [0, 1] (clamped; NaN is
+  /// ignored) and a short message (cut to 200 bytes). Readers see the
+  /// latest value at once; events about it go out at most every 100 ms,
+  /// and the latest always does. Cheap: call it as often as you like.
+  void progress(double fraction, std::string_view message = {}) const {
+    if (reporter_)
+      reporter_->progress(fraction, message);
+  }
+  /// Appends to this step's live tail (what a command task writes to
+  /// stderr): readers see its last 8 KiB while the step runs, and its last
+  /// 2 KiB stay in the step's log entry ("stderrTail").
+  void append_tail(std::string_view text) const {
+    if (reporter_)
+      reporter_->append_tail(text);
+  }
+  /// The reporter of this step (nested tasks get their own).
+  const std::shared_ptr<step_reporter>& reporter() const { return reporter_; }
+
 private:
   json input_;
   const model::job& job_;
@@ -76,6 +105,7 @@ private:
   std::string id_;
   std::shared_ptr<const std::atomic<bool>> stop_;
   nested_runner nested_;
+  std::shared_ptr<step_reporter> reporter_;
 };
 
 /// Job-level concurrency (Payload's `concurrency`, docs/semantics.md §14): a

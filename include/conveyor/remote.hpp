@@ -95,6 +95,7 @@ using session_actor = caf::typed_actor<
   caf::replies_to<cancel_by_id_atom, std::uint64_t>::with<json>,
   caf::replies_to<cancel_atom, cancel_request>::with<json>,
   caf::replies_to<wait_job_atom, std::uint64_t>::with<json>,
+  caf::replies_to<follow_job_atom, std::uint64_t, std::string>::with<json>,
   caf::replies_to<pause_queue_atom, std::string, bool>::with<json>,
   caf::replies_to<set_concurrency_atom, std::string, std::int32_t>::with<json>,
   caf::replies_to<handle_schedules_atom, schedules_request>::with<json>,

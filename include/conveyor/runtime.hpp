@@ -43,6 +43,7 @@ using find_atom = caf::atom_constant<caf::atom("cv_find")>;
 using cancel_by_id_atom = caf::atom_constant<caf::atom("cv_cancid")>;
 using cancel_atom = caf::atom_constant<caf::atom("cv_cancel")>;
 using wait_job_atom = caf::atom_constant<caf::atom("cv_wait")>;
+using follow_job_atom = caf::atom_constant<caf::atom("cv_follow")>;
 using pause_queue_atom = caf::atom_constant<caf::atom("cv_pause")>;
 using set_concurrency_atom = caf::atom_constant<caf::atom("cv_setconc")>;
 using handle_schedules_atom = caf::atom_constant<caf::atom("cv_hsched")>;
@@ -78,6 +79,12 @@ using supervisor_actor = caf::typed_actor<
   /// the job once it is terminal (completed jobs that were deleted come back
   /// as {id, status: "completed"})
   caf::replies_to<wait_job_atom, request_context, std::uint64_t>::with<json>,
+  /// following a job: {job, cursor} once what a reader sees of it differs
+  /// from `cursor` ("" for the first call: at once), at the latest after
+  /// about 15 s (then unchanged); a finished job at once, with cursor
+  /// "final". `job` is as get shows it, with `live` while it runs.
+  caf::replies_to<follow_job_atom, request_context, std::uint64_t,
+                  std::string>::with<json>,
   /// pause (true) or resume (false) a queue; persisted across restarts. A
   /// paused queue keeps accepting jobs but starts none (run() claims none).
   /// -> {queue, paused}
@@ -196,6 +203,19 @@ struct runtime_options {
   /// "cancelled". Runs on the job's
   /// queue actor: keep it short and never block in it. Default: none.
   std::function<void(std::string_view type, const model::job&)> on_event;
+  /// Called while a job runs, with what its steps do: "step_started" and
+  /// "step_finished" as each step of an attempt starts and ends (parallel
+  /// steps each on their own), "progress" when a step reported progress
+  /// (task_context::progress) and "output" when only its tail grew (at
+  /// most one of those two per job per 100 ms; the latest always goes
+  /// out). `job` is the document as the attempt started; `live` is what
+  /// GET /v1/jobs/{id} shows under "live" (docs/live.md). Runs on the
+  /// actor driving the job or on the step's worker thread, under the job's
+  /// live-record lock: keep it short, never block, never call the runtime
+  /// from it. Default: none.
+  std::function<void(std::string_view type, const model::job& job,
+                     const json& live)>
+    on_live;
   /// autoRun crons, started with the runtime. Default: none.
   std::vector<auto_run_entry> auto_run;
   /// Asked on every autoRun tick after schedule handling; false stops that

@@ -133,15 +133,30 @@ def main():
                    lambda: page.text('#queues tr[data-queue="default"] td:nth-child(5)') == "1")
         page.shot("job-completed")
 
-        # A running job shows as running; its detail follows it live.
+        # A running job shows as running; its detail follows it live: its
+        # step, the progress it reports and its stderr, as they move.
         running = api("POST", "/v1/jobs", {"task": "slow", "queue": "slow"})
         page.until("the slow job running",
                    lambda: page.job_status(running["id"]) == "running")
         page.click(f'#jobs tr[data-id="{running["id"]}"]')
         page.until("the running job's detail",
                    lambda: page.text("#d-status") == "running")
+        page.until("the step's first progress",
+                   lambda: page.text("#d-steps tbody tr td:nth-child(6)") == "first quarter")
+        check(page.find("#d-steps progress").get_attribute("value") == "0.25",
+              "the progress bar at 0.25")
+        page.until("the step's stderr", lambda: page.text("#d-tail") == "starting the slow part")
         page.shot("job-running")
         with open(GATE, "w") as gate:  # the slow task blocks reading it
+            gate.write("go\n")
+        page.until("the progress moving on",
+                   lambda: page.text("#d-steps tbody tr td:nth-child(6)") == "nearly there")
+        check(page.find("#d-steps progress").get_attribute("value") == "0.75",
+              "the progress bar at 0.75")
+        page.until("the tail growing", lambda: "slow part done" in (page.text("#d-tail") or ""))
+        driver.execute_script("arguments[0].scrollIntoView()", page.find("#d-live"))
+        page.shot("job-progress-moved")
+        with open(GATE, "w") as gate:
             gate.write("go\n")
         page.until("the detail turning completed",
                    lambda: page.text("#d-status") == "completed")

@@ -20,16 +20,9 @@ ARTIFACTS=${2:-$(dirname "$1")/tests/browser-artifacts}
 source "$here/../e2e/lib.sh" "${1:-}"
 mkdir -p "$ARTIFACTS"
 
-# slow: blocks reading the gate FIFO until the test writes to it (a
-# running job to watch; at most 60 s); echo: answers its input; fail:
-# always fails.
-mkfifo "$T/gate"
-cat >"$T/slow.sh" <<EOF
-#!/bin/sh
-cat >/dev/null
-timeout 60 cat "$T/gate" >/dev/null
-echo '{"done": true}'
-EOF
+# slow: a running job to watch, moving on each time the test writes to the
+# gate FIFO (write_gated_task); echo: answers its input; fail: always fails.
+write_gated_task slow
 write_echo_task
 cat >"$T/fail.sh" <<'EOF'
 #!/bin/sh

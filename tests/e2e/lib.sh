@@ -252,6 +252,27 @@ EOF
   chmod +x "$T/echo.sh"
 }
 
+# write_gated_task NAME: $T/NAME.sh, a command task that reports progress
+# 0.25 ("first quarter") on fd 3 and "starting the slow part" on stderr,
+# waits at the FIFO $T/gate (made here) until the test writes to it, reports
+# 0.75 ("nearly there") and "slow part done", waits again, then answers
+# {"done": true}. At most 60 s per wait.
+write_gated_task() {
+  [[ -p "$T/gate" ]] || mkfifo "$T/gate"
+  cat >"$T/$1.sh" <<EOF
+#!/bin/sh
+cat >/dev/null
+echo "0.25 first quarter" >&3
+echo "starting the slow part" >&2
+timeout 60 cat "$T/gate" >/dev/null
+echo "0.75 nearly there" >&3
+echo "slow part done" >&2
+timeout 60 cat "$T/gate" >/dev/null
+echo '{"done": true}'
+EOF
+  chmod +x "$T/$1.sh"
+}
+
 _effects_changed() {
   [[ "$(wc -l <"$EFFECTS")" != "$1" ]]
 }

@@ -345,8 +345,10 @@ BOOST_AUTO_TEST_CASE(retries_are_streamed_and_counted_with_the_journal) {
     types.push_back(
       events.text().substr(at + 8, events.text().find('\n', at + 8) - at - 8));
   BOOST_TEST(types
-               == (std::vector<std::string>{"queued", "started", "retrying",
-                                            "started", "completed"}),
+               == (std::vector<std::string>{"queued", "started", "step_started",
+                                            "step_finished", "retrying",
+                                            "started", "step_started",
+                                            "step_finished", "completed"}),
              boost::test_tools::per_element());
   auto scrape = call("GET", "/metrics");
   BOOST_TEST_REQUIRE(scrape.status == 200);

@@ -23,6 +23,10 @@ struct fixture : http_fixture {
       return admin || target.queue == std::optional<std::string>{"public"};
     };
     web_options.max_event_streams = 2;
+    add_task({.slug = "report", .handler = [](task_context& ctx) {
+                ctx.progress(0.5, "half way");
+                return json::object();
+              }});
     serve();
   }
 
@@ -62,7 +66,8 @@ BOOST_AUTO_TEST_CASE(a_stream_sees_each_transition_of_a_job_in_order) {
   jobs->run_by_id(id);
   BOOST_TEST_REQUIRE(stream->read_until("event: completed\n", 10s));
   BOOST_TEST(types_in(stream->text())
-               == (std::vector<std::string>{"queued", "started", "completed"}),
+               == (std::vector<std::string>{"queued", "started", "step_started",
+                                            "step_finished", "completed"}),
              boost::test_tools::per_element());
   auto data_at = stream->text().rfind("data: ");
   auto event = json::parse(stream->text().substr(
@@ -70,6 +75,35 @@ BOOST_AUTO_TEST_CASE(a_stream_sees_each_transition_of_a_job_in_order) {
   BOOST_TEST(event["type"] == "completed");
   BOOST_TEST(event["job"]["id"] == std::to_string(id));
   BOOST_TEST(event["job"]["log"][0]["output"]["echo"]["n"] == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_sees_what_a_running_step_does) {
+  auto stream = subscribe();
+  auto reader = subscribe("", reader_token); // may not read queue "a"
+  auto id = client::id_of(jobs->queue({.task = "report", .queue = "a"}));
+  jobs->run_by_id(id);
+  BOOST_TEST_REQUIRE(stream->read_until("event: completed\n", 10s));
+  BOOST_TEST(
+    types_in(stream->text())
+      == (std::vector<std::string>{"queued", "started", "step_started",
+                                   "progress", "step_finished", "completed"}),
+    boost::test_tools::per_element());
+  auto at = stream->text().find("event: progress\ndata: ") + 22;
+  auto event =
+    json::parse(stream->text().substr(at, stream->text().find('\n', at) - at));
+  BOOST_TEST(event["job"]["id"] == std::to_string(id));
+  BOOST_TEST(event["job"]["queue"] == "a");
+  BOOST_TEST(!event["job"].contains("input")); // identity only
+  BOOST_TEST(event["live"]["progress"]["fraction"] == 0.5);
+  BOOST_TEST(event["live"]["progress"]["message"] == "half way");
+  BOOST_TEST(event["live"]["steps"][0]["taskSlug"] == "report");
+  // A marker on a queue the reader may see: everything before it was
+  // delivered (or withheld) already.
+  auto marker = jobs->queue({.task = "echo", .queue = "public"});
+  BOOST_TEST_REQUIRE(reader->read_until(
+    "\"id\":\"" + std::to_string(client::id_of(marker)) + "\"", 10s));
+  BOOST_TEST(reader->text().find("progress") == std::string::npos);
+  BOOST_TEST(reader->text().find("step_started") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(the_queue_filter_and_the_read_rule_narrow_a_stream) {

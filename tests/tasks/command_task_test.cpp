@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conveyor/errors.hpp"
+#include "model/progress_lines.hpp"
 #include "support/temp_dir.hpp"
 #include "tasks/command_task.hpp"
 
@@ -388,6 +389,69 @@ BOOST_AUTO_TEST_CASE(runs_in_parallel_threads) {
   for (auto& t : threads)
     t.join();
   BOOST_TEST(ok.load() == 6);
+}
+
+BOOST_AUTO_TEST_CASE(progress_lines_on_fd_3_are_reported_as_they_come) {
+  auto env = env_of();
+  std::vector<std::pair<double, std::string>> seen;
+  env.on_progress = [&](double f, std::string_view m) {
+    seen.emplace_back(f, std::string{m});
+  };
+  auto out = run_command(
+    sh("test \"$CONVEYOR_PROGRESS_FD\" = 3 || exit 9; "
+       "echo '0.25 first' >&3; echo 'garbage' >&3; echo '1.7 over' >&3; "
+       "printf '0.5 half\\n0.75' >&3; echo '{}'"),
+    json::object(), env);
+  BOOST_TEST(out == json::object());
+  BOOST_REQUIRE(seen.size() == 3u);
+  BOOST_TEST(seen[0].first == 0.25);
+  BOOST_TEST(seen[0].second == "first");
+  BOOST_TEST(seen[1].second == "half");
+  BOOST_TEST(seen[2].first == 0.75); // a last line without a newline
+}
+
+BOOST_AUTO_TEST_CASE(stderr_is_streamed_while_the_program_runs) {
+  // The program waits for its stderr to have been seen: it blocks on a
+  // FIFO that the callback opens once "ready" arrived.
+  temp_dir dir;
+  auto fifo = dir.path() + "/seen";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto env = env_of();
+  std::string streamed;
+  bool released = false;
+  env.on_stderr = [&](std::string_view bytes) {
+    streamed.append(bytes);
+    if (!released && streamed.find("ready") != std::string::npos) {
+      released = true;
+      // Blocks until the program opens its end (right after "ready").
+      int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        (void)::write(fd, "go\n", 3);
+        ::close(fd);
+      }
+    }
+  };
+  auto out = run_command(sh("echo ready >&2; read line < " + fifo
+                            + "; echo done >&2; echo '{\"ok\":true}'"),
+                         json::object(), env);
+  BOOST_TEST(out["ok"] == true);
+  BOOST_TEST(released);
+  BOOST_TEST(streamed == "ready\ndone\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_program_flooding_fd_3_is_contained) {
+  auto env = env_of();
+  std::size_t reports = 0;
+  env.on_progress = [&](double, std::string_view m) {
+    ++reports;
+    BOOST_TEST(m.size() <= model::progress_lines::max_line_bytes);
+  };
+  // 4 MB without a newline, then a report: one report, bounded memory.
+  auto out = run_command(sh("head -c 4000000 /dev/zero | tr '\\0' 'x' >&3; "
+                            "echo >&3; echo '0.5 ok' >&3; echo '{}'"),
+                         json::object(), env);
+  BOOST_TEST(out == json::object());
+  BOOST_TEST(reports == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
