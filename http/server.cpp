@@ -68,8 +68,15 @@ http_server::~http_server() {
 }
 
 model::expected<std::uint16_t> http_server::start() {
-  return impl_->transport.start(impl_->api->options.host,
-                                impl_->api->options.port);
+  const auto& o = impl_->api->options;
+  if (o.tls_certificate.empty() != o.tls_key.empty())
+    return model::make_error(
+      model::errc::invalid_input,
+      "http: TLS needs both a certificate and a key file");
+  std::optional<http::transport_tls> tls;
+  if (!o.tls_certificate.empty())
+    tls = http::transport_tls{o.tls_certificate, o.tls_key};
+  return impl_->transport.start(o.host, o.port, tls);
 }
 
 void http_server::stop() {

@@ -13,8 +13,10 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 namespace conveyor::http {
 
@@ -24,6 +26,7 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+namespace ssl = net::ssl;
 
 class connection;
 
@@ -50,15 +53,53 @@ std::string problem_body(unsigned status, const char* title,
          + "\"}";
 }
 
+/// One client connection, plain or TLS (stream_connection below). Answers
+/// and event bytes reach it through post_to, on its strand.
 class connection : public std::enable_shared_from_this<connection> {
 public:
-  connection(tcp::socket socket, std::shared_ptr<shared_state> state)
-      : stream_(std::move(socket)), state_(std::move(state)) {}
-
-  void start() { read_request(); }
-
+  virtual ~connection() = default;
+  /// Reads the first request (after the TLS handshake, if any).
+  virtual void start() = 0;
   /// Over the connection cap: a 503 and close, with no request read.
-  void refuse() {
+  virtual void refuse() = 0;
+  virtual void write(response res) = 0;
+  virtual void start_stream(const response& head) = 0;
+  virtual void enqueue(std::string bytes) = 0;
+  virtual void close() = 0;
+  virtual bool stream_open() const = 0;
+  virtual net::any_io_executor executor() = 0;
+
+protected:
+  std::shared_ptr<exchange>
+  make_exchange(const std::shared_ptr<shared_state>& state);
+};
+
+/// `Stream`: beast::tcp_stream, or beast::ssl_stream over one.
+template <class Stream>
+class stream_connection final : public connection {
+public:
+  template <class... Tls>
+  stream_connection(tcp::socket socket, std::shared_ptr<shared_state> state,
+                    Tls&... tls)
+      : stream_(std::move(socket), tls...), state_(std::move(state)) {}
+
+  void start() override {
+    if constexpr (is_tls) {
+      // The handshake is bounded like a request's arrival.
+      lowest().expires_after(state_->limits.request_timeout);
+      stream_.async_handshake(
+        ssl::stream_base::server,
+        [self = shared_from_this(), this](beast::error_code ec) {
+          if (ec)
+            return close();
+          read_request();
+        });
+    } else {
+      read_request();
+    }
+  }
+
+  void refuse() override {
     response res;
     res.status = 503;
     res.content_type = "application/problem+json";
@@ -69,7 +110,7 @@ public:
     write(std::move(res));
   }
 
-  void write(response res) {
+  void write(response res) override {
     if (streaming_)
       return;
     auto msg = std::make_shared<bhttp::response<bhttp::string_body>>(
@@ -83,19 +124,19 @@ public:
     msg->body() = std::move(res.body);
     msg->keep_alive(keep_alive_ && still_open());
     msg->prepare_payload();
-    stream_.expires_after(state_->limits.request_timeout);
-    bhttp::async_write(
-      stream_, *msg,
-      [self = shared_from_this(), msg](beast::error_code ec, std::size_t) {
-        if (ec || !msg->keep_alive())
-          return self->close();
-        self->read_request();
-      });
+    lowest().expires_after(state_->limits.request_timeout);
+    bhttp::async_write(stream_, *msg,
+                       [self = shared_from_this(), this,
+                        msg](beast::error_code ec, std::size_t) {
+                         if (ec || !msg->keep_alive())
+                           return close();
+                         read_request();
+                       });
   }
 
   /// Turns the connection into an event stream: the head goes first, then
   /// whatever push() queues, until either side closes.
-  void start_stream(const response& head) {
+  void start_stream(const response& head) override {
     if (streaming_)
       return;
     streaming_ = true;
@@ -106,17 +147,15 @@ public:
     for (auto& [name, value] : head.headers)
       text += name + ": " + value + "\r\n";
     text += "\r\n";
-    stream_.expires_never();
+    lowest().expires_never();
     enqueue(std::move(text));
     // The client sends nothing more: any read completion means it left.
-    stream_.async_read_some(
-      net::buffer(probe_),
-      [self = shared_from_this()](beast::error_code, std::size_t) {
-        self->close();
-      });
+    stream_.async_read_some(net::buffer(probe_),
+                            [self = shared_from_this(), this](
+                              beast::error_code, std::size_t) { close(); });
   }
 
-  void enqueue(std::string bytes) {
+  void enqueue(std::string bytes) override {
     if (closed_)
       return;
     backlog_ += bytes.size();
@@ -127,22 +166,26 @@ public:
       write_next();
   }
 
-  void close() {
+  void close() override {
     if (closed_)
       return;
     closed_ = true;
     stream_open_ = false;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    lowest().socket().close(ec);
     std::lock_guard guard{state_->mutex};
     state_->live.erase(this);
   }
 
-  bool stream_open() const { return stream_open_; }
-  net::any_io_executor executor() { return stream_.get_executor(); }
+  bool stream_open() const override { return stream_open_; }
+  net::any_io_executor executor() override { return stream_.get_executor(); }
 
 private:
+  static constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
   bool still_open() {
     std::lock_guard guard{state_->mutex};
     return state_->open;
@@ -153,12 +196,10 @@ private:
     parser_->header_limit(
       static_cast<std::uint32_t>(state_->limits.max_header_bytes));
     parser_->body_limit(state_->limits.max_body_bytes);
-    stream_.expires_after(state_->limits.request_timeout);
-    bhttp::async_read(
-      stream_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        self->on_read(ec);
-      });
+    lowest().expires_after(state_->limits.request_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this(), this](
+                        beast::error_code ec, std::size_t) { on_read(ec); });
   }
 
   void answer_error(unsigned status, const char* title, const char* detail) {
@@ -188,7 +229,7 @@ private:
       return close(); // closed, timed out or reset: nobody to answer
     auto& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
-    stream_.expires_never(); // the answer may take a while (run)
+    lowest().expires_never(); // the answer may take a while (run)
     state_->requests.fetch_add(1, std::memory_order_relaxed);
     request req;
     req.method = std::string{msg.method_string()};
@@ -196,10 +237,8 @@ private:
     req.authorization = std::string{msg[bhttp::field::authorization]};
     req.content_type = std::string{msg[bhttp::field::content_type]};
     req.body = std::move(msg.body());
-    state_->on_request(std::move(req), make_exchange());
+    state_->on_request(std::move(req), make_exchange(state_));
   }
-
-  std::shared_ptr<exchange> make_exchange();
 
   void write_next() {
     if (out_.empty() || closed_) {
@@ -208,17 +247,17 @@ private:
     }
     writing_ = true;
     net::async_write(
-      stream_.socket(), net::buffer(out_.front()),
-      [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      stream_, net::buffer(out_.front()),
+      [self = shared_from_this(), this](beast::error_code ec, std::size_t n) {
         if (ec)
-          return self->close();
-        self->backlog_ -= n;
-        self->out_.pop_front();
-        self->write_next();
+          return close();
+        backlog_ -= n;
+        out_.pop_front();
+        write_next();
       });
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<shared_state> state_;
@@ -310,14 +349,17 @@ private:
   std::atomic<bool> answered_{false};
 };
 
-std::shared_ptr<exchange> connection::make_exchange() {
-  return std::make_shared<connection_exchange>(weak_from_this(), state_);
+std::shared_ptr<exchange>
+connection::make_exchange(const std::shared_ptr<shared_state>& state) {
+  return std::make_shared<connection_exchange>(weak_from_this(), state);
 }
 
 } // namespace
 
 struct transport::impl {
   std::shared_ptr<shared_state> state = std::make_shared<shared_state>();
+  /// Set: every connection speaks TLS (transport_tls).
+  std::optional<ssl::context> tls;
   net::io_context ioc;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::optional<tcp::acceptor> acceptor;
@@ -345,7 +387,14 @@ struct transport::impl {
       });
       return;
     }
-    auto conn = std::make_shared<connection>(std::move(socket), state);
+    std::shared_ptr<connection> conn;
+    if (tls)
+      conn = std::make_shared<
+        stream_connection<beast::ssl_stream<beast::tcp_stream>>>(
+        std::move(socket), state, *tls);
+    else
+      conn = std::make_shared<stream_connection<beast::tcp_stream>>(
+        std::move(socket), state);
     bool refused = false;
     {
       std::lock_guard guard{state->mutex};
@@ -376,20 +425,51 @@ transport::~transport() {
   stop();
 }
 
-model::expected<std::uint16_t> transport::start(const std::string& host,
-                                                std::uint16_t port) {
+namespace {
+
+/// A server context from PEM files: TLS 1.2 and later only.
+model::expected<ssl::context> load_tls(const transport_tls& files) {
+  ssl::context ctx{ssl::context::tls_server};
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2
+                  | ssl::context::no_sslv3 | ssl::context::no_tlsv1
+                  | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  beast::error_code ec;
+  ctx.use_certificate_chain_file(files.certificate_file, ec);
+  if (ec)
+    return model::make_error(model::errc::invalid_input,
+                             "http: cannot load the TLS certificate '"
+                               + files.certificate_file + "': " + ec.message());
+  ctx.use_private_key_file(files.key_file, ssl::context::pem, ec);
+  if (ec)
+    return model::make_error(model::errc::invalid_input,
+                             "http: cannot load the TLS key '" + files.key_file
+                               + "': " + ec.message());
+  return ctx;
+}
+
+} // namespace
+
+model::expected<std::uint16_t>
+transport::start(const std::string& host, std::uint16_t port,
+                 const std::optional<transport_tls>& tls) {
   beast::error_code ec;
   auto address =
     net::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
   if (ec)
     return model::make_error(model::errc::invalid_input,
                              "http: '" + host + "' is not an IP address");
-  if (!address.is_loopback())
+  if (!address.is_loopback() && !tls)
     return model::make_error(
       model::errc::invalid_input,
       "http: refusing to serve on " + host
-        + ": the HTTP door has no TLS and listens on loopback only (put a "
-          "TLS-terminating proxy in front of it)");
+        + " without TLS: plain HTTP is only safe on loopback (give a "
+          "certificate and key, or put a TLS-terminating proxy in front)");
+  if (tls) {
+    auto ctx = load_tls(*tls);
+    if (!ctx)
+      return ctx.error();
+    impl_->tls.emplace(std::move(*ctx));
+  }
   tcp::endpoint endpoint{address, port};
   auto& acceptor = impl_->acceptor.emplace(impl_->ioc);
   acceptor.open(endpoint.protocol(), ec);

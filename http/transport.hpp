@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "conveyor/http.hpp"
@@ -26,6 +27,12 @@ struct transport_limits {
   std::size_t max_stream_backlog = std::size_t{1} << 20;
 };
 
+/// PEM files of the server's certificate (chain) and private key.
+struct transport_tls {
+  std::string certificate_file;
+  std::string key_file;
+};
+
 class transport {
 public:
   transport(transport_limits limits, handler on_request);
@@ -33,10 +40,12 @@ public:
   transport(const transport&) = delete;
   transport& operator=(const transport&) = delete;
 
-  /// Binds host:port (host: an IP literal or "localhost"; loopback only)
-  /// and serves. Returns the bound port.
-  model::expected<std::uint16_t> start(const std::string& host,
-                                       std::uint16_t port);
+  /// Binds host:port (host: an IP literal or "localhost"; any other
+  /// address than loopback only with `tls`) and serves, over TLS if `tls`
+  /// is given. Returns the bound port.
+  model::expected<std::uint16_t>
+  start(const std::string& host, std::uint16_t port,
+        const std::optional<transport_tls>& tls = std::nullopt);
   /// Stops accepting, closes every connection, joins the threads. After it
   /// returns, answers still on their way are dropped. Idempotent.
   void stop();

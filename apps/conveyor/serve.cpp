@@ -177,10 +177,11 @@ int run_serve(int argc, char** argv) {
   std::optional<std::pair<std::string, std::uint16_t>> http_endpoint;
   if (!http_at.empty()) {
     http_endpoint = parse_endpoint(http_at);
-    if (!is_loopback(http_endpoint->first)) {
+    if (!is_loopback(http_endpoint->first) && !tls) {
       std::cerr << "conveyor: refusing HTTP on " << http_at
-                << ": the HTTP door has no TLS and serves loopback only (put "
-                   "a TLS-terminating proxy in front of it)\n";
+                << " without TLS: plain HTTP is only safe on loopback (set "
+                   "node.tls.certificate and key, or put a TLS-terminating "
+                   "proxy in front of it)\n";
       return usage;
     }
   }
@@ -264,6 +265,11 @@ int run_serve(int argc, char** argv) {
     web_options.request_timeout =
       std::chrono::milliseconds{conf.node.http_request_timeout_ms};
     web_options.max_connections = conf.node.http_max_connections;
+    // A node with TLS serves HTTPS with the same certificate, wherever it
+    // listens (the CA is for the CAF listener's client certificates; HTTP
+    // clients present bearer tokens).
+    web_options.tls_certificate = conf.node.tls_certificate;
+    web_options.tls_key = conf.node.tls_key;
     web = std::make_unique<http_server>(sys, **rt, auth, web_options, web_feed);
     auto web_port = web->start();
     if (!web_port) {
@@ -276,6 +282,7 @@ int run_serve(int argc, char** argv) {
   emit({{"event", "listening"},
         {"address", host + ":" + std::to_string(*bound)},
         {"http", http_address},
+        {"httpTls", http_endpoint && tls},
         {"data", data},
         {"tls", tls}});
   // The door and its sessions end with the supervisor.

@@ -36,10 +36,15 @@ struct feed;
 std::shared_ptr<http::feed> feed_http(runtime_options& options);
 
 struct http_options {
-  /// Address to bind. Only loopback addresses are accepted (the HTTP door
-  /// has no TLS: put a TLS-terminating proxy in front to reach it from
-  /// elsewhere).
+  /// Address to bind: an IP literal or "localhost". Other addresses than
+  /// loopback only with TLS (below): plain HTTP would carry bearer tokens
+  /// in clear.
   std::string host = "127.0.0.1";
+  /// PEM files of the server certificate (chain) and its private key; both
+  /// set: the door speaks only HTTPS (TLS 1.2 or later). Empty: plain
+  /// HTTP, loopback only.
+  std::string tls_certificate;
+  std::string tls_key;
   /// 0: any free port (start() returns it).
   std::uint16_t port = 4280;
   /// Largest request body; larger ones get 413 before they are read.

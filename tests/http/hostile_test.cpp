@@ -3,6 +3,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <future>
 #include <random>
 
@@ -167,6 +170,64 @@ BOOST_AUTO_TEST_CASE(stop_returns_while_a_request_waits_for_a_job) {
   BOOST_TEST((waiting.wait_for(30s) == std::future_status::ready));
   BOOST_TEST(waiting.get().status == 0); // closed without an answer
   release.set_value();
+}
+
+BOOST_AUTO_TEST_CASE(a_door_off_loopback_needs_tls_and_both_files) {
+  start();
+  authenticator nobody = [](const std::string&) {
+    return std::optional<principal_info>{};
+  };
+  auto refusal = [&] {
+    http_server door{sys, *rt, nobody, web_options};
+    auto bound = door.start();
+    return bound ? std::string{} : bound.error().message;
+  };
+  web_options.host = "0.0.0.0";
+  BOOST_TEST(refusal().find("without TLS") != std::string::npos);
+  web_options.tls_certificate = dir.sub("missing") + "/cert.pem";
+  BOOST_TEST(refusal().find("both a certificate and a key")
+             != std::string::npos);
+  web_options.tls_key = dir.sub("missing") + "/key.pem";
+  BOOST_TEST(refusal().find("cannot load the TLS certificate")
+             != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_tls_door_drops_plaintext_and_silent_clients) {
+  auto tls = dir.sub("tls");
+  std::filesystem::create_directories(tls);
+  auto made = std::system(
+    ("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=door "
+     "-keyout "
+     + tls + "/key.pem -out " + tls + "/cert.pem 2>/dev/null")
+      .c_str());
+  BOOST_TEST_REQUIRE(made == 0);
+  web_options.tls_certificate = tls + "/cert.pem";
+  web_options.tls_key = tls + "/key.pem";
+  serve();
+  // Plain HTTP gets no HTTP answer, only a closed connection.
+  http_socket plain{port};
+  BOOST_TEST_REQUIRE(plain.send("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n"));
+  BOOST_TEST(plain.closed_within(10s));
+  BOOST_TEST(plain.text().find("200") == std::string::npos);
+  // A client that never starts its handshake is cut off like a slow one.
+  http_socket silent{port};
+  BOOST_TEST(silent.closed_within(10s));
+  // Garbage instead of a ClientHello: closed, and the door serves on.
+  http_socket garbage{port};
+  BOOST_TEST_REQUIRE(garbage.send(std::string(4096, '\x16')));
+  BOOST_TEST(garbage.closed_within(10s));
+  auto command = "printf 'GET /v1/health HTTP/1.1\\r\\nHost: x\\r\\n"
+                 "Connection: close\\r\\n\\r\\n' | timeout 10 openssl "
+                 "s_client -quiet -connect 127.0.0.1:"
+                 + std::to_string(port) + " 2>/dev/null";
+  std::string answer;
+  if (auto* pipe = ::popen(command.c_str(), "r")) {
+    char buf[512];
+    while (auto n = std::fread(buf, 1, sizeof buf, pipe))
+      answer.append(buf, n);
+    ::pclose(pipe);
+  }
+  BOOST_TEST(answer.find("HTTP/1.1 200 OK") == 0u, answer);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
