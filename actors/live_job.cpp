@@ -32,7 +32,7 @@ void live_job::step_started(std::uint64_t number, const std::string& slug,
   std::lock_guard guard{mutex_};
   if (running_.size() >= max_running_steps)
     return; // shown once another ends; the log has it anyway
-  auto& s = running_[number];
+  auto& s = running_.emplace_back(number, step{}).second;
   s.slug = slug;
   s.id = id;
   s.parent = parent;
@@ -43,7 +43,8 @@ void live_job::step_started(std::uint64_t number, const std::string& slug,
 std::string live_job::step_finished(std::uint64_t number,
                                     std::string_view state) {
   std::lock_guard guard{mutex_};
-  auto it = running_.find(number);
+  auto it = std::find_if(running_.begin(), running_.end(),
+                         [&](const auto& r) { return r.first == number; });
   if (it == running_.end())
     return {};
   auto s = std::move(it->second);
@@ -54,9 +55,9 @@ std::string live_job::step_finished(std::uint64_t number,
   s.state = std::string{state};
   s.ended_at = now_();
   s.tail.clear(); // the log entry has it now
+  if (finished_.size() >= max_finished_steps)
+    finished_.erase(finished_.begin());
   finished_.push_back(std::move(s));
-  if (finished_.size() > max_finished_steps)
-    finished_.pop_front();
   publish_locked("step_finished");
   return kept;
 }
@@ -66,10 +67,10 @@ bool live_job::progress(std::uint64_t number, double fraction,
   if (std::isnan(fraction))
     return false;
   std::lock_guard guard{mutex_};
-  auto it = running_.find(number);
-  if (it == running_.end())
+  auto* found = find_running(number);
+  if (!found)
     return false;
-  auto& s = it->second;
+  auto& s = *found;
   s.fraction = std::clamp(fraction, 0.0, 1.0);
   // Repairing may grow it (a bad byte becomes three): cut after.
   s.message =
@@ -84,10 +85,10 @@ bool live_job::append_tail(std::uint64_t number, std::string_view text) {
   if (text.empty())
     return false;
   std::lock_guard guard{mutex_};
-  auto it = running_.find(number);
-  if (it == running_.end())
+  auto* found = find_running(number);
+  if (!found)
     return false;
-  auto& tail = it->second.tail;
+  auto& tail = found->tail;
   if (text.size() >= live_tail_bytes) {
     tail.assign(text.substr(text.size() - live_tail_bytes));
   } else {
@@ -150,6 +151,20 @@ std::uint64_t live_job::next_nested_step() {
   return nested_++;
 }
 
+live_job::step* live_job::find_running(std::uint64_t number) {
+  for (auto& [n, s] : running_)
+    if (n == number)
+      return &s;
+  return nullptr;
+}
+
+const live_job::step* live_job::find_running(std::uint64_t number) const {
+  for (const auto& [n, s] : running_)
+    if (n == number)
+      return &s;
+  return nullptr;
+}
+
 json live_job::render(const step& s, model::time_ms now) const {
   json out = {
     {"taskSlug", s.slug},
@@ -188,7 +203,7 @@ json live_job::render_locked() const {
   if (current)
     out["currentStep"] = {{"taskSlug", current->slug}, {"taskID", current->id}};
   if (last_progress_) {
-    const auto& s = running_.at(*last_progress_);
+    const auto& s = *find_running(*last_progress_);
     out["progress"] = {{"taskSlug", s.slug},
                        {"taskID", s.id},
                        {"fraction", *s.fraction},
@@ -202,37 +217,14 @@ json live_job::to_json() const {
   return render_locked();
 }
 
-namespace {
-
-class reporter final : public step_reporter {
-public:
-  reporter(live_ptr live, std::uint64_t number, caf::actor driver)
-      : live_(std::move(live)), number_(number), driver_(std::move(driver)) {}
-
-  void progress(double fraction, std::string_view message) override {
-    if (live_->progress(number_, fraction, message))
-      arm_flush();
-  }
-  void append_tail(std::string_view text) override {
-    if (live_->append_tail(number_, text))
-      arm_flush();
-  }
-
-private:
-  void arm_flush() {
+void live_reporter::progress(double fraction, std::string_view message) {
+  if (live_.progress(number_, fraction, message))
     caf::delayed_anon_send(driver_, progress_interval, live_flush_atom::value);
-  }
+}
 
-  live_ptr live_;
-  std::uint64_t number_;
-  caf::actor driver_;
-};
-
-} // namespace
-
-std::shared_ptr<step_reporter>
-make_step_reporter(live_ptr live, std::uint64_t number, caf::actor driver) {
-  return std::make_shared<reporter>(std::move(live), number, std::move(driver));
+void live_reporter::append_tail(std::string_view text) {
+  if (live_.append_tail(number_, text))
+    caf::delayed_anon_send(driver_, progress_interval, live_flush_atom::value);
 }
 
 } // namespace conveyor::actors

@@ -14,23 +14,23 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "actors/internal_messages.hpp"
 
 namespace conveyor::actors {
 
 /// Bytes of a running step's tail that readers see.
-inline constexpr std::size_t live_tail_bytes = 8 * 1024;
+inline constexpr std::size_t live_tail_bytes = std::size_t{8} * 1024;
 /// Bytes of the tail kept in the step's log entry when it ends.
-inline constexpr std::size_t logged_tail_bytes = 2 * 1024;
+inline constexpr std::size_t logged_tail_bytes = std::size_t{2} * 1024;
 /// Bytes of a progress message kept.
 inline constexpr std::size_t max_progress_message = 200;
 /// Finished steps of the attempt still shown (the log has them all).
@@ -95,6 +95,8 @@ private:
   };
 
   json render(const step& s, model::time_ms now) const;
+  step* find_running(std::uint64_t number);
+  const step* find_running(std::uint64_t number) const;
   json render_locked() const;
   void publish_locked(std::string_view type);
   /// An update to publish: now, or held back (true: arm a flush).
@@ -104,8 +106,10 @@ private:
   job_ptr job_;
   publisher publish_;
   clock now_;
-  std::map<std::uint64_t, step> running_;
-  std::deque<step> finished_;
+  /// Few at a time (one for a task job): vectors, searched linearly, cost
+  /// nothing until used.
+  std::vector<std::pair<std::uint64_t, step>> running_;
+  std::vector<step> finished_;
   /// The step that reported progress last (for the job-level summary).
   std::optional<std::uint64_t> last_progress_;
   std::chrono::steady_clock::time_point last_event_{};
@@ -127,10 +131,21 @@ inline std::string_view step_end_state(const task_result& res) {
                          : "failed";
 }
 
-/// The reporter a step's task_context uses: it writes to the job's live
-/// record and, when an event is held back, asks `driver` (the actor
-/// driving the workflow) to flush it later.
-std::shared_ptr<step_reporter>
-make_step_reporter(live_ptr live, std::uint64_t number, caf::actor driver);
+/// The reporter a step's task_context uses, on the worker's stack for one
+/// attempt (no allocation per step): it writes to the job's live record
+/// and, when an event is held back, asks `driver` (the actor driving the
+/// workflow) to flush it later.
+class live_reporter final : public step_reporter {
+public:
+  live_reporter(live_job& live, std::uint64_t number, const caf::actor& driver)
+      : live_(live), number_(number), driver_(driver) {}
+  void progress(double fraction, std::string_view message) override;
+  void append_tail(std::string_view text) override;
+
+private:
+  live_job& live_;
+  std::uint64_t number_;
+  const caf::actor& driver_;
+};
 
 } // namespace conveyor::actors

@@ -71,16 +71,19 @@ task_result run_task_attempt(caf::actor_system& sys, const runtime_env& env,
       return res;
     }
   }
+  // The reporter lives here, for the attempt; the context refers to it
+  // without owning it (an aliasing pointer: no allocation per step).
+  std::optional<live_reporter> reporter;
+  std::shared_ptr<step_reporter> reporting;
+  if (req.live) {
+    reporter.emplace(*req.live, req.live_step, req.workflow);
+    reporting =
+      std::shared_ptr<step_reporter>(std::shared_ptr<void>{}, &*reporter);
+  }
   try {
-    task_context ctx{
-      req.input,
-      *req.job,
-      req.slug,
-      req.id,
-      req.stop,
-      make_nested_runner(sys, env, req),
-      req.live ? make_step_reporter(req.live, req.live_step, req.workflow)
-               : nullptr};
+    task_context ctx{req.input, *req.job, req.slug,
+                     req.id,    req.stop, make_nested_runner(sys, env, req),
+                     reporting};
     res.output = req.handler(ctx);
     if (auto bad = check_output(req, res.output, env.options.limits)) {
       res.error = std::move(*bad);

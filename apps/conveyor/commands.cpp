@@ -52,7 +52,11 @@ json wait_for(client& jobs, model::job_id id) {
     auto started = std::chrono::steady_clock::now();
     static const char* spin = "|/-\\";
     std::unique_lock lock{m};
-    for (int frame = 0; !done; ++frame) {
+    // `done` is set by the following thread (under `m`, which wait_for
+    // releases meanwhile).
+    for (int frame = 0;; ++frame) {
+      if (done)
+        break;
       auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now()
                                                 - started)
                     .count();

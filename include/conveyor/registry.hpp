@@ -95,8 +95,6 @@ public:
     if (reporter_)
       reporter_->append_tail(text);
   }
-  /// The reporter of this step (nested tasks get their own).
-  const std::shared_ptr<step_reporter>& reporter() const { return reporter_; }
 
 private:
   json input_;
