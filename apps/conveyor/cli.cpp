@@ -254,6 +254,21 @@ std::optional<loaded_config> load_for_node(const std::string& path) {
   return loaded_config{std::move(*conf), std::move(*reg)};
 }
 
+int run_config_command(int argc, char** argv) {
+  args a{argc, argv, 2, {}, {}};
+  const auto& words = a.positional();
+  if (words.size() != 2 || words[0] != "check")
+    throw usage_error("usage: conveyor config check FILE");
+  auto loaded = load_for_node(words[1]);
+  if (!loaded)
+    return invalid;
+  print(json{{"config", words[1]},
+             {"valid", true},
+             {"tasks", loaded->conf.tasks.size()},
+             {"workflows", loaded->conf.workflows.size()}});
+  return ok;
+}
+
 void print(const json& value) {
   std::cout << value.dump(2, ' ', false, json::error_handler_t::replace)
             << std::endl;

@@ -125,5 +125,7 @@ std::optional<loaded_config> load_for_node(const std::string& path);
 int run_serve(int argc, char** argv);
 int run_worker(int argc, char** argv);
 int run_client_command(const std::string& command, int argc, char** argv);
+/// `conveyor config check FILE`.
+int run_config_command(int argc, char** argv);
 
 } // namespace conveyor::app

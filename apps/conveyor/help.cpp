@@ -73,6 +73,11 @@ constexpr command_help commands[] = {
    "Runs a remote worker node: serves the tasks of its own config file for\n"
    "queue Q of the node at --connect.",
    "conveyor worker --queue media --concurrency 4 --config worker.json"},
+  {"config", "conveyor config check FILE",
+   "Validates a config file as serve and worker would load it, without\n"
+   "starting anything: prints {config, valid, tasks, workflows} and exits 0,\n"
+   "or lists every problem with its JSON path and exits 5.",
+   "conveyor config check config/conveyor.json"},
 };
 
 constexpr std::string_view common_options =

@@ -1,6 +1,6 @@
-// conveyor: the runtime node (serve), remote worker nodes (worker), and the
+// conveyor: the runtime node (serve), remote worker nodes (worker), the
 // command-line client (queue, run, run-by-id, get, list, cancel, pause,
-// resume, handle-schedules).
+// resume, handle-schedules) and config checks (config check).
 
 #include <iostream>
 
@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
       return run_serve(argc, argv);
     if (command == "worker")
       return run_worker(argc, argv);
+    if (command == "config")
+      return run_config_command(argc, argv);
     if (command == "queue" || command == "run" || command == "run-by-id"
         || command == "get" || command == "list" || command == "cancel"
         || command == "pause" || command == "resume"

@@ -28,6 +28,8 @@ namespace fs = std::filesystem;
 
 /// The shipped config: ./config/conveyor.json, else next to the binary's
 /// source tree (build/conveyor -> ../config/conveyor.json).
+/// config/conveyor.json in the working directory or beside the binary's
+/// folder (a source checkout's build/); empty if neither exists.
 std::string default_config_path() {
   if (fs::exists("config/conveyor.json"))
     return "config/conveyor.json";
@@ -38,7 +40,27 @@ std::string default_config_path() {
     if (fs::exists(candidate))
       return candidate.string();
   }
-  return "config/conveyor.json";
+  return {};
+}
+
+/// The config of --config FILE, else of the default file, else the
+/// built-in defaults (no tasks), said on stderr: a binary copied anywhere
+/// runs.
+std::optional<loaded_config> config_for_serve(const args& a,
+                                              std::string& shown_path) {
+  shown_path = a.get_or("config", default_config_path());
+  if (!shown_path.empty())
+    return load_for_node(shown_path);
+  std::cerr << "conveyor: no config file (none given, no "
+               "config/conveyor.json here or beside the binary): built-in "
+               "defaults, no tasks\n";
+  auto conf = cfg::parse_config(json::object(), fs::current_path().string());
+  if (!conf)
+    return std::nullopt; // cannot happen: {} is a valid config
+  auto reg = cfg::build_registry(*conf);
+  if (!reg)
+    return std::nullopt;
+  return loaded_config{std::move(*conf), std::move(*reg)};
 }
 
 std::string random_token() {
@@ -152,8 +174,8 @@ int run_serve(int argc, char** argv) {
   // Before anything is created: the journal, running.slots, admin.token and
   // RocksDB's files are for this user only (0600, directories 0700).
   ::umask(077);
-  auto config_path = a.get_or("config", default_config_path());
-  auto loaded = load_for_node(config_path);
+  std::string config_path;
+  auto loaded = config_for_serve(a, config_path);
   if (!loaded)
     return invalid;
   auto& conf = loaded->conf;
@@ -283,6 +305,7 @@ int run_serve(int argc, char** argv) {
         {"address", host + ":" + std::to_string(*bound)},
         {"http", http_address},
         {"httpTls", http_endpoint && tls},
+        {"config", config_path.empty() ? json(nullptr) : json(config_path)},
         {"data", data},
         {"tls", tls}});
   // The door and its sessions end with the supervisor.

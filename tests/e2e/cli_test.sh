@@ -261,7 +261,7 @@ for asked in "--help" "-h" "help"; do
   assert_contains "$OUT" "conveyor queue (--task|--workflow) SLUG" "usage of conveyor $asked"
   assert_contains "$OUT" "7 overloaded" "exit codes in conveyor $asked"
 done
-for command in serve queue run handle-schedules run-by-id get list cancel pause resume worker; do
+for command in serve queue run handle-schedules run-by-id get list cancel pause resume worker config; do
   capture conveyor "$command" --help
   assert_rc 0 "conveyor $command --help"
   assert_contains "$OUT" "usage: conveyor $command" "synopsis of conveyor $command --help"
@@ -555,4 +555,40 @@ if grep -q '^{"event":"scheduler".*\(failed\|threw\|not saved\)' "$SERVE_LOG"; t
   fail "the scheduler reported a failure: $(grep '"event":"scheduler"' "$SERVE_LOG" | head -3)"
 fi
 stop_serve
+
+# ---------------------------------------------------- config check, no config
+log "config check: valid, invalid (with paths), missing"
+capture conveyor config check "$SHIPPED_CONFIG"
+assert_rc 0 "config check of the shipped config"
+assert_eq true "$(json_get "$OUT" 'd["valid"]')" "valid"
+assert_ne 0 "$(json_get "$OUT" 'd["tasks"]')" "the shipped config has tasks"
+echo '{"jobs": {"tasks": [{"slug": "", "run": 7}]}, "node": {"workers": "many"}}' >"$T/bad.json"
+capture conveyor config check "$T/bad.json"
+assert_rc 5 "config check of an invalid config"
+assert_contains "$ERR" "jobs.tasks[0]" "the problem's path"
+assert_contains "$ERR" "node.workers" "every problem is listed"
+capture conveyor config check "$T/nope.json"
+assert_rc 5 "config check of a missing file"
+capture conveyor config
+assert_rc 2 "config without a subcommand"
+
+log "a binary copied anywhere serves with built-in defaults"
+mkdir -p "$T/elsewhere/bin" "$T/elsewhere/run"
+cp "$CONVEYOR_BIN" "$T/elsewhere/bin/conveyor"
+(cd "$T/elsewhere/run" && exec "$T/elsewhere/bin/conveyor" serve --listen 127.0.0.1:0 \
+  --http off >"$T/elsewhere/serve.out" 2>"$T/elsewhere/serve.err") &
+lonely=$!
+STARTED_PIDS+=("$lonely")
+wait_line "$T/elsewhere/serve.out" '"event":"listening"' 15
+line=$(grep -m1 '"event":"listening"' "$T/elsewhere/serve.out")
+assert_eq null "$(json_get "$line" 'd["config"]')" "no config file"
+assert_contains "$(cat "$T/elsewhere/serve.err")" "built-in defaults" "said on start-up"
+[[ -s "$T/elsewhere/run/conveyor-data/admin.token" ]] || fail "no data in ./conveyor-data"
+lonely_addr=$(json_get "$line" 'd["address"]')
+capture conveyor list --connect "$lonely_addr" --data "$T/elsewhere/run/conveyor-data"
+assert_rc 0 "list on the node without config"
+capture conveyor queue --task echo --connect "$lonely_addr" --data "$T/elsewhere/run/conveyor-data"
+assert_rc 5 "no tasks: queueing one is invalid input"
+kill -TERM "$lonely"
+wait_until 10 "the node without config to stop" _gone "$lonely"
 log "ok"
