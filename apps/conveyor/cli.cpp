@@ -1,6 +1,8 @@
 #include "apps/conveyor/cli.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <cstdlib>
@@ -9,6 +11,7 @@
 #include <limits>
 #include <sstream>
 
+#include "config/config_defaults.hpp"
 #include "config/registry_builder.hpp"
 #include "model/json_guard.hpp"
 
@@ -254,11 +257,43 @@ std::optional<loaded_config> load_for_node(const std::string& path) {
   return loaded_config{std::move(*conf), std::move(*reg)};
 }
 
+namespace {
+
+/// `config init [FILE]`: never overwrites (O_EXCL).
+int write_starter(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    std::cerr << "conveyor: cannot create " << path << ": "
+              << std::generic_category().message(errno)
+              << (errno == EEXIST ? " (not overwritten)" : "") << "\n";
+    return failure;
+  }
+  auto text = cfg::starter_document().dump(2) + "\n";
+  bool whole =
+    ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  whole = ::close(fd) == 0 && whole;
+  if (!whole) {
+    std::cerr << "conveyor: cannot write " << path << "\n";
+    return failure;
+  }
+  print(json{{"config", path}, {"written", true}});
+  return ok;
+}
+
+} // namespace
+
 int run_config_command(int argc, char** argv) {
   args a{argc, argv, 2, {}, {}};
   const auto& words = a.positional();
+  if (words.size() == 1 && words[0] == "defaults") {
+    print(cfg::defaults_document());
+    return ok;
+  }
+  if ((words.size() == 1 || words.size() == 2) && words[0] == "init")
+    return write_starter(words.size() == 2 ? words[1] : "conveyor.json");
   if (words.size() != 2 || words[0] != "check")
-    throw usage_error("usage: conveyor config check FILE");
+    throw usage_error("usage: conveyor config check FILE | config defaults | "
+                      "config init [FILE]");
   auto loaded = load_for_node(words[1]);
   if (!loaded)
     return invalid;

@@ -73,11 +73,17 @@ constexpr command_help commands[] = {
    "Runs a remote worker node: serves the tasks of its own config file for\n"
    "queue Q of the node at --connect.",
    "conveyor worker --queue media --concurrency 4 --config worker.json"},
-  {"config", "conveyor config check FILE",
-   "Validates a config file as serve and worker would load it, without\n"
-   "starting anything: prints {config, valid, tasks, workflows} and exits 0,\n"
-   "or lists every problem with its JSON path and exits 5.",
-   "conveyor config check config/conveyor.json"},
+  {"config",
+   "conveyor config check FILE\nconveyor config defaults\n"
+   "conveyor config init [FILE]",
+   "check: validates a config file as serve and worker would load it,\n"
+   "without starting anything: prints {config, valid, tasks, workflows} and\n"
+   "exits 0, or lists every problem with its JSON path and exits 5.\n"
+   "defaults: prints every built-in setting as a config document.\n"
+   "init: writes a config to start from (default ./conveyor.json; an\n"
+   "existing file is never overwritten: exit 1).",
+   "conveyor config check config/conveyor.json\n"
+   "conveyor config defaults\nconveyor config init my-node.json"},
 };
 
 constexpr std::string_view common_options =
