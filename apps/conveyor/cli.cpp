@@ -217,7 +217,8 @@ net_config::net_config(const tls_files& tls) {
 }
 
 session_actor connect(network& net, const args& a) {
-  auto [host, port] = parse_endpoint(a.get_or("connect", ""));
+  const char* env = std::getenv("CONVEYOR_CONNECT");
+  auto [host, port] = parse_endpoint(a.get_or("connect", env ? env : ""));
   auto session = net.connect(host, port, find_token(a));
   if (!session)
     throw request_error(session.error());
@@ -302,6 +303,33 @@ int run_config_command(int argc, char** argv) {
              {"tasks", loaded->conf.tasks.size()},
              {"workflows", loaded->conf.workflows.size()}});
   return ok;
+}
+
+std::vector<char*> command_first(int argc, char** argv) {
+  static constexpr std::string_view global[] = {
+    "connect", "token",  "token-file",      "data",
+    "timeout", "tls-ca", "tls-certificate", "tls-key"};
+  std::vector<char*> leading;
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (!arg.starts_with("--"))
+      break;
+    auto name = arg.substr(2, arg.find('=') - 2);
+    if (std::find(std::begin(global), std::end(global), name)
+        == std::end(global))
+      break;
+    leading.push_back(argv[i]);
+    if (arg.find('=') == std::string_view::npos && i + 1 < argc)
+      leading.push_back(argv[++i]);
+  }
+  std::vector<char*> out(argv, argv + argc);
+  if (leading.empty() || i >= argc)
+    return out; // nothing to move, or no command: left as given
+  out.assign({argv[0], argv[i]});
+  out.insert(out.end(), leading.begin(), leading.end());
+  out.insert(out.end(), argv + i + 1, argv + argc);
+  return out;
 }
 
 void print(const json& value) {

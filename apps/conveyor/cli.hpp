@@ -114,6 +114,11 @@ json read_input(const std::string& text);
 /// Prints a JSON value (pretty) on stdout.
 void print(const json& value);
 
+/// The command line with global options given before the command
+/// (`conveyor --connect H:P get 7`) moved after it, where every command
+/// reads them; otherwise as given.
+std::vector<char*> command_first(int argc, char** argv);
+
 /// Loads and validates a config file and builds its registry; on failure
 /// prints every problem (with its JSON path) and returns nullopt.
 struct loaded_config {

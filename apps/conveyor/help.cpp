@@ -87,7 +87,8 @@ constexpr command_help commands[] = {
 };
 
 constexpr std::string_view common_options =
-  "common: --connect HOST:PORT (default 127.0.0.1:4242), --token-file FILE "
+  "common (before or after the command): --connect HOST:PORT (or\n"
+  "        CONVEYOR_CONNECT; default 127.0.0.1:4242), --token-file FILE "
   "(or\n"
   "        CONVEYOR_TOKEN; default: DATA/admin.token of a local node, --data "
   "DIR;\n"

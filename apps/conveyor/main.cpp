@@ -8,8 +8,12 @@
 #include "apps/conveyor/help.hpp"
 #include "model/text.hpp"
 
-int main(int argc, char** argv) {
+int main(int original_argc, char** original_argv) {
   using namespace conveyor::app;
+  auto line = command_first(original_argc, original_argv);
+  line.push_back(nullptr); // argv[argc] is null, as main's own
+  int argc = static_cast<int>(line.size()) - 1;
+  char** argv = line.data();
   if (auto answered = answer_help_or_version(argc, argv))
     return *answered;
   if (argc < 2) {

@@ -422,6 +422,16 @@ assert_contains "$ERR" "limits.maxQueues 3" "overloaded message"
 must cv list --queue fourth
 assert_eq "[]" "$OUT" "a refused job is not written"
 
+log "global options before the command, CONVEYOR_CONNECT"
+capture conveyor --connect "$SERVE_ADDR" --data "$SERVE_DATA" list --limit 1
+assert_rc 0 "options before the command"
+capture conveyor --connect="$SERVE_ADDR" --timeout 5 get 999999 --data "$SERVE_DATA"
+assert_rc 4 "options on both sides of the command"
+capture env CONVEYOR_CONNECT="$SERVE_ADDR" "$CONVEYOR_BIN" list --limit 1 --data "$SERVE_DATA"
+assert_rc 0 "CONVEYOR_CONNECT"
+capture conveyor --token abcdefabcdefabcdef list
+assert_rc 2 "--token before the command is refused too"
+
 log "exit codes: unreachable (6)"
 capture conveyor list --connect "127.0.0.1:$(free_port)" --token-file "$TOKEN_FILE"
 assert_rc 6 "nothing listening on the port"
