@@ -204,6 +204,12 @@ function renderJob(j) {
     e.error ? e.error.message || '' : ''])));
   renderLive(j.live);
   $('d-input').textContent = JSON.stringify(j.input, null, 2);
+  // A job's output is its steps' outputs (Payload keeps them in the log).
+  const outputs = {};
+  for (const e of j.log || []) {
+    if (e.state === 'succeeded') outputs[e.taskID] = e.output;
+  }
+  $('d-output').textContent = JSON.stringify(outputs, null, 2);
   $('d-task-status').textContent = JSON.stringify(j.taskStatus || {}, null, 2);
   const may = (state.queues.get(j.queue) || {}).may || {};
   $('d-cancel').hidden = !may.cancel || TERMINAL.has(j.status);

@@ -162,6 +162,7 @@ def main():
                    lambda: page.text("#d-status") == "completed")
         page.until("a log line with the step's duration",
                    lambda: page.text("#d-log tbody tr td:nth-child(5)"))
+        page.until("the step's output", lambda: '"done": true' in (page.text("#d-output") or ""))
 
         # Cancel a job that waits for its time, from its detail.
         waiting = api("POST", "/v1/jobs", {"task": "echo", "waitUntil": "2999-01-01T00:00:00.000Z",
