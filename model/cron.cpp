@@ -194,7 +194,9 @@ status parse_item(std::string_view item, const reporter& report,
     hi = slash == std::string_view::npos ? *v : std::max(*v, spec.star_max);
   }
   for (int v = lo; v <= hi; v += step) {
-    bits |= std::uint64_t{1} << (spec.day_field && v == 7 ? 0 : v);
+    // 7 is Sunday's other name, in the day-of-week field only (the 7th of
+    // the month is day 7).
+    bits |= std::uint64_t{1} << (&spec == &dow_spec && v == 7 ? 0 : v);
   }
   return ok();
 }

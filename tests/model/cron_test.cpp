@@ -136,6 +136,20 @@ BOOST_AUTO_TEST_CASE(weekday_names_and_numbers) {
   BOOST_TEST(*next("0 0 * * FRI", s(1767312000)) == s(1767916800));
 }
 
+BOOST_AUTO_TEST_CASE(the_seventh_of_the_month_is_a_day_like_any_other) {
+  // 7 means Sunday in the day-of-week field only: in day-of-month it is
+  // the 7th (once it was taken for Sunday there too, and every 7th of a
+  // month was skipped by `*`).
+  const time_ms jan_07_2026 = s(1767744000); // 2026-01-07T00:00:00 Wed
+  BOOST_TEST(*next("0 0 7 * *", jan_01_2026) == jan_07_2026);
+  BOOST_TEST(*next("* * * * *", jan_07_2026) == jan_07_2026 + s(60));
+  BOOST_TEST(*next("* * * * * *", jan_07_2026 + s(3600))
+             == jan_07_2026 + s(3601));
+  BOOST_TEST(*next("0 0 6,7,8 * *", s(1767657600)) // Jan 6 00:00
+             == jan_07_2026);
+  BOOST_TEST(*next("0 0 * * WED", jan_01_2026) == jan_07_2026);
+}
+
 BOOST_AUTO_TEST_CASE(month_names) {
   const time_ms june_1 = s(1780272000); // 2026-06-01
   const time_ms july_1 = s(1782864000); // 2026-07-01
