@@ -9,19 +9,6 @@
 
 namespace conveyor::actors {
 
-namespace {
-
-/// At most `n` bytes from the front, cut on a character boundary.
-std::string_view head(std::string_view s, std::size_t n) {
-  if (s.size() <= n)
-    return s;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
-    --n;
-  return s.substr(0, n);
-}
-
-} // namespace
-
 live_job::live_job(job_ptr job, publisher publish, clock now)
     : job_(std::move(job)), publish_(std::move(publish)), now_(std::move(now)) {
 }
@@ -73,9 +60,9 @@ bool live_job::progress(std::uint64_t number, double fraction,
   auto& s = *found;
   s.fraction = std::clamp(fraction, 0.0, 1.0);
   // Repairing may grow it (a bad byte becomes three): cut after.
-  s.message =
-    std::string{head(model::repaired_utf8(head(message, max_progress_message)),
-                     max_progress_message)};
+  s.message = std::string{model::utf8_head(
+    model::repaired_utf8(model::utf8_head(message, max_progress_message)),
+    max_progress_message)};
   s.progress_at = now_();
   last_progress_ = number;
   return update_locked(true);
@@ -104,7 +91,7 @@ bool live_job::append_tail(std::uint64_t number, std::string_view text) {
 bool live_job::update_locked(bool is_progress) {
   auto now = std::chrono::steady_clock::now();
   if (!owed_ && now - last_event_ >= progress_interval) {
-    publish_locked(is_progress ? "progress" : "output");
+    publish_update_locked(is_progress, now);
     return false;
   }
   owed_ = true;
@@ -119,16 +106,20 @@ void live_job::flush() {
   std::lock_guard guard{mutex_};
   flush_armed_ = false;
   if (owed_)
-    publish_locked(owed_progress_ ? "progress" : "output");
+    publish_update_locked(owed_progress_, std::chrono::steady_clock::now());
+}
+
+void live_job::publish_update_locked(
+  bool progress, std::chrono::steady_clock::time_point now) {
+  // Only these count against the interval (steps are few).
+  last_event_ = now;
+  publish_locked(progress ? "progress" : "output");
 }
 
 void live_job::publish_locked(std::string_view type) {
-  // Every event carries the whole record: nothing is owed after one. Only
-  // progress and output count against the interval (steps are few).
+  // Every event carries the whole record: nothing is owed after one.
   owed_ = false;
   owed_progress_ = false;
-  if (type == "progress" || type == "output")
-    last_event_ = std::chrono::steady_clock::now();
   ++version_;
   if (publish_ && job_)
     publish_(type, *job_, render_locked());

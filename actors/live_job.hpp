@@ -99,6 +99,9 @@ private:
   const step* find_running(std::uint64_t number) const;
   json render_locked() const;
   void publish_locked(std::string_view type);
+  /// A progress or output event, which starts a new interval at `now`.
+  void publish_update_locked(bool progress,
+                             std::chrono::steady_clock::time_point now);
   /// An update to publish: now, or held back (true: arm a flush).
   bool update_locked(bool is_progress);
 

@@ -18,9 +18,14 @@ std::string cursor_of(const model::job& doc, const live_job* live) {
          + std::to_string(live ? live->version() : 0);
 }
 
-caf::error gone(job_id id) {
-  return make_caf_error(model::errc::not_found,
-                        "job " + std::to_string(id) + " left its queue");
+/// Answers a follower with the job's view, or not_found if it left.
+void answer(caf::typed_response_promise<live_document>& rp,
+            const std::optional<live_document>& view, job_id id) {
+  if (view)
+    rp.deliver(*view);
+  else
+    rp.deliver(make_caf_error(model::errc::not_found,
+                              "job " + std::to_string(id) + " left its queue"));
 }
 
 } // namespace
@@ -42,7 +47,8 @@ caf::result<live_document> follow(queue_pointer self, job_id id,
   auto& st = self->state;
   auto view = view_of(st, id);
   if (!view)
-    return gone(id);
+    return make_caf_error(model::errc::not_found,
+                          "job " + std::to_string(id) + " is not here");
   if (view->cursor != cursor)
     return std::move(*view);
   auto& waiting = st.followers[id];
@@ -74,13 +80,9 @@ void wake_followers(queue_pointer self, job_id id) {
   auto waiting = std::move(it->second);
   st.followers.erase(it);
   st.follower_count -= waiting.size();
-  auto view = view_of(st, id);
-  for (auto& f : waiting) {
-    if (view)
-      f.rp.deliver(*view);
-    else
-      f.rp.deliver(gone(id));
-  }
+  auto view = view_of(st, id); // rendered once for all of them
+  for (auto& f : waiting)
+    answer(f.rp, view, id);
 }
 
 void follow_timed_out(queue_pointer self, job_id id, std::uint64_t serial) {
@@ -98,10 +100,7 @@ void follow_timed_out(queue_pointer self, job_id id, std::uint64_t serial) {
   --st.follower_count;
   if (waiting.empty())
     st.followers.erase(it);
-  if (auto view = view_of(st, id))
-    rp.deliver(std::move(*view));
-  else
-    rp.deliver(gone(id));
+  answer(rp, view_of(st, id), id);
 }
 
 } // namespace conveyor::actors::q

@@ -82,39 +82,31 @@ caf::result<json> handle_follow(supervisor_pointer self,
         answer(render(self, j), "final");
         return;
       }
-      // The queue answers once the job changed (within its window); the
-      // journal is read again then, for the step successes journaled since.
+      // Reads the journal again (for the step successes journaled since
+      // the first read) and answers with it, merged with what the queue
+      // holds; without `held` the job left its queue and this is the end.
+      auto reread = [=](std::optional<live_document> held) mutable {
+        self->request(self->state.reader, caf::infinite, read_atom::value, id)
+          .then(
+            [=](std::vector<model::job>& found) mutable {
+              if (found.empty())
+                answer(deleted_completed(id), "final");
+              else if (!held)
+                answer(render(self, found.front()), "final");
+              else
+                answer(merged(self, found.front(), *held), held->cursor);
+            },
+            [=](caf::error& err) mutable { rp.deliver(err); });
+      };
+      // The queue answers once the job changed (within its window).
       self->request(holder, caf::infinite, follow_live_atom::value, id, cursor)
-        .then(
-          [=](live_document& held) mutable {
-            self
-              ->request(self->state.reader, caf::infinite, read_atom::value, id)
-              .then(
-                [=](std::vector<model::job>& found) mutable {
-                  auto cur = held.cursor;
-                  if (found.empty())
-                    answer(deleted_completed(id), "final");
-                  else
-                    answer(merged(self, found.front(), held), std::move(cur));
-                },
-                [=](caf::error& err) mutable { rp.deliver(err); });
-          },
-          [=](caf::error& err) mutable {
-            if (from_caf_error(err).code != errc::not_found) {
-              rp.deliver(err); // e.g. overloaded: too many followers
-              return;
-            }
-            // It left its queue: the journal has where it ended.
-            self
-              ->request(self->state.reader, caf::infinite, read_atom::value, id)
-              .then(
-                [=](std::vector<model::job>& found) mutable {
-                  answer(found.empty() ? deleted_completed(id)
-                                       : render(self, found.front()),
-                         "final");
-                },
-                [=](caf::error& err) mutable { rp.deliver(err); });
-          });
+        .then([=](live_document& held) mutable { reread(std::move(held)); },
+              [=](caf::error& err) mutable {
+                if (from_caf_error(err).code == errc::not_found)
+                  reread(std::nullopt);
+                else
+                  rp.deliver(err); // e.g. overloaded: too many followers
+              });
     });
 }
 

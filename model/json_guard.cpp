@@ -1,5 +1,7 @@
 #include "model/json_guard.hpp"
 
+#include "model/text.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -19,16 +21,6 @@ constexpr std::size_t path_tail = 80;
 
 bool is_continuation(char c) {
   return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
-}
-
-/// At most `n` bytes from the front, never splitting a UTF-8 sequence (the
-/// message may end up in a JSON error field, and dump() rejects bad UTF-8).
-std::string_view utf8_head(std::string_view s, std::size_t n) {
-  if (s.size() <= n)
-    return s;
-  while (n > 0 && is_continuation(s[n]))
-    --n;
-  return s.substr(0, n);
 }
 
 std::string_view utf8_tail(std::string_view s, std::size_t n) {

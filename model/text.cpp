@@ -7,13 +7,18 @@ namespace conveyor::model {
 std::string shown(const json& v) {
   constexpr std::size_t limit = 60;
   std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (text.size() > limit) {
-    std::size_t cut = limit;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
-      --cut;
-    text = text.substr(0, cut) + "...";
-  }
+  if (text.size() > limit)
+    text = std::string{utf8_head(text, limit)} + "...";
   return text;
+}
+
+std::string_view utf8_head(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes)
+    return text;
+  while (max_bytes > 0
+         && (static_cast<unsigned char>(text[max_bytes]) & 0xC0) == 0x80)
+    --max_bytes;
+  return text.substr(0, max_bytes);
 }
 
 namespace {

@@ -13,6 +13,9 @@ namespace conveyor::model {
 /// UTF-8 boundary, and valid UTF-8 whatever it held. Never throws.
 std::string shown(const json& v);
 
+/// At most the first `max_bytes` of `text`, cut on a character boundary.
+std::string_view utf8_head(std::string_view text, std::size_t max_bytes);
+
 /// `text` with every byte that does not start a well-formed UTF-8 sequence
 /// replaced by U+FFFD: program output goes into JSON fields, and dumping
 /// invalid UTF-8 throws.
